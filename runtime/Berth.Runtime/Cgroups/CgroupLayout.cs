@@ -1,0 +1,73 @@
+namespace Berth.Runtime.Cgroups;
+
+public enum CgroupMode { V1, V2, Hybrid }
+
+/// <summary>
+/// Where each controller lives on this host, read from /proc/self/mountinfo: cgroup v1 hierarchies, a cgroup2 mount,
+/// or both (hybrid, as on this project's CI host: v1 controllers plus /sys/fs/cgroup/unified).
+/// </summary>
+public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, string> V1Mounts, string? V2Mount, IReadOnlyList<string> V2Controllers)
+{
+    private static CgroupLayout? _host;
+
+    public static CgroupLayout Host => _host ??= Detect(File.ReadAllLines("/proc/self/mountinfo"));
+
+    public static CgroupLayout Detect(IEnumerable<string> mountinfo)
+    {
+        var v1 = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? v2 = null;
+        foreach (string line in mountinfo)
+        {
+            int dash = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (dash < 0)
+                continue;
+            string[] left = line[..dash].Split(' ');
+            string[] right = line[(dash + 3)..].Split(' ');
+            if (left.Length < 5 || right.Length < 3)
+                continue;
+            string mountPoint = Unescape(left[4]);
+            if (right[0] == "cgroup2")
+                v2 ??= mountPoint;
+            else if (right[0] == "cgroup")
+            {
+                foreach (string option in right[2].Split(','))
+                {
+                    if (option is "rw" or "ro" || option.StartsWith("release_agent", StringComparison.Ordinal) || option == "clone_children" || option == "noprefix" || option == "xattr")
+                        continue;
+                    string name = option.StartsWith("name=", StringComparison.Ordinal) ? option : option;
+                    v1.TryAdd(name, mountPoint);
+                }
+            }
+        }
+        IReadOnlyList<string> v2Controllers = [];
+        if (v2 is not null)
+        {
+            string file = Path.Combine(v2, "cgroup.controllers");
+            v2Controllers = File.Exists(file) ? File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        }
+        var mode = v1.Count == 0 ? CgroupMode.V2 : v2 is null ? CgroupMode.V1 : CgroupMode.Hybrid;
+        return new CgroupLayout(mode, v1, v2, v2Controllers);
+    }
+
+    private static string Unescape(string s) => s.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");
+
+    /// <summary>Every directory a container with this cgroupsPath lives in, one per hierarchy.</summary>
+    public IEnumerable<string> DirectoriesFor(string cgroupsPath)
+    {
+        string relative = cgroupsPath.TrimStart('/');
+        foreach (string mount in V1Mounts.Values.Distinct())
+            yield return Path.Combine(mount, relative);
+        if (V2Mount is not null)
+            yield return Path.Combine(V2Mount, relative);
+    }
+
+    public string? ControllerDirectory(string controller, string cgroupsPath)
+    {
+        string relative = cgroupsPath.TrimStart('/');
+        if (V1Mounts.TryGetValue(controller, out string? mount))
+            return Path.Combine(mount, relative);
+        if (V2Mount is not null && (Mode == CgroupMode.V2 || V2Controllers.Contains(controller)))
+            return Path.Combine(V2Mount, relative);
+        return null;
+    }
+}

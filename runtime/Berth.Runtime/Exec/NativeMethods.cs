@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace Berth.Runtime.Exec;
+
+/// <summary>The layout of struct berth_op in native/berth_exec.h.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeOp
+{
+    public int Kind;
+    public int Flags;
+    public long A, B, C;
+    public byte* S1, S2, S3, S4;
+    public byte** V1, V2, V3;
+    public void* P;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeSpawn
+{
+    public int CloneFlags;
+    public int ParentDeathSignal;
+    public int OpCount;
+    public int Reserved;
+    public NativeOp* Ops;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeReport
+{
+    public int Kind;
+    public int Index;
+    public int Errno;
+    public int Pid;
+
+    public const int Ready = 1, Failed = 2, ChildPid = 3;
+}
+
+/// <summary>Entry points of the C helper (linked statically into the AOT binary) and the few libc calls Tmds.LibC lacks.</summary>
+internal static unsafe partial class NativeMethods
+{
+    private const string Helper = "berth_exec";
+
+    [LibraryImport(Helper, EntryPoint = "berth_spawn")]
+    internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
+
+    [LibraryImport(Helper, EntryPoint = "berth_wait")]
+    internal static partial int Wait(int pid, out int status, int options);
+
+    [LibraryImport(Helper, EntryPoint = "berth_read_report")]
+    internal static partial int ReadReport(int fd, out NativeReport report);
+
+    [LibraryImport(Helper, EntryPoint = "berth_send_go")]
+    internal static partial int SendGo(int fd);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    internal static partial int Flock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long Syscall2(long number, long a, long b);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long Syscall4(long number, long a, long b, long c, long d);
+
+    [LibraryImport("libc", EntryPoint = "prlimit", SetLastError = true)]
+    internal static partial int Prlimit(int pid, int resource, ulong* newLimit, ulong* oldLimit);
+
+    internal const int LOCK_EX = 2, LOCK_UN = 8, LOCK_NB = 4;
+    internal const long SYS_pidfd_open = 434, SYS_pidfd_send_signal = 424;
+    internal const int WNOHANG = 1;
+}

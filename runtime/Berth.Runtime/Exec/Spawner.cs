@@ -1,0 +1,146 @@
+using Berth.Runtime.Plan;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime.Exec;
+
+/// <summary>The container's first process, alive and blocked on the exec fifo (or already exec'd, for run).</summary>
+public sealed record SpawnedProcess(int Pid, int IntermediatePid);
+
+/// <summary>
+/// Starts the container's first process from a plan: lays the operations out in native memory, lets the C helper
+/// clone, writes id maps and joins cgroups while the child waits, then reads the child's report.
+/// </summary>
+public static unsafe class Spawner
+{
+    /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command)
+    {
+        var joinFds = new List<int>();
+        var (parentFd, childFd) = Sys.SocketPair();
+        int pid = -1;
+        try
+        {
+            using var arena = new OpArena();
+            var ops = (NativeOp*)arena.Allocate(sizeof(NativeOp) * plan.Operations.Count);
+            for (int i = 0; i < plan.Operations.Count; i++)
+                ops[i] = Lower(plan.Operations[i], arena, joinFds, command);
+
+            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops };
+            int rc = NativeMethods.Spawn(&spawn, childFd, out pid);
+            if (rc < 0)
+                throw BerthException.Errno($"{command}: clone the container process", -rc);
+        }
+        finally
+        {
+            Sys.Close(childFd);
+            foreach (int fd in joinFds)
+                Sys.Close(fd);
+        }
+
+        try
+        {
+            if (plan.CreatesUserNamespace)
+                WriteIdMaps(pid, plan, command);
+            beforeGo(pid);
+            int rc = NativeMethods.SendGo(parentFd);
+            if (rc < 0)
+                throw BerthException.Errno($"{command}: start the container process", -rc);
+            int containerPid = pid, intermediate = 0;
+            while (true)
+            {
+                rc = NativeMethods.ReadReport(parentFd, out var report);
+                if (rc < 0)
+                    throw new BerthException($"{command}: the container process exited during setup ({ExitDescription(pid)})");
+                switch (report.Kind)
+                {
+                    case NativeReport.ChildPid:
+                        intermediate = pid;
+                        containerPid = report.Pid;
+                        NativeMethods.Wait(intermediate, out _, 0);
+                        // The grandchild is the container: the cgroup and maps follow it through fork.
+                        continue;
+                    case NativeReport.Ready:
+                        return new SpawnedProcess(containerPid, intermediate);
+                    case NativeReport.Failed:
+                        var op = plan.Operations[report.Index];
+                        KillAndReap(containerPid);
+                        throw new BerthException($"{command}: {op.What} ({op.Field}): {Linux.Describe(report.Errno)}");
+                }
+            }
+        }
+        catch
+        {
+            KillAndReap(pid);
+            throw;
+        }
+        finally
+        {
+            Sys.Close(parentFd);
+        }
+    }
+
+    private static string ExitDescription(int pid)
+    {
+        int rc = NativeMethods.Wait(pid, out int status, 0);
+        if (rc < 0)
+            return "status unknown";
+        if ((status & 0x7f) == 0)
+            return $"exit status {(status >> 8) & 0xff}";
+        return $"killed by signal {status & 0x7f}";
+    }
+
+    internal static void KillAndReap(int pid)
+    {
+        if (pid <= 0)
+            return;
+        kill(pid, SIGKILL);
+        NativeMethods.Wait(pid, out _, 0);
+    }
+
+    private static void WriteIdMaps(int pid, ContainerPlan plan, string command)
+    {
+        static string Lines(IReadOnlyList<IdMap> maps) =>
+            string.Concat(maps.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
+        if (plan.UidMappings.Count > 0)
+            Sys.WriteProcFile($"/proc/{pid}/uid_map", Lines(plan.UidMappings), $"{command}: write uid mappings (linux.uidMappings)");
+        if (plan.GidMappings.Count > 0)
+            Sys.WriteProcFile($"/proc/{pid}/gid_map", Lines(plan.GidMappings), $"{command}: write gid mappings (linux.gidMappings)");
+    }
+
+    private static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds, string command)
+    {
+        var native = new NativeOp
+        {
+            Kind = (int)op.Kind,
+            Flags = op.Flags,
+            A = op.A,
+            B = op.B,
+            C = op.C,
+            S1 = arena.String(op.S1),
+            S2 = arena.String(op.S2),
+            S3 = arena.String(op.S3),
+            S4 = arena.String(op.S4),
+            V1 = arena.StringArray(op.V1),
+            V2 = arena.StringArray(op.V2),
+            V3 = arena.StringArray(op.V3),
+        };
+        if (op.Data is not null)
+        {
+            var p = (byte*)arena.Allocate(op.Data.Length);
+            op.Data.CopyTo(new Span<byte>(p, op.Data.Length));
+            native.P = p;
+        }
+        if (op.Kind == OpKind.WriteFile && op.S2 is not null)
+            native.A = System.Text.Encoding.UTF8.GetByteCount(op.S2);
+        if (op.Kind == OpKind.Setns)
+        {
+            // Opened here rather than in the child so a bad path fails before anything starts.
+            int fd = Sys.Open(op.S1!, 0);
+            if (fd < 0)
+                throw BerthException.Errno($"{command}: open namespace {op.S1} ({op.Field})", Sys.Errno);
+            joinFds.Add(fd);
+            native.A = fd;
+        }
+        return native;
+    }
+}

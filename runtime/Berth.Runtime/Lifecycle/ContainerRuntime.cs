@@ -1,0 +1,336 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Berth.Runtime.Cgroups;
+using Berth.Runtime.Exec;
+using Berth.Runtime.Plan;
+using Berth.Runtime.State;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime.Lifecycle;
+
+public sealed record CreateOptions(string Id, string Bundle, LoadedConfig Config)
+{
+    public string? PidFile { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public bool NoPivot { get; init; }
+    public int PreserveFds { get; init; }
+}
+
+/// <summary>The OCI lifecycle: create, start, run, state, kill, delete, pause, resume, list.</summary>
+public sealed class ContainerRuntime(StateStore store)
+{
+    public StateStore Store { get; } = store;
+
+    /// <summary>create: the container's process is set up and waits on the exec fifo.</summary>
+    public void Create(CreateOptions options) => CreateCore(options, "create", waitForStart: true);
+
+    private (ContainerRecord Record, SpawnedProcess Process) CreateCore(CreateOptions options, string command, bool waitForStart)
+    {
+        StateStore.CheckId(options.Id);
+        var spec = options.Config.Spec;
+        string bundle = Path.GetFullPath(options.Bundle);
+        string rootfs = Path.GetFullPath(spec.Root?.Path ?? "", bundle);
+        if (!Directory.Exists(rootfs))
+            throw new BerthException($"{command}: root.path: the rootfs {rootfs} does not exist");
+        if (Store.Exists(options.Id))
+            throw new BerthException($"{command}: container \"{options.Id}\" already exists");
+
+        var layout = CgroupLayout.Host;
+        string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
+        string dir = Store.DirectoryOf(options.Id);
+        string fifo = Path.Combine(dir, StateStore.FifoFile);
+
+        // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
+        var plan = PlanCompiler.Compile(new PlanRequest(spec, bundle, options.Id)
+        {
+            NoPivot = options.NoPivot,
+            FifoPath = waitForStart ? fifo : null,
+            PreserveFds = options.PreserveFds,
+            CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            Host = HostFactsReader.Current,
+        });
+
+        using var containerLock = Store.CreateDirectory(options.Id);
+        var record = new ContainerRecord
+        {
+            Id = options.Id,
+            Bundle = bundle,
+            Rootfs = rootfs,
+            OciVersion = spec.OciVersion,
+        };
+        if (spec.Annotations is not null)
+            foreach (var (k, v) in spec.Annotations)
+                record.Annotations[k] = v;
+        record.Sources.AddRange(options.Config.Sources);
+        SpawnedProcess? process = null;
+        try
+        {
+            Store.Save(record);
+            Store.WriteAtomic(options.Id, StateStore.ConfigFile, options.Config.Json);
+            if (waitForStart)
+            {
+                int err = Sys.Mkfifo(fifo, 0x180);
+                if (err != 0)
+                    throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
+            }
+            var manager = new CgroupManager(layout);
+            var (all, created) = manager.Prepare(cgroupsPath);
+            record.Cgroups.AddRange(all);
+            record.CreatedCgroups.AddRange(created);
+            Store.Save(record);
+
+            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command);
+            record.Pid = process.Pid;
+            record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
+            Store.Save(record);
+            if (options.PidFile is not null)
+                WritePidFile(options.PidFile, process.Pid);
+            return (record, process);
+        }
+        catch
+        {
+            if (process is not null)
+                Spawner.KillAndReap(process.Pid);
+            Cleanup(record);
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        if (layout.Mode == CgroupMode.V2)
+        {
+            result.Add(new("", Path.Combine(layout.V2Mount!, cgroupsPath.TrimStart('/'))));
+            return result;
+        }
+        foreach (var group in layout.V1Mounts.GroupBy(m => m.Value))
+        {
+            string name = Path.GetFileName(group.Key);
+            result.Add(new(name, Path.Combine(group.Key, cgroupsPath.TrimStart('/'))));
+        }
+        if (layout.V2Mount is not null)
+            result.Add(new(Path.GetFileName(layout.V2Mount), Path.Combine(layout.V2Mount, cgroupsPath.TrimStart('/'))));
+        return result;
+    }
+
+    private static void WritePidFile(string path, int pid)
+    {
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(temp, full, overwrite: true);
+    }
+
+    /// <summary>start: lets the created container's process go on to execve.</summary>
+    public void Start(string id)
+    {
+        using var containerLock = Store.Lock(id);
+        var record = Store.Load(id);
+        var status = Store.StatusOf(record);
+        if (status != ContainerStatus.Created)
+            throw new BerthException($"start: cannot start container \"{id}\": it is {Describe(status)}, not created");
+        string fifo = Path.Combine(Store.DirectoryOf(id), StateStore.FifoFile);
+        int fd = Sys.Open(fifo, O_WRONLY | O_NONBLOCK);
+        if (fd < 0)
+            throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
+        try
+        {
+            int err = Sys.WriteAll(fd, [0]);
+            if (err != 0)
+                throw BerthException.Errno($"start: signal container \"{id}\"", err);
+        }
+        finally
+        {
+            Sys.Close(fd);
+        }
+        File.Delete(fifo);
+        record.Started = true;
+        Store.Save(record);
+    }
+
+    /// <summary>run: create and start; in the foreground, wait and return the container's exit status.</summary>
+    public int Run(CreateOptions options, bool detach, bool keep)
+    {
+        if (!detach)
+            // Orphans of a joined pid namespace come back to us, so we can wait for the container's process.
+            prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        var (record, process) = CreateCore(options, "run", waitForStart: false);
+        record.Started = true;
+        Store.Save(record);
+        if (detach)
+            return 0;
+
+        var forwarded = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+            forwarded.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                ProcessHandle.Signal(record, SignalNumber(context.Signal));
+            }));
+        int exitCode;
+        try
+        {
+            exitCode = WaitForExit(process.Pid);
+        }
+        finally
+        {
+            foreach (var registration in forwarded)
+                registration.Dispose();
+        }
+        if (!keep)
+        {
+            using var containerLock = Store.TryLock(options.Id);
+            if (containerLock is not null)
+                Cleanup(record);
+        }
+        return exitCode;
+    }
+
+    private static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGTERM => 15,
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGQUIT => 3,
+        _ => (int)signal,
+    };
+
+    private static int WaitForExit(int pid)
+    {
+        while (true)
+        {
+            int rc = NativeMethods.Wait(pid, out int status, 0);
+            if (rc < 0)
+                return 255;
+            if ((status & 0x7f) == 0)
+                return (status >> 8) & 0xff;
+            if ((status & 0xff) != 0x7f)
+                return 128 + (status & 0x7f);
+        }
+    }
+
+    public ContainerRecord Load(string id) => Store.Load(id);
+
+    /// <summary>The OCI state document, with the status computed now.</summary>
+    public byte[] StateJson(string id)
+    {
+        var record = Store.Load(id);
+        var status = Store.StatusOf(record);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("ociVersion", record.OciVersion);
+            w.WriteString("id", record.Id);
+            w.WriteString("status", Describe(status));
+            if (status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused)
+                w.WriteNumber("pid", record.Pid);
+            else
+                w.WriteNumber("pid", 0);
+            w.WriteString("bundle", record.Bundle);
+            w.WriteString("rootfs", record.Rootfs);
+            w.WriteString("created", record.Created);
+            w.WriteStartObject("annotations");
+            foreach (var (k, v) in record.Annotations)
+                w.WriteString(k, v);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    public static string Describe(ContainerStatus status) => status switch
+    {
+        ContainerStatus.Creating => "creating",
+        ContainerStatus.Created => "created",
+        ContainerStatus.Running => "running",
+        ContainerStatus.Paused => "paused",
+        _ => "stopped",
+    };
+
+    public void Kill(string id, int signal, bool all)
+    {
+        var record = Store.Load(id);
+        var status = Store.StatusOf(record);
+        if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
+            throw new BerthException($"kill: container \"{id}\" is not running");
+        if (all)
+        {
+            CgroupManager.KillAll(record.Cgroups, signal);
+            return;
+        }
+        if (!ProcessHandle.Signal(record, signal))
+            throw new BerthException($"kill: container \"{id}\" is not running");
+    }
+
+    public void Delete(string id, bool force)
+    {
+        using var containerLock = force ? Store.TryLock(id) : Store.Lock(id);
+        if (containerLock is null)
+            return; // delete --force of a container that does not exist succeeds: clients rely on it.
+        if (!Store.TryLoad(id, out var record) || record is null)
+        {
+            // A directory without a readable state: a create that died half-way. Remove it.
+            Store.Remove(id);
+            return;
+        }
+        var status = Store.StatusOf(record);
+        if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
+            throw new BerthException($"delete: cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
+        if (status != ContainerStatus.Stopped)
+            Stop(record);
+        Cleanup(record);
+    }
+
+    /// <summary>Kills every process of the container and waits until the init process is gone.</summary>
+    private void Stop(ContainerRecord record)
+    {
+        foreach (string cgroup in record.Cgroups)
+            if (Freezer.IsFrozen(cgroup))
+                Freezer.Freeze(cgroup, false);
+        CgroupManager.KillAll(record.Cgroups, 9);
+        ProcessHandle.Signal(record, 9);
+        ProcessHandle.WaitGone(record, TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Removes everything berth made for the container: its cgroups and its state directory.</summary>
+    private void Cleanup(ContainerRecord record)
+    {
+        if (record.Pid > 0 && StateStore.IsAlive(record))
+            Stop(record);
+        CgroupManager.Remove(record.CreatedCgroups);
+        Store.Remove(record.Id);
+    }
+
+    public void Pause(string id, bool pause)
+    {
+        using var containerLock = Store.Lock(id);
+        var record = Store.Load(id);
+        var status = Store.StatusOf(record);
+        if (pause && status != ContainerStatus.Running)
+            throw new BerthException($"pause: container \"{id}\" is {Describe(status)}, not running");
+        if (!pause && status != ContainerStatus.Paused)
+            throw new BerthException($"resume: container \"{id}\" is {Describe(status)}, not paused");
+        bool done = false;
+        foreach (string cgroup in record.Cgroups)
+        {
+            if (!Freezer.CanFreeze(cgroup))
+                continue;
+            Freezer.Freeze(cgroup, pause);
+            done = true;
+        }
+        if (!done)
+            throw new BerthException($"{(pause ? "pause" : "resume")}: no freezer controller for container \"{id}\"");
+    }
+
+    public IEnumerable<(ContainerRecord Record, ContainerStatus Status)> List()
+    {
+        foreach (string id in Store.Ids().Order(StringComparer.Ordinal))
+            if (Store.TryLoad(id, out var record) && record is not null)
+                yield return (record, Store.StatusOf(record));
+    }
+
+    public IReadOnlyList<int> Processes(string id) =>
+        CgroupManager.Processes(Store.Load(id).Cgroups).Order().ToList();
+}

@@ -1,0 +1,57 @@
+using Berth.Runtime.Plan;
+
+namespace Berth.Runtime.Lifecycle;
+
+/// <summary>Reads the host facts the plan compiler needs: limits, capabilities, mount points.</summary>
+public static unsafe class HostFactsReader
+{
+    public static HostFacts Current => new()
+    {
+        HardLimits = HardLimits(),
+        HasSysResource = HasCapability(24),
+        LastCapability = LastCapability(),
+        MountPoints = MountPoints(),
+    };
+
+    private static Dictionary<int, ulong> HardLimits()
+    {
+        var limits = new Dictionary<int, ulong>();
+        ulong* current = stackalloc ulong[2];
+        for (int resource = 0; resource < Rlimits.Count; resource++)
+            if (Exec.NativeMethods.Prlimit(0, resource, null, current) == 0)
+                limits[resource] = current[1];
+        return limits;
+    }
+
+    private static bool HasCapability(int number)
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+                return ((Convert.ToUInt64(line[7..].Trim(), 16) >> number) & 1) != 0;
+        return false;
+    }
+
+    private static int LastCapability()
+    {
+        try
+        {
+            return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 40;
+        }
+    }
+
+    private static List<string> MountPoints()
+    {
+        var result = new List<string>();
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            string[] fields = line.Split(' ');
+            if (fields.Length > 4)
+                result.Add(fields[4].Replace("\\040", " "));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,71 @@
+namespace Berth.Runtime.Plan;
+
+/// <summary>The operations the C helper knows; values match enum berth_op_kind in native/berth_exec.h.</summary>
+public enum OpKind
+{
+    Mount = 1, MkdirAll, CreateFile, Mknod, Chown, Chmod, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
+    ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
+    DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
+    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare,
+}
+
+/// <summary>
+/// One step the container's first process takes between clone() and execve(). <see cref="What"/> and
+/// <see cref="Field"/> make the error when it fails: "mount proc on /proc (mounts[0]): permission denied (EACCES)".
+/// </summary>
+public sealed record Operation(OpKind Kind, string What, string Field)
+{
+    public string? S1 { get; init; }
+    public string? S2 { get; init; }
+    public string? S3 { get; init; }
+    public string? S4 { get; init; }
+    public long A { get; init; }
+    public long B { get; init; }
+    public long C { get; init; }
+    public int Flags { get; init; }
+    public IReadOnlyList<string>? V1 { get; init; }
+    public IReadOnlyList<string>? V2 { get; init; }
+    public IReadOnlyList<string>? V3 { get; init; }
+    /// <summary>Raw bytes pointed to by the operation (gid list, seccomp filter).</summary>
+    public byte[]? Data { get; init; }
+
+    public override string ToString()
+    {
+        var parts = new List<string> { Kind.ToString() };
+        foreach (var s in new[] { S1, S2, S3, S4 })
+            if (s is not null)
+                parts.Add(Quote(s));
+        if (A != 0 || B != 0 || C != 0)
+            parts.Add($"a={A:x} b={B:x} c={C:x}");
+        if (V1 is not null)
+            parts.Add("[" + string.Join(", ", V1.Select(Quote)) + "]");
+        if (V2 is not null)
+            parts.Add("argv=[" + string.Join(", ", V2.Select(Quote)) + "]");
+        return $"{string.Join(' ', parts)}    # {What} ({Field})";
+    }
+
+    private static string Quote(string s) => s.Length == 0 || s.Contains(' ') ? $"\"{s}\"" : s;
+}
+
+/// <summary>A namespace the container joins by path.</summary>
+public sealed record NamespaceJoin(string Type, string Path, int CloneFlag, string Field);
+
+/// <summary>One uid or gid mapping line as written to /proc/PID/{uid,gid}_map.</summary>
+public sealed record IdMap(uint ContainerId, uint HostId, uint Size);
+
+/// <summary>Everything `create` needs to start a container, decided ahead of time. Pure data.</summary>
+public sealed record ContainerPlan
+{
+    public required string RootfsPath { get; init; }
+    public int CloneFlags { get; init; }
+    public IReadOnlyList<NamespaceJoin> Joins { get; init; } = [];
+    public IReadOnlyList<IdMap> UidMappings { get; init; } = [];
+    public IReadOnlyList<IdMap> GidMappings { get; init; } = [];
+    public required IReadOnlyList<Operation> Operations { get; init; }
+    /// <summary>Slot that receives the exec fifo (opened before pivot_root, read after setup).</summary>
+    public const int FifoSlot = 0;
+    public const int ConsoleSlot = 1;
+    public bool CreatesUserNamespace => (CloneFlags & Linux.CLONE_NEWUSER) != 0;
+    public bool CreatesPidNamespace => (CloneFlags & Linux.CLONE_NEWPID) != 0;
+    public bool JoinsPidNamespace => Joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID);
+}

@@ -1,0 +1,466 @@
+using Berth.Spec;
+
+namespace Berth.Runtime.Plan;
+
+/// <summary>What the plan compiler needs to know about the host. Tests pass their own.</summary>
+public sealed record HostFacts
+{
+    /// <summary>Hard limits berth itself has (a container cannot get more without CAP_SYS_RESOURCE).</summary>
+    public IReadOnlyDictionary<int, ulong> HardLimits { get; init; } = new Dictionary<int, ulong>();
+    public bool HasSysResource { get; init; }
+    public int LastCapability { get; init; } = 40;
+    public Func<string, string?> ReadLink { get; init; } = SecureJoin.ReadHostLink;
+    public Func<string, bool> IsDirectory { get; init; } = Directory.Exists;
+    /// <summary>Mount points of the host, to find the mount that holds the rootfs.</summary>
+    public IReadOnlyList<string> MountPoints { get; init; } = [];
+}
+
+public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string Id)
+{
+    public bool NoPivot { get; init; }
+    /// <summary>Host path of the exec fifo; null for `run`, which starts at once.</summary>
+    public string? FifoPath { get; init; }
+    public int PreserveFds { get; init; }
+    /// <summary>Each cgroup hierarchy (name, host directory of the container's cgroup) for a "cgroup" mount.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> CgroupMounts { get; init; } = [];
+    public HostFacts Host { get; init; } = new();
+}
+
+/// <summary>
+/// Lowers a validated config to the ordered operations of the container's first process. Pure: everything it needs
+/// about the machine comes in through <see cref="HostFacts"/>; nothing is changed.
+/// </summary>
+public sealed class PlanCompiler
+{
+    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private static readonly (string Path, long Major, long Minor)[] DefaultDevices =
+    [
+        ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
+        ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
+    ];
+
+    private readonly PlanRequest _request;
+    private readonly Berth.Spec.Spec _spec;
+    private readonly List<Operation> _ops = new();
+    private readonly string _rootfs;
+
+    private PlanCompiler(PlanRequest request)
+    {
+        _request = request;
+        _spec = request.Spec;
+        string root = _spec.Root?.Path ?? throw new BerthException("root.path: the config names no root filesystem");
+        _rootfs = Path.GetFullPath(root, request.BundleDir);
+    }
+
+    public static ContainerPlan Compile(PlanRequest request) => new PlanCompiler(request).Build();
+
+    private ContainerPlan Build()
+    {
+        var linux = _spec.Linux;
+        var (cloneFlags, joins) = Namespaces(linux);
+        bool newMountNs = (cloneFlags & Linux.CLONE_NEWNS) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS);
+        bool userNs = (cloneFlags & Linux.CLONE_NEWUSER) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
+        if (!newMountNs)
+            throw new BerthException("linux.namespaces: berth needs a mount namespace (add {\"type\": \"mount\"})");
+
+        // Joined namespaces: the user namespace first, so the others are entered with its privileges.
+        foreach (var join in joins.OrderBy(j => j.CloneFlag == Linux.CLONE_NEWUSER ? 0 : 1))
+            Add(new Operation(OpKind.Setns, $"join {join.Type} namespace {join.Path}", join.Field) { S1 = join.Path, B = join.CloneFlag });
+        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
+            Add(new Operation(OpKind.Fork, "enter the joined pid namespace", "linux.namespaces"));
+
+        if (_request.FifoPath is not null)
+            Add(new Operation(OpKind.OpenSlot, $"open exec fifo {_request.FifoPath}", "exec.fifo") { S1 = _request.FifoPath, A = Linux.O_RDWR, Flags = ContainerPlan.FifoSlot });
+
+        OomScoreAdj();
+        Rootfs(linux, userNs);
+        Hostnames(cloneFlags, joins);
+        Sysctls(linux, cloneFlags, joins);
+        Process(userNs);
+
+        return new ContainerPlan
+        {
+            RootfsPath = _rootfs,
+            CloneFlags = cloneFlags,
+            Joins = joins,
+            UidMappings = IdMaps(linux?.UidMappings),
+            GidMappings = IdMaps(linux?.GidMappings),
+            Operations = _ops,
+        };
+    }
+
+    private void Add(Operation op) => _ops.Add(op);
+
+    private static IReadOnlyList<IdMap> IdMaps(IReadOnlyList<IDMapping>? maps) =>
+        maps is null ? [] : maps.Select(m => new IdMap(m.ContainerID, m.HostID, m.Size)).ToList();
+
+    private static (int Flags, List<NamespaceJoin> Joins) Namespaces(Berth.Spec.Linux? linux)
+    {
+        int flags = 0;
+        var joins = new List<NamespaceJoin>();
+        var seen = new HashSet<LinuxNamespaceType>();
+        var namespaces = linux?.Namespaces ?? [];
+        for (int i = 0; i < namespaces.Count; i++)
+        {
+            var ns = namespaces[i];
+            string field = $"linux.namespaces[{i}]";
+            if (!seen.Add(ns.Type))
+                throw new BerthException($"{field}.type: duplicate namespace type \"{Wire(ns.Type)}\"");
+            int flag = ns.Type switch
+            {
+                LinuxNamespaceType.Mount => Linux.CLONE_NEWNS,
+                LinuxNamespaceType.Pid => Linux.CLONE_NEWPID,
+                LinuxNamespaceType.Network => Linux.CLONE_NEWNET,
+                LinuxNamespaceType.Uts => Linux.CLONE_NEWUTS,
+                LinuxNamespaceType.Ipc => Linux.CLONE_NEWIPC,
+                LinuxNamespaceType.User => Linux.CLONE_NEWUSER,
+                LinuxNamespaceType.Cgroup => Linux.CLONE_NEWCGROUP,
+                LinuxNamespaceType.Time => Linux.CLONE_NEWTIME,
+                _ => throw new BerthException($"{field}.type: unknown namespace type"),
+            };
+            if (!string.IsNullOrEmpty(ns.Path))
+                joins.Add(new NamespaceJoin(Wire(ns.Type), ns.Path, flag, field + ".path"));
+            else if (flag == Linux.CLONE_NEWTIME)
+                throw new BerthException($"{field}: creating a time namespace is not supported by berth yet; join one by path");
+            else
+                flags |= flag;
+        }
+        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER) && flags != 0)
+            throw new BerthException("linux.namespaces: joining a user namespace while creating other namespaces is not supported by berth");
+        if ((flags & Linux.CLONE_NEWUSER) != 0 && (linux?.UidMappings is not { Count: > 0 } || linux.GidMappings is not { Count: > 0 }))
+            throw new BerthException("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+        return (flags, joins);
+    }
+
+    private static string Wire(LinuxNamespaceType type) => type.ToString().ToLowerInvariant();
+
+    private void OomScoreAdj()
+    {
+        if (_spec.Process?.OomScoreAdj is int adj)
+            Add(new Operation(OpKind.WriteFile, $"set oom_score_adj to {adj}", "process.oomScoreAdj")
+            { S1 = "/proc/self/oom_score_adj", S2 = adj.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
+    private string ContainerToHost(string containerPath, IReadOnlyCollection<string> freshMounts)
+    {
+        string path = containerPath.StartsWith('/') ? containerPath : "/" + containerPath;
+        // Below a file system this container mounts itself (a tmpfs /dev), the rootfs's own links do not apply.
+        foreach (string fresh in freshMounts)
+            if (path == fresh || path.StartsWith(fresh + "/", StringComparison.Ordinal))
+                return SecureJoin.Resolve(_rootfs, fresh, _request.Host.ReadLink) + path[fresh.Length..];
+        return SecureJoin.Resolve(_rootfs, path, _request.Host.ReadLink);
+    }
+
+    private void Rootfs(Berth.Spec.Linux? linux, bool userNs)
+    {
+        long rootPropagation = linux?.RootfsPropagation switch
+        {
+            RootfsPropagation.Shared => Linux.MS_SHARED | Linux.MS_REC,
+            RootfsPropagation.Private => Linux.MS_PRIVATE | Linux.MS_REC,
+            RootfsPropagation.Unbindable => Linux.MS_UNBINDABLE | Linux.MS_REC,
+            _ => Linux.MS_SLAVE | Linux.MS_REC,
+        };
+        Add(new Operation(OpKind.Mount, "set the propagation of /", "linux.rootfsPropagation") { S1 = "", S2 = "/", A = rootPropagation });
+        if ((rootPropagation & Linux.MS_SHARED) != 0)
+        {
+            // pivot_root refuses a shared parent mount: make the mount that holds the rootfs private.
+            string parent = _request.Host.MountPoints.Where(m => _rootfs == m || _rootfs.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal))
+                .OrderByDescending(m => m.Length).FirstOrDefault() ?? "/";
+            Add(new Operation(OpKind.Mount, $"make {parent} private", "linux.rootfsPropagation") { S1 = "", S2 = parent, A = Linux.MS_PRIVATE });
+        }
+        Add(new Operation(OpKind.Mount, $"bind the rootfs {_rootfs} onto itself", "root.path") { S1 = _rootfs, S2 = _rootfs, S3 = "bind", A = Linux.MS_BIND | Linux.MS_REC });
+
+        var fresh = new List<string>();
+        bool devMounted = false;
+        var mounts = _spec.Mounts ?? [];
+        for (int i = 0; i < mounts.Count; i++)
+        {
+            var mount = mounts[i];
+            string field = $"mounts[{i}]";
+            string destination = mount.Destination.StartsWith('/') ? mount.Destination : "/" + mount.Destination;
+            string target = ContainerToHost(destination, fresh);
+            var options = MountOptions.Parse(mount.Options, field + ".options");
+            string type = mount.Type ?? "";
+            bool bind = options.Bind || type == "bind";
+            if (type == "cgroup" || type == "cgroup2")
+            {
+                CgroupMount(destination, target, options, field);
+                fresh.Add(destination);
+                continue;
+            }
+            string source = mount.Source ?? type;
+            if (bind && !source.StartsWith('/'))
+                source = Path.GetFullPath(source, _request.BundleDir);
+            bool sourceIsDirectory = !bind || _request.Host.IsDirectory(source);
+            MakeMountPoint(target, sourceIsDirectory, field);
+            if (bind)
+            {
+                long recursive = options.Recursive ? Linux.MS_REC : 0;
+                Add(new Operation(OpKind.Mount, $"bind {source} on {destination}", field) { S1 = source, S2 = target, S3 = "bind", A = Linux.MS_BIND | recursive });
+                long remount = options.Flags & ~Linux.MS_REMOUNT;
+                if (remount != 0)
+                    Add(new Operation(OpKind.Mount, $"remount {destination} with its options", field + ".options") { S1 = source, S2 = target, A = Linux.MS_BIND | Linux.MS_REMOUNT | remount });
+            }
+            else
+            {
+                Add(new Operation(OpKind.Mount, $"mount {type} on {destination}", field) { S1 = source, S2 = target, S3 = type, S4 = options.Data.Length > 0 ? options.Data : null, A = options.Flags });
+                fresh.Add(destination);
+            }
+            if (options.Propagation != 0)
+                Add(new Operation(OpKind.Mount, $"set the propagation of {destination}", field + ".options") { S1 = "", S2 = target, A = options.Propagation });
+            if (destination == "/dev")
+                devMounted = true;
+        }
+
+        Devices(linux, userNs, fresh);
+        DevLinks(fresh, devMounted);
+
+        string cwd = _spec.Process?.Cwd ?? "/";
+        Add(new Operation(OpKind.MkdirAll, $"create the working directory {cwd}", "process.cwd") { S1 = ContainerToHost(cwd, fresh), A = 0x1ed });
+
+        if (_request.NoPivot)
+            Add(new Operation(OpKind.MoveRoot, $"move the rootfs {_rootfs} to /", "--no-pivot") { S1 = _rootfs });
+        else
+            Add(new Operation(OpKind.PivotRoot, $"pivot_root to {_rootfs}", "root.path") { S1 = _rootfs });
+
+        var masked = linux?.MaskedPaths ?? [];
+        for (int i = 0; i < masked.Count; i++)
+            Add(new Operation(OpKind.MaskPath, $"mask {masked[i]}", $"linux.maskedPaths[{i}]") { S1 = masked[i], S2 = "size=0,mode=0755" });
+        var readOnly = linux?.ReadonlyPaths ?? [];
+        for (int i = 0; i < readOnly.Count; i++)
+            Add(new Operation(OpKind.ReadonlyPath, $"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]") { S1 = readOnly[i] });
+        if (_spec.Root?.Readonly == true)
+            Add(new Operation(OpKind.ReadonlyPath, "make the root file system read-only", "root.readonly") { S1 = "/", Flags = 1 });
+    }
+
+    private void MakeMountPoint(string target, bool directory, string field)
+    {
+        if (directory)
+            Add(new Operation(OpKind.MkdirAll, $"create mount point {target}", field + ".destination") { S1 = target, A = 0x1ed });
+        else
+        {
+            Add(new Operation(OpKind.MkdirAll, $"create the directory of {target}", field + ".destination") { S1 = Path.GetDirectoryName(target)!, A = 0x1ed });
+            Add(new Operation(OpKind.CreateFile, $"create mount point {target}", field + ".destination") { S1 = target, A = 0x1a4 });
+        }
+    }
+
+    /// <summary>
+    /// A "cgroup" mount: a tmpfs with each hierarchy's container cgroup bound below it (cgroup v1 and hybrid), or the
+    /// cgroup2 file system itself when the host has only v2.
+    /// </summary>
+    private void CgroupMount(string destination, string target, ParsedMountOptions options, string field)
+    {
+        long readOnly = options.Flags & Linux.MS_RDONLY;
+        long common = Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC;
+        Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = target, A = 0x1ed });
+        if (_request.CgroupMounts.Count == 1 && _request.CgroupMounts[0].Key == "")
+        {
+            Add(new Operation(OpKind.Mount, $"bind the container's cgroup on {destination}", field) { S1 = _request.CgroupMounts[0].Value, S2 = target, S3 = "bind", A = Linux.MS_BIND });
+            Add(new Operation(OpKind.Mount, $"remount {destination}", field) { S1 = "", S2 = target, A = Linux.MS_BIND | Linux.MS_REMOUNT | common | readOnly });
+            return;
+        }
+        Add(new Operation(OpKind.Mount, $"mount tmpfs on {destination}", field) { S1 = "tmpfs", S2 = target, S3 = "tmpfs", S4 = "mode=755", A = common });
+        foreach (var (name, hostDir) in _request.CgroupMounts)
+        {
+            string sub = target + "/" + name;
+            Add(new Operation(OpKind.MkdirAll, $"create {destination}/{name}", field) { S1 = sub, A = 0x1ed });
+            Add(new Operation(OpKind.Mount, $"bind the {name} cgroup on {destination}/{name}", field) { S1 = hostDir, S2 = sub, S3 = "bind", A = Linux.MS_BIND });
+            Add(new Operation(OpKind.Mount, $"remount {destination}/{name}", field) { S1 = "", S2 = sub, A = Linux.MS_BIND | Linux.MS_REMOUNT | common | readOnly });
+        }
+        if (readOnly != 0)
+            Add(new Operation(OpKind.Mount, $"make {destination} read-only", field) { S1 = "", S2 = target, A = Linux.MS_REMOUNT | common | readOnly, S4 = "mode=755" });
+    }
+
+    private void Devices(Berth.Spec.Linux? linux, bool userNs, List<string> fresh)
+    {
+        var configured = linux?.Devices ?? [];
+        var paths = new HashSet<string>(configured.Select(d => d.Path), StringComparer.Ordinal);
+        foreach (var (path, major, minor) in DefaultDevices)
+            if (!paths.Contains(path))
+                Device(path, Linux.S_IFCHR, major, minor, 0x1b6, 0, 0, userNs, fresh, "default device " + path);
+        for (int i = 0; i < configured.Count; i++)
+        {
+            var d = configured[i];
+            long type = d.Type switch
+            {
+                LinuxDeviceType.B => Linux.S_IFBLK,
+                LinuxDeviceType.P => Linux.S_IFIFO,
+                _ => Linux.S_IFCHR,
+            };
+            if (type != Linux.S_IFIFO && (d.Major is null || d.Minor is null))
+                throw new BerthException($"linux.devices[{i}]: a {d.Type.ToString().ToLowerInvariant()} device needs major and minor");
+            Device(d.Path, type, d.Major ?? 0, d.Minor ?? 0, d.FileMode ?? 0x1b6, d.Uid ?? 0, d.Gid ?? 0, userNs, fresh, $"linux.devices[{i}]");
+        }
+    }
+
+    private void Device(string path, long type, long major, long minor, uint mode, uint uid, uint gid, bool userNs, List<string> fresh, string field)
+    {
+        string target = ContainerToHost(path, fresh);
+        Add(new Operation(OpKind.MkdirAll, $"create the directory of {path}", field) { S1 = Path.GetDirectoryName(target)!, A = 0x1ed });
+        if (userNs)
+        {
+            // mknod is not allowed in a user namespace: bind the host's node instead.
+            Add(new Operation(OpKind.CreateFile, $"create {path}", field) { S1 = target, A = 0x1a4 });
+            Add(new Operation(OpKind.Mount, $"bind {path} from the host", field) { S1 = path, S2 = target, S3 = "bind", A = Linux.MS_BIND });
+            return;
+        }
+        Add(new Operation(OpKind.Mknod, $"create device {path} ({major}:{minor})", field) { S1 = target, A = type | (mode & 0xfff), B = Linux.MakeDev(major, minor), Flags = 1 });
+        Add(new Operation(OpKind.Chmod, $"set the mode of {path}", field) { S1 = target, A = mode & 0xfff });
+        Add(new Operation(OpKind.Chown, $"set the owner of {path}", field) { S1 = target, A = uid, B = gid });
+    }
+
+    private void DevLinks(List<string> fresh, bool devMounted)
+    {
+        (string Target, string Link)[] links =
+        [
+            ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"),
+            ("/proc/self/fd/2", "/dev/stderr"), ("pts/ptmx", "/dev/ptmx"),
+        ];
+        foreach (var (target, link) in links)
+        {
+            if (link == "/dev/ptmx" && !fresh.Contains("/dev/pts"))
+                continue;
+            Add(new Operation(OpKind.Symlink, $"link {link} to {target}", "default /dev links") { S1 = target, S2 = ContainerToHost(link, fresh) });
+        }
+        Add(new Operation(OpKind.MkdirAll, "create /dev/shm", "default /dev links") { S1 = ContainerToHost("/dev/shm", fresh), A = 0x3ff });
+        _ = devMounted;
+    }
+
+    private void Hostnames(int cloneFlags, List<NamespaceJoin> joins)
+    {
+        bool uts = (cloneFlags & Linux.CLONE_NEWUTS) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUTS);
+        if (_spec.Hostname is { Length: > 0 } host)
+        {
+            if (!uts)
+                throw new BerthException("hostname: setting a hostname needs a uts namespace (linux.namespaces)");
+            Add(new Operation(OpKind.SetHostname, $"set the hostname to {host}", "hostname") { S1 = host });
+        }
+        if (_spec.Domainname is { Length: > 0 } domain)
+        {
+            if (!uts)
+                throw new BerthException("domainname: setting a domain name needs a uts namespace (linux.namespaces)");
+            Add(new Operation(OpKind.SetDomainname, $"set the domain name to {domain}", "domainname") { S1 = domain });
+        }
+    }
+
+    private void Sysctls(Berth.Spec.Linux? linux, int cloneFlags, List<NamespaceJoin> joins)
+    {
+        if (linux?.Sysctl is null)
+            return;
+        bool Has(int flag) => (cloneFlags & flag) != 0 || joins.Any(j => j.CloneFlag == flag);
+        foreach (var (key, value) in linux.Sysctl.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            string field = $"linux.sysctl[\"{key}\"]";
+            bool allowed = key.StartsWith("net.", StringComparison.Ordinal) ? Has(Linux.CLONE_NEWNET)
+                : key.StartsWith("fs.mqueue.", StringComparison.Ordinal) || key is "kernel.msgmax" or "kernel.msgmnb" or "kernel.msgmni" or "kernel.sem" or "kernel.shmall" or "kernel.shmmax" or "kernel.shmmni" or "kernel.shm_rmid_forced" ? Has(Linux.CLONE_NEWIPC)
+                : key is "kernel.hostname" or "kernel.domainname" ? Has(Linux.CLONE_NEWUTS)
+                : false;
+            if (!allowed)
+                throw new BerthException($"{field}: sysctl \"{key}\" is not namespaced by the container's namespaces, so setting it would change the host");
+            string path = "/proc/sys/" + key.Replace('.', '/');
+            Add(new Operation(OpKind.WriteFile, $"set sysctl {key} to {value}", field) { S1 = path, S2 = value });
+        }
+    }
+
+    private void Process(bool userNs)
+    {
+        var process = _spec.Process ?? throw new BerthException("process: the config has no process to run");
+        if (process.Args is not { Count: > 0 } args)
+            throw new BerthException("process.args: must name the program to run");
+
+        var rlimits = process.Rlimits ?? [];
+        var seenLimits = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < rlimits.Count; i++)
+        {
+            var r = rlimits[i];
+            string field = $"process.rlimits[{i}]";
+            int resource = Rlimits.Number(r.Type);
+            if (resource < 0)
+                throw new BerthException($"{field}.type: unknown rlimit \"{r.Type}\"");
+            if (!seenLimits.Add(r.Type))
+                throw new BerthException($"{field}.type: duplicate rlimit type \"{r.Type}\"");
+            if (r.Soft > r.Hard)
+                throw new BerthException($"{field}: soft limit {r.Soft} is above the hard limit {r.Hard}");
+            if (!_request.Host.HasSysResource && !userNs && _request.Host.HardLimits.TryGetValue(resource, out ulong max) && r.Hard > max)
+                throw new BerthException($"{field}: {r.Type} hard limit {r.Hard} is above what this host allows ({max})");
+            Add(new Operation(OpKind.SetRlimit, $"set {r.Type} to {r.Soft}:{r.Hard}", field) { A = resource, B = unchecked((long)r.Soft), C = unchecked((long)r.Hard) });
+        }
+
+        Add(new Operation(OpKind.Chdir, $"change to the working directory {process.Cwd}", "process.cwd") { S1 = process.Cwd });
+        Add(new Operation(OpKind.CloseFrom, "close inherited file descriptors", "--preserve-fds") { A = 3 + _request.PreserveFds });
+
+        var caps = process.Capabilities;
+        ulong bounding = CapabilityMask(caps?.Bounding, "process.capabilities.bounding");
+        ulong effective = CapabilityMask(caps?.Effective, "process.capabilities.effective");
+        ulong permitted = CapabilityMask(caps?.Permitted, "process.capabilities.permitted");
+        ulong inheritable = CapabilityMask(caps?.Inheritable, "process.capabilities.inheritable");
+        ulong ambient = CapabilityMask(caps?.Ambient, "process.capabilities.ambient");
+        Add(new Operation(OpKind.DropBounding, "drop capabilities from the bounding set", "process.capabilities.bounding") { A = unchecked((long)bounding), B = _request.Host.LastCapability });
+
+        var user = process.User;
+        uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
+        Add(new Operation(OpKind.KeepCaps, "keep capabilities across the user change", "process.user") { A = 1 });
+        var groups = user?.AdditionalGids ?? [];
+        var gidBytes = new byte[groups.Count * 4];
+        for (int i = 0; i < groups.Count; i++)
+            BitConverter.TryWriteBytes(gidBytes.AsSpan(i * 4), groups[i]);
+        Add(new Operation(OpKind.SetGroups, $"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids") { A = groups.Count, Data = gidBytes });
+        Add(new Operation(OpKind.SetResGid, $"set gid {gid}", "process.user.gid") { A = gid });
+        Add(new Operation(OpKind.SetResUid, $"set uid {uid}", "process.user.uid") { A = uid });
+        Add(new Operation(OpKind.KeepCaps, "stop keeping capabilities", "process.user") { A = 0 });
+        Add(new Operation(OpKind.Capset, "set capabilities", "process.capabilities") { A = unchecked((long)effective), B = unchecked((long)permitted), C = unchecked((long)inheritable) });
+        if (ambient != 0)
+            Add(new Operation(OpKind.Ambient, "raise ambient capabilities", "process.capabilities.ambient") { A = unchecked((long)ambient) });
+        Add(new Operation(OpKind.Umask, "set the umask", "process.user.umask") { A = user?.Umask ?? 0x12 });
+        if (process.NoNewPrivileges == true)
+            Add(new Operation(OpKind.NoNewPrivs, "set no_new_privs", "process.noNewPrivileges"));
+
+        var env = process.Env ?? [];
+        string path = DefaultPath;
+        foreach (string e in env)
+            if (e.StartsWith("PATH=", StringComparison.Ordinal))
+                path = e[5..];
+        string program = args[0];
+        var candidates = program.Contains('/')
+            ? new List<string> { program }
+            : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList();
+        Add(new Operation(OpKind.CheckExec, $"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]") { V1 = candidates });
+        Add(new Operation(OpKind.ReportReady, "report that setup is done", "create"));
+        if (_request.FifoPath is not null)
+            Add(new Operation(OpKind.WaitSlot, "wait for start", "exec.fifo") { Flags = ContainerPlan.FifoSlot });
+        Add(new Operation(OpKind.Exec, $"execute {program}", "process.args") { V1 = candidates, V2 = args, V3 = env });
+    }
+
+    private ulong CapabilityMask(IReadOnlyList<string>? names, string field)
+    {
+        ulong mask = 0;
+        for (int i = 0; names is not null && i < names.Count; i++)
+        {
+            int number = CapabilityNames.Number(names[i]);
+            if (number < 0)
+                throw new BerthException($"{field}[{i}]: unknown capability \"{names[i]}\"");
+            // A capability the running kernel does not know is left out, as runc does.
+            if (number <= _request.Host.LastCapability)
+                mask |= 1UL << number;
+        }
+        return mask;
+    }
+}
+
+/// <summary>RLIMIT_* names and numbers (asm-generic/resource.h).</summary>
+public static class Rlimits
+{
+    private static readonly string[] Names =
+    [
+        "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
+        "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
+        "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+    ];
+
+    public static int Number(string name) => Array.IndexOf(Names, name);
+
+    public static string Name(int number) => Names[number];
+
+    public static int Count => Names.Length;
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+
+namespace Berth.Runtime.State;
+
+/// <summary>What berth remembers about one container, stored as state.json in its state directory.</summary>
+public sealed class ContainerRecord
+{
+    public required string Id { get; init; }
+    public required string Bundle { get; init; }
+    public required string Rootfs { get; init; }
+    public string OciVersion { get; set; } = "1.3.0";
+    public int Pid { get; set; }
+    /// <summary>/proc/PID/stat start time: a later process that reuses the pid is not the container.</summary>
+    public ulong PidStartTime { get; set; }
+    public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+    public Dictionary<string, string> Annotations { get; init; } = new();
+    /// <summary>Cgroup directories berth made (and so may remove); joined ones are not listed.</summary>
+    public List<string> CreatedCgroups { get; init; } = new();
+    /// <summary>Every cgroup directory the container is in, for pause, resume and kill --all.</summary>
+    public List<string> Cgroups { get; init; } = new();
+    /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
+    public List<KeyValuePair<string, string>> Sources { get; init; } = new();
+    public bool Started { get; set; }
+
+    public byte[] ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", Id);
+            w.WriteString("bundle", Bundle);
+            w.WriteString("rootfs", Rootfs);
+            w.WriteString("ociVersion", OciVersion);
+            w.WriteNumber("pid", Pid);
+            w.WriteNumber("pidStartTime", PidStartTime);
+            w.WriteString("created", Created);
+            w.WriteBoolean("started", Started);
+            w.WriteStartObject("annotations");
+            foreach (var (k, v) in Annotations)
+                w.WriteString(k, v);
+            w.WriteEndObject();
+            WriteList(w, "createdCgroups", CreatedCgroups);
+            WriteList(w, "cgroups", Cgroups);
+            w.WriteStartArray("sources");
+            foreach (var (path, digest) in Sources)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", path);
+                w.WriteString("digest", digest);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteList(Utf8JsonWriter w, string name, List<string> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+            w.WriteStringValue(item);
+        w.WriteEndArray();
+    }
+
+    public static ContainerRecord FromJson(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var root = doc.RootElement;
+        var record = new ContainerRecord
+        {
+            Id = root.GetProperty("id").GetString()!,
+            Bundle = root.GetProperty("bundle").GetString()!,
+            Rootfs = root.GetProperty("rootfs").GetString()!,
+            OciVersion = root.GetProperty("ociVersion").GetString()!,
+            Pid = root.GetProperty("pid").GetInt32(),
+            PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
+            Created = root.GetProperty("created").GetDateTimeOffset(),
+            Started = root.GetProperty("started").GetBoolean(),
+        };
+        foreach (var a in root.GetProperty("annotations").EnumerateObject())
+            record.Annotations[a.Name] = a.Value.GetString() ?? "";
+        foreach (var c in root.GetProperty("createdCgroups").EnumerateArray())
+            record.CreatedCgroups.Add(c.GetString()!);
+        foreach (var c in root.GetProperty("cgroups").EnumerateArray())
+            record.Cgroups.Add(c.GetString()!);
+        foreach (var s in root.GetProperty("sources").EnumerateArray())
+            record.Sources.Add(new(s.GetProperty("path").GetString()!, s.GetProperty("digest").GetString()!));
+        return record;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.RegularExpressions;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime.State;
+
+public enum ContainerStatus { Creating, Created, Running, Paused, Stopped }
+
+/// <summary>
+/// The state directory: ROOT/ID/{state.json, config.json, exec.fifo}. Each command on a container holds an
+/// exclusive flock on the container's directory; files are replaced atomically (write, then rename).
+/// </summary>
+public sealed unsafe partial class StateStore(string root)
+{
+    public const string StateFile = "state.json", ConfigFile = "config.json", FifoFile = "exec.fifo";
+
+    public string Root { get; } = root;
+
+    public static string DefaultRoot()
+    {
+        if (Sys.Geteuid() == 0)
+            return "/run/berth";
+        string? runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        if (string.IsNullOrEmpty(runtimeDir))
+            throw new BerthException("no state directory: XDG_RUNTIME_DIR is not set and berth is not running as root; pass --root DIR");
+        return Path.Combine(runtimeDir, "berth");
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_+\-.]+$")]
+    private static partial Regex IdPattern();
+
+    public static void CheckId(string id)
+    {
+        if (id.Length == 0 || id == "." || id == ".." || !IdPattern().IsMatch(id) || id.Length > 1024)
+            throw new BerthException($"invalid container id \"{id}\": use letters, digits, '_', '+', '-' and '.', not '/' or '..'");
+    }
+
+    public string DirectoryOf(string id) => Path.Combine(Root, id);
+
+    public bool Exists(string id) => Directory.Exists(DirectoryOf(id));
+
+    /// <summary>Makes the container's directory; fails if it exists (two creates of one id: one wins).</summary>
+    public ContainerLock CreateDirectory(string id)
+    {
+        CheckId(id);
+        Directory.CreateDirectory(Root);
+        string dir = DirectoryOf(id);
+        int rc;
+        fixed (byte* p = Sys.Utf8(dir))
+            rc = mkdir(p, 0b111_000_000);
+        if (rc != 0)
+        {
+            int err = errno;
+            if (err == EEXIST)
+                throw new BerthException($"container \"{id}\" already exists");
+            throw BerthException.Errno($"create state directory {dir}", err);
+        }
+        return ContainerLock.Acquire(dir) ?? throw new BerthException($"container \"{id}\" vanished while being created");
+    }
+
+    /// <summary>Locks an existing container's directory, or returns null if there is no such container.</summary>
+    public ContainerLock? TryLock(string id)
+    {
+        CheckId(id);
+        return ContainerLock.Acquire(DirectoryOf(id));
+    }
+
+    public ContainerLock Lock(string id) =>
+        TryLock(id) ?? throw new BerthException($"container \"{id}\" does not exist");
+
+    public ContainerRecord Load(string id)
+    {
+        string path = Path.Combine(DirectoryOf(id), StateFile);
+        try
+        {
+            return ContainerRecord.FromJson(File.ReadAllBytes(path));
+        }
+        catch (FileNotFoundException)
+        {
+            throw new BerthException($"container \"{id}\" does not exist");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new BerthException($"container \"{id}\" does not exist");
+        }
+    }
+
+    public bool TryLoad(string id, out ContainerRecord? record)
+    {
+        try
+        {
+            record = Load(id);
+            return true;
+        }
+        catch (Exception e) when (e is BerthException or IOException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            record = null;
+            return false;
+        }
+    }
+
+    public void Save(ContainerRecord record) => WriteAtomic(record.Id, StateFile, record.ToJson());
+
+    public void WriteAtomic(string id, string name, ReadOnlySpan<byte> content)
+    {
+        string dir = DirectoryOf(id);
+        string temp = Path.Combine(dir, "." + name + ".tmp");
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            stream.Write(content);
+        File.Move(temp, Path.Combine(dir, name), overwrite: true);
+    }
+
+    public void Remove(string id)
+    {
+        string dir = DirectoryOf(id);
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+    }
+
+    public IEnumerable<string> Ids()
+    {
+        if (!Directory.Exists(Root))
+            yield break;
+        foreach (string dir in Directory.EnumerateDirectories(Root))
+            yield return Path.GetFileName(dir);
+    }
+
+    /// <summary>The status as it is now, derived from the process and the exec fifo, never stored.</summary>
+    public ContainerStatus StatusOf(ContainerRecord record)
+    {
+        if (record.Pid <= 0)
+            return ContainerStatus.Creating;
+        if (!IsAlive(record))
+            return ContainerStatus.Stopped;
+        if (File.Exists(Path.Combine(DirectoryOf(record.Id), FifoFile)))
+            return ContainerStatus.Created;
+        foreach (string cgroup in record.Cgroups)
+            if (Cgroups.Freezer.IsFrozen(cgroup))
+                return ContainerStatus.Paused;
+        return ContainerStatus.Running;
+    }
+
+    public static bool IsAlive(ContainerRecord record)
+    {
+        ulong? start = Sys.ProcessStartTime(record.Pid, out char state);
+        return start == record.PidStartTime && state != 'Z' && state != 'X';
+    }
+}
+
+/// <summary>An exclusive flock on a container's directory, held for one command.</summary>
+public sealed unsafe class ContainerLock : IDisposable
+{
+    private int _fd;
+
+    private ContainerLock(int fd) => _fd = fd;
+
+    public static ContainerLock? Acquire(string dir)
+    {
+        int fd = Sys.Open(dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+            return null;
+        while (Exec.NativeMethods.Flock(fd, Exec.NativeMethods.LOCK_EX) < 0)
+        {
+            if (errno != EINTR)
+            {
+                Sys.Close(fd);
+                throw BerthException.Errno($"lock {dir}", errno);
+            }
+        }
+        // The directory may have been deleted while we waited: then there is no container any more.
+        if (!Directory.Exists(dir))
+        {
+            Sys.Close(fd);
+            return null;
+        }
+        return new ContainerLock(fd);
+    }
+
+    public void Dispose()
+    {
+        Sys.Close(_fd);
+        _fd = -1;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime;
+
+/// <summary>Small wrappers over libc for the parent process: each throws a BerthException that names what failed.</summary>
+internal static unsafe class Sys
+{
+    public static int Errno => errno;
+
+    public static int Open(string path, int flags, int mode = 0)
+    {
+        int fd;
+        fixed (byte* p = Utf8(path))
+            fd = open(p, flags | O_CLOEXEC, (mode_t)mode);
+        return fd;
+    }
+
+    public static byte[] Utf8(string s)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(s) + 1];
+        System.Text.Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+
+    public static void Close(int fd)
+    {
+        if (fd >= 0)
+            close(fd);
+    }
+
+    public static bool Kill(int pid, int signal) => kill(pid, signal) == 0;
+
+    public static int Mkfifo(string path, int mode)
+    {
+        fixed (byte* p = Utf8(path))
+            return mkfifo(p, (mode_t)mode) == 0 ? 0 : errno;
+    }
+
+    public static int WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                ssize_t n = write(fd, p + done, data.Length - done);
+                if (n < 0)
+                {
+                    if (errno == EINTR)
+                        continue;
+                    return errno;
+                }
+                done += (int)n;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>Writes a small file the way the kernel wants it: one write call, no truncation dance.</summary>
+    public static void WriteProcFile(string path, string content, string what)
+    {
+        int fd = Open(path, O_WRONLY);
+        if (fd < 0)
+            throw BerthException.Errno($"{what}: open {path}", errno);
+        try
+        {
+            int err = WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(content));
+            if (err != 0)
+                throw BerthException.Errno($"{what}: write {path}", err);
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    public static (int Parent, int Child) SocketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+            throw BerthException.Errno("socketpair", errno);
+        return (fds[0], fds[1]);
+    }
+
+    public static int Geteuid() => (int)geteuid();
+
+    /// <summary>The start time of a process (field 22 of /proc/PID/stat), to tell a process from a later one with the same pid.</summary>
+    public static ulong? ProcessStartTime(int pid, out char state)
+    {
+        state = '?';
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+        int close = text.LastIndexOf(')');
+        if (close < 0)
+            return null;
+        var fields = text.AsSpan(close + 2);
+        // Fields after the command: state(3) ppid(4) … starttime(22): index 19 after the state.
+        int index = 0;
+        foreach (var range in fields.Split(' '))
+        {
+            var field = fields[range];
+            if (index == 0 && field.Length > 0)
+                state = field[0];
+            if (index == 19)
+                return ulong.TryParse(field, out ulong start) ? start : null;
+            index++;
+        }
+        return null;
+    }
+}

@@ -64,6 +64,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "prlimit", SetLastError = true)]
     internal static partial int Prlimit(int pid, int resource, ulong* newLimit, ulong* oldLimit);
 
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    internal static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+
+    internal const int PR_SET_CHILD_SUBREAPER = 36;
     internal const int LOCK_EX = 2, LOCK_UN = 8, LOCK_NB = 4;
     internal const long SYS_pidfd_open = 434, SYS_pidfd_send_signal = 424;
     internal const int WNOHANG = 1;

@@ -122,6 +122,21 @@ public sealed class ContainerRuntime(StateStore store)
         File.Move(temp, full, overwrite: true);
     }
 
+    /// <summary>The operations create would run, without running them (berth plan).</summary>
+    public IReadOnlyList<Operation> Plan(CreateOptions options)
+    {
+        var layout = CgroupLayout.Host;
+        string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
+        return PlanCompiler.Compile(new PlanRequest(options.Config.Spec, Path.GetFullPath(options.Bundle), options.Id)
+        {
+            NoPivot = options.NoPivot,
+            FifoPath = Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile),
+            PreserveFds = options.PreserveFds,
+            CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            Host = HostFactsReader.Current,
+        }).Operations;
+    }
+
     /// <summary>start: lets the created container's process go on to execve.</summary>
     public void Start(string id)
     {
@@ -154,7 +169,7 @@ public sealed class ContainerRuntime(StateStore store)
     {
         if (!detach)
             // Orphans of a joined pid namespace come back to us, so we can wait for the container's process.
-            prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         var (record, process) = CreateCore(options, "run", waitForStart: false);
         record.Started = true;
         Store.Save(record);

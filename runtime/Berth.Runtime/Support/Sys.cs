@@ -84,7 +84,7 @@ internal static unsafe class Sys
         return (fds[0], fds[1]);
     }
 
-    public static int Geteuid() => (int)geteuid();
+    public static int Geteuid() => (int)(uint)geteuid();
 
     /// <summary>The start time of a process (field 22 of /proc/PID/stat), to tell a process from a later one with the same pid.</summary>
     public static ulong? ProcessStartTime(int pid, out char state)

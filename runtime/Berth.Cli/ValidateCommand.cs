@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Berth.Runtime;
+using Berth.Spec;
+
+namespace Berth.Cli;
+
+/// <summary>`berth validate [--format json] FILE`: every error and warning; exit 1 when there are errors.</summary>
+public static class ValidateCommand
+{
+    public static int Run(Arguments a, Log log)
+    {
+        string file = a.Single("validate", "file");
+        string format = a.Value("format") ?? "text";
+        if (format is not ("text" or "json"))
+            throw new BerthException($"validate: --format must be text or json, not \"{format}\"", 2);
+        if (!File.Exists(file))
+            throw new BerthException($"validate: {file} does not exist");
+        var diagnostics = new List<SchemaDiagnostic>();
+        Berth.Spec.Spec.Parse(File.ReadAllBytes(file), diagnostics);
+        int errors = diagnostics.Count(d => d.Severity == SchemaSeverity.Error);
+        if (format == "json")
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteString("file", file);
+                w.WriteBoolean("valid", errors == 0);
+                w.WriteStartArray("diagnostics");
+                foreach (var d in diagnostics)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("severity", d.Severity == SchemaSeverity.Error ? "error" : "warning");
+                    w.WriteString("pointer", d.InstancePointer);
+                    w.WriteString("keyword", d.Keyword);
+                    w.WriteString("message", d.Message);
+                    w.WriteString("schemaLocation", d.SchemaLocation);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            Commands.WriteOut(buffer.ToArray());
+        }
+        else
+        {
+            foreach (var d in diagnostics)
+            {
+                string where = d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer;
+                string severity = d.Severity == SchemaSeverity.Error ? "error" : "warning";
+                Console.Out.WriteLine($"{file}: {severity}: {where}: {d.Message}");
+            }
+            Console.Out.WriteLine(errors == 0 ? $"{file}: valid" : $"{file}: {errors} error(s)");
+        }
+        return errors == 0 ? 0 : 1;
+    }
+}

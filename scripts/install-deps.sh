@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a fresh Debian machine: a C compiler for the native helper and Native AOT's link,
+# busybox-static for test and example root filesystems. Runs apt only when something is missing.
+set -euo pipefail
+need=()
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+[ -x /bin/busybox ] && file_ok=1 || file_ok=0
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "berth needs these packages: ${need[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Berth.Runtime.Tests;
+
+/// <summary>The result of one berth invocation.</summary>
+public sealed record BerthResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+}
+
+/// <summary>
+/// Shared by every integration test: the published berth binary, a busybox rootfs built once, and a state root of
+/// its own so tests never see containers that are not theirs.
+/// </summary>
+public static class Harness
+{
+    private static readonly Lazy<string> RootfsLazy = new(BuildRootfs);
+    private static int _counter;
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Berth { get; } = Environment.GetEnvironmentVariable("BERTH_BIN") ?? Path.Combine(RepoRoot, "artifacts/bin/berth");
+
+    public static string WorkDir { get; } = CreateWorkDir();
+
+    public static string StateRoot => Path.Combine(WorkDir, "state");
+
+    public static string Rootfs => RootfsLazy.Value;
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root (Compiler.sln)");
+    }
+
+    private static string CreateWorkDir()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"berth-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string BuildRootfs()
+    {
+        if (!File.Exists(Berth))
+            throw new InvalidOperationException($"{Berth} is missing: publish it first (scripts/publish.sh, which ./test.sh runs)");
+        string rootfs = Path.Combine(WorkDir, "rootfs");
+        var r = Exec("bash", [Path.Combine(RepoRoot, "scripts/make-rootfs.sh"), rootfs]);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException("make-rootfs.sh failed: " + r);
+        return rootfs;
+    }
+
+    public static string NewId(string prefix) => $"{prefix}-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
+
+    public static BerthResult Exec(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+            p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        return new BerthResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Runs berth with the test state root.</summary>
+    public static BerthResult Run(params string[] args) => Exec(Berth, ["--root", StateRoot, .. args]);
+
+    public static BerthResult RunWithRoot(string root, params string[] args) => Exec(Berth, ["--root", root, .. args]);
+
+    /// <summary>The config most tests start from: a busybox container with the usual namespaces and mounts.</summary>
+    public static JsonObject BaseConfig(params string[] args) => new()
+    {
+        ["ociVersion"] = "1.3.0",
+        ["process"] = new JsonObject
+        {
+            ["terminal"] = false,
+            ["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 0 },
+            ["args"] = new JsonArray(args.Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()),
+            ["env"] = new JsonArray("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
+            ["cwd"] = "/",
+            ["capabilities"] = new JsonObject
+            {
+                ["bounding"] = new JsonArray("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"),
+                ["effective"] = new JsonArray("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"),
+                ["permitted"] = new JsonArray("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"),
+            },
+            ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 1024, ["soft"] = 1024 }),
+            ["noNewPrivileges"] = true,
+        },
+        ["root"] = new JsonObject { ["path"] = Rootfs, ["readonly"] = false },
+        ["hostname"] = "berth-test",
+        ["mounts"] = new JsonArray(
+            new JsonObject { ["destination"] = "/proc", ["type"] = "proc", ["source"] = "proc" },
+            new JsonObject { ["destination"] = "/dev", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("nosuid", "strictatime", "mode=755", "size=65536k") },
+            new JsonObject { ["destination"] = "/dev/pts", ["type"] = "devpts", ["source"] = "devpts", ["options"] = new JsonArray("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620") },
+            new JsonObject { ["destination"] = "/dev/shm", ["type"] = "tmpfs", ["source"] = "shm", ["options"] = new JsonArray("nosuid", "noexec", "nodev", "mode=1777", "size=65536k") },
+            new JsonObject { ["destination"] = "/dev/mqueue", ["type"] = "mqueue", ["source"] = "mqueue", ["options"] = new JsonArray("nosuid", "noexec", "nodev") },
+            new JsonObject { ["destination"] = "/sys", ["type"] = "sysfs", ["source"] = "sysfs", ["options"] = new JsonArray("nosuid", "noexec", "nodev", "ro") }),
+        ["linux"] = new JsonObject
+        {
+            ["namespaces"] = new JsonArray(
+                new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "network" }, new JsonObject { ["type"] = "ipc" },
+                new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" }),
+            ["maskedPaths"] = new JsonArray("/proc/kcore", "/proc/keys", "/sys/firmware"),
+            ["readonlyPaths"] = new JsonArray("/proc/sys", "/proc/sysrq-trigger"),
+        },
+    };
+
+    /// <summary>Writes a bundle directory holding config.json; the rootfs is shared and named by absolute path.</summary>
+    public static string Bundle(JsonObject config)
+    {
+        string dir = Path.Combine(WorkDir, "bundles", NewId("b"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return dir;
+    }
+
+    /// <summary>berth run of a config; the container is removed afterwards.</summary>
+    public static BerthResult RunContainer(JsonObject config, params string[] extra)
+    {
+        string bundle = Bundle(config);
+        string id = NewId("run");
+        return Run(["run", "--bundle", bundle, .. extra, id]);
+    }
+
+    /// <summary>Nothing of a container may survive a failed or finished command: no state, no cgroup, no mount.</summary>
+    public static void AssertNothingLeft(string id, string? root = null)
+    {
+        Assert.False(Directory.Exists(Path.Combine(root ?? StateRoot, id)), $"state directory of {id} is left behind");
+        foreach (string hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
+            Assert.False(Directory.Exists(Path.Combine(hierarchy, "berth", id)), $"cgroup {hierarchy}/berth/{id} is left behind");
+        string mounts = File.ReadAllText("/proc/self/mountinfo");
+        Assert.DoesNotContain(id, mounts);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+
+namespace Berth.Generator.Tests;
+
+public class GeneratorTests
+{
+    private static void AssertClean(Compilation output, ImmutableArray<Diagnostic> generatorDiagnostics)
+    {
+        Assert.Empty(generatorDiagnostics);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
+    }
+
+    [Fact]
+    public void Sample_schema_compiles_without_warnings()
+    {
+        var (output, diagnostics, _) = GeneratorHarness.Run([GeneratorHarness.Sample()]);
+        AssertClean(output, diagnostics);
+        Assert.Contains(output.SyntaxTrees, t => t.FilePath.EndsWith("Test.Schemas.Schemas.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Real_specs_compile_without_warnings()
+    {
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Specs(), "Berth.Spec");
+        AssertClean(output, diagnostics);
+        var spec = output.GetTypeByMetadataName("Berth.Spec.Spec");
+        Assert.NotNull(spec);
+        Assert.NotNull(output.GetTypeByMetadataName("Berth.Spec.State"));
+        Assert.NotNull(output.GetTypeByMetadataName("Berth.Spec.Features"));
+        Assert.NotNull(output.GetTypeByMetadataName("Berth.Spec.Mount"));
+    }
+
+    [Fact]
+    public void Namespace_defaults_to_root_namespace()
+    {
+        var (output, diagnostics, _) = GeneratorHarness.Run([GeneratorHarness.Sample()], ns: null);
+        AssertClean(output, diagnostics);
+        Assert.NotNull(output.GetTypeByMetadataName("Test.Root.Sample"));
+    }
+
+    [Fact]
+    public void Root_members_have_the_contract_signatures()
+    {
+        var (output, _, _) = GeneratorHarness.Run([GeneratorHarness.Sample()]);
+        INamedTypeSymbol sample = output.GetTypeByMetadataName("Test.Schemas.Sample")!;
+        string Sig(string name) => sample.GetMembers(name).Single().ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
+        Assert.Equal("Sample.Parse(ReadOnlySpan<byte>, List<SchemaDiagnostic>)", Sig("Parse"));
+        Assert.Equal("Sample.Read(ref Utf8JsonReader, SchemaReadContext)", Sig("Read"));
+        Assert.Equal("Sample.WriteTo(Utf8JsonWriter)", Sig("WriteTo"));
+        Assert.Equal("Sample.ToUtf8Json(bool)", Sig("ToUtf8Json"));
+        Assert.Equal("Sample.MergeRules", Sig("MergeRules"));
+        var version = (IPropertySymbol)sample.GetMembers("Version").Single();
+        Assert.Equal(NullableAnnotation.NotAnnotated, version.Type.NullableAnnotation);
+        var count = (IPropertySymbol)sample.GetMembers("Count").Single();
+        Assert.Equal("uint?", count.Type.ToDisplayString());
+        Assert.Equal("ulong?", ((IPropertySymbol)sample.GetMembers("Big").Single()).Type.ToDisplayString());
+        Assert.Equal("long?", ((IPropertySymbol)sample.GetMembers("Offset").Single()).Type.ToDisplayString());
+        Assert.Equal("Test.Schemas.Kind", ((IPropertySymbol)sample.GetMembers("Kind").Single()).Type.ToDisplayString());
+        Assert.Equal("System.Collections.Generic.IReadOnlyDictionary<string, string>?", ((IPropertySymbol)sample.GetMembers("Labels").Single()).Type.ToDisplayString());
+        Assert.Equal("Test.Schemas.SampleInline?", ((IPropertySymbol)sample.GetMembers("Inline").Single()).Type.ToDisplayString());
+        Assert.Equal("System.Text.Json.JsonElement?", ((IPropertySymbol)sample.GetMembers("Either").Single()).Type.ToDisplayString());
+        Assert.Equal("long?", ((IPropertySymbol)sample.GetMembers("Exactly").Single()).Type.ToDisplayString());
+        Assert.True(((IPropertySymbol)sample.GetMembers("Version").Single()).SetMethod!.IsInitOnly);
+        INamedTypeSymbol kind = output.GetTypeByMetadataName("Test.Schemas.Kind")!;
+        Assert.Equal(TypeKind.Enum, kind.TypeKind);
+        Assert.Equal(["Pid", "Network", "Mount", "Ipc", "Uts", "User", "Cgroup", "Time"], kind.GetMembers().OfType<IFieldSymbol>().Select(f => f.Name));
+    }
+
+    private static Diagnostic Single(string schemaText, string id, string path = "/specs/broken.schema.json")
+    {
+        var (_, diagnostics, _) = GeneratorHarness.Run([new InMemoryText(path, schemaText)]);
+        Assert.Contains(diagnostics, d => d.Id == id);
+        return diagnostics.First(d => d.Id == id);
+    }
+
+    [Fact]
+    public void Unsupported_keyword_is_BERTHGEN001_with_file_line_and_column()
+    {
+        string schema = "{\n  \"title\": \"Broken\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"a\": { \"type\": \"string\", \"minProperties\": 1 }\n  }\n}\n";
+        Diagnostic d = Single(schema, "BERTHGEN001");
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        FileLinePositionSpan span = d.Location.GetLineSpan();
+        Assert.Equal("/specs/broken.schema.json", span.Path);
+        Assert.Equal(4, span.StartLinePosition.Line);
+        Assert.Equal(29, span.StartLinePosition.Character);
+        Assert.Contains("minProperties", d.GetMessage());
+    }
+
+    [Fact]
+    public void Broken_ref_is_BERTHGEN002_at_the_ref()
+    {
+        string schema = "{\n  \"title\": \"Broken\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"a\": { \"$ref\": \"#/$defs/Missing\" },\n    \"b\": { \"$ref\": \"other.schema.json#/$defs/X\" }\n  }\n}\n";
+        var (_, diagnostics, _) = GeneratorHarness.Run([new InMemoryText("/specs/broken.schema.json", schema)]);
+        var refs = diagnostics.Where(d => d.Id == "BERTHGEN002").OrderBy(d => d.Location.SourceSpan.Start).ToList();
+        Assert.Equal(2, refs.Count);
+        Assert.Equal(4, refs[0].Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Equal(19, refs[0].Location.GetLineSpan().StartLinePosition.Character);
+        Assert.Contains("#/$defs/Missing", refs[0].GetMessage());
+        Assert.Equal(5, refs[1].Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Equal("/specs/broken.schema.json", refs[1].Location.GetLineSpan().Path);
+    }
+
+    [Fact]
+    public void Bad_json_is_BERTHGEN003_at_the_error()
+    {
+        string schema = "{\n  \"title\": \"Broken\",\n  \"type\": \"object\"\n  \"properties\": {}\n}\n";
+        Diagnostic d = Single(schema, "BERTHGEN003");
+        FileLinePositionSpan span = d.Location.GetLineSpan();
+        Assert.Equal(3, span.StartLinePosition.Line);
+        Assert.Equal(2, span.StartLinePosition.Character);
+        Assert.Equal("/specs/broken.schema.json", span.Path);
+    }
+
+    [Fact]
+    public void Invalid_keyword_value_is_BERTHGEN001()
+    {
+        Diagnostic d = Single("{ \"type\": \"object\", \"properties\": { \"a\": { \"minimum\": \"1\" } } }", "BERTHGEN001");
+        Assert.Contains("minimum", d.GetMessage());
+    }
+
+    private static IEnumerable<IncrementalGeneratorRunStep> Steps(GeneratorDriver driver, string name) =>
+        driver.GetRunResult().Results.Single().TrackedSteps.TryGetValue(name, out var steps) ? steps : [];
+
+    private static void AssertCachedOrUnchanged(GeneratorDriver driver, string step)
+    {
+        var reasons = Steps(driver, step).SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+        Assert.NotEmpty(reasons);
+        Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, step + ": " + r));
+    }
+
+    [Fact]
+    public void Unrelated_syntax_tree_edit_keeps_every_step_cached()
+    {
+        GeneratorDriver driver = GeneratorHarness.Driver([GeneratorHarness.Sample(), .. GeneratorHarness.Specs()]);
+        CSharpCompilation compilation = GeneratorHarness.Compilation("class A { }");
+        driver = driver.RunGenerators(compilation);
+        Assert.All(Steps(driver, SchemaGenerator.EmitStep).SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
+
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int X; }", GeneratorHarness.ParseOptions)));
+        AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.SetStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
+    }
+
+    [Fact]
+    public void Unrelated_additional_file_keeps_emission_cached()
+    {
+        GeneratorDriver driver = GeneratorHarness.Driver([GeneratorHarness.Sample()]);
+        CSharpCompilation compilation = GeneratorHarness.Compilation("class A { }");
+        driver = driver.RunGenerators(compilation);
+        driver = driver.AddAdditionalTexts([new InMemoryText("/specs/README.txt", "notes")]);
+        driver = driver.RunGenerators(compilation);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.SetStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
+    }
+
+    [Fact]
+    public void Whitespace_edit_of_a_schema_reparses_but_does_not_re_emit()
+    {
+        AdditionalText sample = GeneratorHarness.Sample();
+        GeneratorDriver driver = GeneratorHarness.Driver([sample]);
+        CSharpCompilation compilation = GeneratorHarness.Compilation("class A { }");
+        driver = driver.RunGenerators(compilation);
+        string text = sample.GetText()!.ToString();
+        var edited = new InMemoryText(sample.Path, text + "\n\n");
+        driver = driver.ReplaceAdditionalText(sample, edited).RunGenerators(compilation);
+        // The reparse yields an equal model only if positions are not part of it; refs carry positions, so the set may change,
+        // but a pure trailing-whitespace edit keeps every position.
+        AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
+    }
+}

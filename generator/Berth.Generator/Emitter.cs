@@ -900,6 +900,14 @@ namespace Berth.Generator
                 w.Close();
             }
             w.Line("context.EndTrial();");
+            // No alternative matched: say so, then report why each alternative failed (only when reporting).
+            w.Open("if (" + count + " == 0 && context.IsReporting)");
+            foreach (SchemaNode b in branches)
+            {
+                string c = Tmp("c");
+                w.Line("{ var " + c + " = " + rd + "; _ = " + ReadFn(b) + "(ref " + c + ", context); }");
+            }
+            w.Close();
             if (keyword == "anyOf")
             {
                 w.Line("if (" + count + " == 0 && context.Fail()) context.AddError(\"anyOf\", \"the value matches none of the " + branches.Count.ToString(CultureInfo.InvariantCulture) + " allowed alternatives\", " + Loc(node, "anyOf") + ");");

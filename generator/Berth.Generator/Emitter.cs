@@ -245,7 +245,7 @@ namespace Berth.Generator
 
         private static bool IsReservedTypeName(string name) =>
             name == "SchemaSeverity" || name == "SchemaDiagnostic" || name == "SchemaReadContext" || name == "MergeKind" ||
-            name == "MergeRule" || name == "SchemaJson" || name == ReadersClass;
+            name == "MergeRule" || name == "SchemaJson" || name == "PatternAtom" || name == ReadersClass;
 
         private static bool IsClassCandidate(SchemaNode n) =>
             n.Bool == null && !n.Properties.IsEmpty && (n.Types.IsEmpty || (n.Types.Count == 1 && n.Types[0] == "object"));
@@ -465,6 +465,25 @@ namespace Berth.Generator
 
         private string Loc(SchemaNode node, string keyword) =>
             Naming.Literal(node.File + "#" + node.Pointer + (keyword.Length > 0 ? "/" + keyword : ""));
+
+        /// <summary>The boolean expression that tests <paramref name="value"/> (a string) against a schema pattern.</summary>
+        private string PatternTest(SchemaNode node, string pattern, string value)
+        {
+            if (!SimplePattern.TryCompile(pattern, out List<SimplePattern.Atom> atoms, out bool anchoredEnd)) return RegexField(node, pattern) + ".IsMatch(" + value + ")";
+            string ns = InfoOf(node).Namespace;
+            string key = ns + "\0simple\0" + pattern;
+            if (!_regexFields.TryGetValue(key, out string? field))
+            {
+                if (!_regexDecls.TryGetValue(ns, out List<string>? list)) _regexDecls[ns] = list = new List<string>();
+                field = "s_simplePattern" + list.Count.ToString(CultureInfo.InvariantCulture);
+                list.Add("/// <summary>Pattern " + Naming.Xml(pattern) + "</summary>");
+                list.Add("internal static readonly PatternAtom[] " + field + " = { " + string.Join(", ", atoms.Select(a =>
+                    "new PatternAtom(" + Naming.Literal(a.Ranges) + ", " + a.Min.ToString(CultureInfo.InvariantCulture) + ", " +
+                    (a.Max == int.MaxValue ? "int.MaxValue" : a.Max.ToString(CultureInfo.InvariantCulture)) + ")")) + " };");
+                _regexFields[key] = field;
+            }
+            return SJ + ".MatchSimple(" + value + ", global::" + ns + "." + ReadersClass + "." + field + ", " + (anchoredEnd ? "true" : "false") + ")";
+        }
 
         private string RegexField(SchemaNode node, string pattern)
         {
@@ -1126,7 +1145,7 @@ namespace Berth.Generator
             }
             if (node.Pattern != null)
             {
-                w.Line("if (!" + RegexField(node, node.Pattern) + ".IsMatch(" + s + ") && context.Fail()) context.AddError(\"pattern\", " + SJ + ".Quote(" + s + ") + " +
+                w.Line("if (!" + PatternTest(node, node.Pattern, s) + " && context.Fail()) context.AddError(\"pattern\", " + SJ + ".Quote(" + s + ") + " +
                     Naming.Literal(" does not match the pattern " + node.Pattern) + ", " + Loc(node, "pattern") + ");");
             }
             if (node.MinLength != null || node.MaxLength != null)
@@ -1159,7 +1178,67 @@ namespace Berth.Generator
             return members;
         }
 
+        private static bool TryIntegerBound(string? text, out bool negative, out ulong magnitude)
+        {
+            negative = false;
+            magnitude = 0;
+            if (text == null) return true;
+            if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal d) || decimal.Truncate(d) != d) return false;
+            negative = d < 0;
+            decimal m = Math.Abs(d);
+            if (m > ulong.MaxValue) return false;
+            magnitude = (ulong)m;
+            if (magnitude == 0) negative = false;
+            return true;
+        }
+
+        /// <summary>Integers with integer bounds: compare on the 64-bit value the reader gives (the common case), exact text comparison otherwise.</summary>
         private void EmitNumber(IndentedWriter w, SchemaNode node, Shape? model, bool integerOnly, string rd)
+        {
+            bool integralModel = model == null || model.Kind == ShapeKind.Int || model.Kind == ShapeKind.UInt || model.Kind == ShapeKind.Long || model.Kind == ShapeKind.ULong;
+            if (integerOnly && integralModel && !node.HasEnum && !node.HasConst && node.ExclusiveMinimum == null && node.ExclusiveMaximum == null &&
+                TryIntegerBound(node.Minimum, out bool minNeg, out ulong minMag) && TryIntegerBound(node.Maximum, out bool maxNeg, out ulong maxMag))
+            {
+                string neg = Tmp("neg"), mag = Tmp("mag");
+                w.Open("if (" + SJ + ".TryGetExactInteger(ref " + rd + ", out bool " + neg + ", out ulong " + mag + "))");
+                string M(ulong v) => v.ToString(CultureInfo.InvariantCulture) + "UL";
+                if (node.Minimum != null)
+                {
+                    string fails = !minNeg ? (minMag == 0 ? neg : "(" + neg + " || " + mag + " < " + M(minMag) + ")") : "(" + neg + " && " + mag + " > " + M(minMag) + ")";
+                    w.Line("if (" + fails + " && context.Fail()) context.AddError(\"minimum\", \"value \" + " + SJ + ".Text(ref " + rd + ") + " +
+                        Naming.Literal(" is less than the minimum " + node.Minimum) + ", " + Loc(node, "minimum") + ");");
+                }
+                if (node.Maximum != null)
+                {
+                    string fails = !maxNeg ? "(!" + neg + " && " + mag + " > " + M(maxMag) + ")" : "(!" + neg + " || " + mag + " < " + M(maxMag) + ")";
+                    w.Line("if (" + fails + " && context.Fail()) context.AddError(\"maximum\", \"value \" + " + SJ + ".Text(ref " + rd + ") + " +
+                        Naming.Literal(" is greater than the maximum " + node.Maximum) + ", " + Loc(node, "maximum") + ");");
+                }
+                switch (model?.Kind)
+                {
+                    case ShapeKind.UInt:
+                        w.Line("if (!" + neg + " && " + mag + " <= 4294967295UL) result = (uint)" + mag + ";");
+                        break;
+                    case ShapeKind.ULong:
+                        w.Line("if (!" + neg + ") result = " + mag + ";");
+                        break;
+                    case ShapeKind.Int:
+                        w.Line("if (" + mag + " <= (" + neg + " ? 2147483648UL : 2147483647UL)) result = " + neg + " ? unchecked((int)(0UL - " + mag + ")) : (int)" + mag + ";");
+                        break;
+                    case ShapeKind.Long:
+                        w.Line("if (" + mag + " <= (" + neg + " ? 9223372036854775808UL : 9223372036854775807UL)) result = " + neg + " ? unchecked((long)(0UL - " + mag + ")) : (long)" + mag + ";");
+                        break;
+                }
+                w.Close();
+                w.Open("else");
+                EmitNumberExact(w, node, model, integerOnly, rd);
+                w.Close();
+                return;
+            }
+            EmitNumberExact(w, node, model, integerOnly, rd);
+        }
+
+        private void EmitNumberExact(IndentedWriter w, SchemaNode node, Shape? model, bool integerOnly, string rd)
         {
             bool needRaw = integerOnly || node.Minimum != null || node.Maximum != null || node.ExclusiveMinimum != null || node.ExclusiveMaximum != null || node.HasEnum || node.HasConst;
             string raw = Tmp("raw");
@@ -1315,7 +1394,7 @@ namespace Berth.Generator
                 foreach (NamedSchema pp in node.PatternProperties)
                 {
                     string c = Tmp("c");
-                    w.Open("if (" + RegexField(node, pp.Name) + ".IsMatch(" + name + "!))");
+                    w.Open("if (" + PatternTest(node, pp.Name, name + "!") + ")");
                     w.Line(matched + " = true;");
                     w.Line("var " + c + " = " + rd + ";");
                     w.Line("_ = " + ReadFn(pp.Schema) + "(ref " + c + ", context);");

@@ -195,9 +195,65 @@ public sealed class MergeRule
     public override string ToString() => PointerPattern + " " + Kind + (Key is null ? "" : " " + Key);
 }
 
+/// <summary>One step of a simple compiled pattern: a set of character ranges repeated Min..Max times.</summary>
+public readonly struct PatternAtom
+{
+    /// <summary>Creates a step; <paramref name="ranges"/> holds pairs of inclusive bounds.</summary>
+    public PatternAtom(string ranges, int min, int max)
+    {
+        Ranges = ranges;
+        Min = min;
+        Max = max;
+    }
+
+    /// <summary>Pairs of inclusive bounds.</summary>
+    public string Ranges { get; }
+
+    /// <summary>Fewest repetitions.</summary>
+    public int Min { get; }
+
+    /// <summary>Most repetitions.</summary>
+    public int Max { get; }
+
+    /// <summary>True if <paramref name="c"/> is in one of the ranges.</summary>
+    public bool Contains(char c)
+    {
+        string r = Ranges;
+        for (int i = 0; i + 1 < r.Length; i += 2)
+        {
+            if (c >= r[i] && c <= r[i + 1]) return true;
+        }
+        return false;
+    }
+}
+
 /// <summary>Helpers used by the generated readers (numbers compared exactly on their JSON text).</summary>
 public static class SchemaJson
 {
+    /// <summary>Matches an anchored simple pattern (as .NET's Regex would: <c>$</c> also matches before a final newline).</summary>
+    public static bool MatchSimple(string s, PatternAtom[] atoms, bool anchoredEnd) => MatchFrom(s, 0, atoms, 0, anchoredEnd);
+
+    private static bool MatchFrom(string s, int position, PatternAtom[] atoms, int k, bool anchoredEnd)
+    {
+        if (k == atoms.Length) return !anchoredEnd || position == s.Length || (position == s.Length - 1 && s[position] == '\n');
+        PatternAtom atom = atoms[k];
+        int n = 0;
+        while (n < atom.Max && position + n < s.Length && atom.Contains(s[position + n])) n++;
+        if (k == atoms.Length - 1)
+        {
+            // Last step: no backtracking needed beyond checking the end.
+            if (n < atom.Min) return false;
+            if (!anchoredEnd) return true;
+            int end = position + n;
+            return end == s.Length || (end == s.Length - 1 && s[end] == '\n');
+        }
+        for (; n >= atom.Min; n--)
+        {
+            if (MatchFrom(s, position + n, atoms, k + 1, anchoredEnd)) return true;
+        }
+        return false;
+    }
+
     /// <summary>The raw bytes of the current token.</summary>
     public static global::System.ReadOnlySpan<byte> Raw(ref global::System.Text.Json.Utf8JsonReader reader) =>
         reader.HasValueSequence ? global::System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan;
@@ -375,6 +431,26 @@ public static class SchemaJson
             }
         }
         return sx < 0 ? -magnitude : magnitude;
+    }
+
+    /// <summary>Sign and magnitude of a number written as a plain 64-bit integer (the fast path); false for anything else.</summary>
+    public static bool TryGetExactInteger(ref global::System.Text.Json.Utf8JsonReader reader, out bool negative, out ulong magnitude)
+    {
+        if (reader.TryGetInt64(out long l))
+        {
+            negative = l < 0;
+            magnitude = negative ? unchecked((ulong)(-(l + 1)) + 1UL) : (ulong)l;
+            return true;
+        }
+        if (reader.TryGetUInt64(out ulong u))
+        {
+            negative = false;
+            magnitude = u;
+            return true;
+        }
+        negative = false;
+        magnitude = 0;
+        return false;
     }
 
     /// <summary>Reads an integral number (<c>1.0</c> included) as a 64-bit value when it fits.</summary>

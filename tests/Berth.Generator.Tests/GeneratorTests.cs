@@ -175,3 +175,36 @@ public class GeneratorTests
         AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
     }
 }
+
+public class SimplePatternTests
+{
+    [Theory]
+    [InlineData("^CAP_[A-Z0-9_]+$")]
+    [InlineData("^RLIMIT_[A-Z]+$")]
+    [InlineData("^[0-9, -]*$")]
+    [InlineData("^[0-9]+[KMGTPE]?B$")]
+    [InlineData("^[rwm]*$")]
+    [InlineData("^MB:")]
+    [InlineData("^a{2,3}b?\\.c{2}$")]
+    [InlineData("^[a-z]+a$")]
+    public void Compiled_patterns_match_like_Regex(string pattern)
+    {
+        Assert.True(SimplePattern.TryCompile(pattern, out var atoms, out bool anchoredEnd));
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+        var table = atoms.Select(a => new Berth.Spec.PatternAtom(a.Ranges, a.Min, a.Max)).ToArray();
+        string[] inputs = ["", "CAP_", "CAP_SYS_ADMIN", "CAP_SYS_ADMIN\n", "cap_x", "CAP_X\n\n", "RLIMIT_NOFILE", "1-3, 5", "2MB", "64KB", "1GB\n", "B", "rw", "rwx", "MB:1",
+            "aab.cc", "aaab.cc", "aaaab.cc", "aa.cc", "aab.c", "banana", "aa", "a", "xa"];
+        foreach (string input in inputs)
+        {
+            Assert.True(regex.IsMatch(input) == Berth.Spec.SchemaJson.MatchSimple(input, table, anchoredEnd), $"{pattern} on {input.Replace("\n", "\\n")}");
+        }
+    }
+
+    [Theory]
+    [InlineData("^1\\.[0-3]\\.(0|[1-9][0-9]*)$")]
+    [InlineData("[a-z]+")]
+    [InlineData("^\\d+$")]
+    [InlineData("^.*$")]
+    [InlineData("^[^a]$")]
+    public void Other_patterns_are_left_to_Regex(string pattern) => Assert.False(SimplePattern.TryCompile(pattern, out _, out _));
+}

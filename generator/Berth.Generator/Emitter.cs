@@ -1116,25 +1116,44 @@ namespace Berth.Generator
                     if (v.Kind == JKind.String) strings.Add((json, v.Text));
                 }
                 string error = "if (context.Fail()) context.AddError(\"enum\", " + SJ + ".Text(ref " + rd + ") + " + Naming.Literal(" is not one of: " + EnumList(node)) + ", " + Loc(node, "enum") + ");";
-                if (model?.Kind == ShapeKind.Enum)
-                {
-                    Info e = model.Type!;
-                    var members = EnumMembers(e);
-                    bool first = true;
-                    foreach (var m in members)
-                    {
-                        w.Line((first ? "if" : "else if") + " (" + rd + ".ValueTextEquals(" + Naming.Literal(m.Wire) + "u8)) result = " + model.Cs + "." + m.Member + ";");
-                        first = false;
-                    }
-                    w.Line("else " + error);
-                }
-                else if (strings.Count == 0)
+                if (strings.Count == 0)
                 {
                     w.Line(error);
                 }
                 else
                 {
-                    w.Line("if (!(" + string.Join(" || ", strings.Select(x => rd + ".ValueTextEquals(" + Naming.Literal(x.Text) + "u8)")) + ")) " + error);
+                    // Match on the bytes: switch on the length, then compare.
+                    string ev = Tmp("ev"), ei = Tmp("ei");
+                    List<(string Wire, string Member)>? members = model?.Kind == ShapeKind.Enum ? EnumMembers(model.Type!) : null;
+                    var wires = members != null ? members.Select(m => m.Wire).ToList() : strings.Select(x => x.Text).ToList();
+                    w.Line("global::System.ReadOnlySpan<byte> " + ev + " = " + SJ + ".Name(ref " + rd + ");");
+                    w.Line("int " + ei + " = -1;");
+                    w.Open("switch (" + ev + ".Length)");
+                    foreach (var group in wires.Select((wire, index) => (wire, index)).GroupBy(x => System.Text.Encoding.UTF8.GetByteCount(x.wire)).OrderBy(g => g.Key))
+                    {
+                        w.Line("case " + group.Key.ToString(CultureInfo.InvariantCulture) + ":");
+                        w.Indent();
+                        bool first = true;
+                        foreach (var x in group)
+                        {
+                            w.Line((first ? "if" : "else if") + " (global::System.MemoryExtensions.SequenceEqual(" + ev + ", " + Naming.Literal(x.wire) + "u8)) " + ei + " = " + x.index.ToString(CultureInfo.InvariantCulture) + ";");
+                            first = false;
+                        }
+                        w.Line("break;");
+                        w.Unindent();
+                    }
+                    w.Close();
+                    if (members != null)
+                    {
+                        w.Open("switch (" + ei + ")");
+                        for (int i = 0; i < members.Count; i++) w.Line("case " + i.ToString(CultureInfo.InvariantCulture) + ": result = " + model!.Cs + "." + members[i].Member + "; break;");
+                        w.Line("default: " + error + " break;");
+                        w.Close();
+                    }
+                    else
+                    {
+                        w.Line("if (" + ei + " < 0) " + error);
+                    }
                 }
             }
             if (node.HasConst)
@@ -1447,7 +1466,7 @@ namespace Berth.Generator
             }
             else if (isClass)
             {
-                w.Line("if (" + notMatched + ") context.UnknownMember(" + name + "!, s_knownMembers, " + Loc(node, "properties") + ");");
+                w.Line((node.PatternProperties.IsEmpty ? "" : "if (" + notMatched + ") ") + "context.UnknownMember(" + name + "!, s_knownMembers, " + Loc(node, "properties") + ");");
             }
             if (isClass)
             {

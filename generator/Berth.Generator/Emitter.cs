@@ -691,6 +691,10 @@ namespace Berth.Generator
             w.Line(SJ + ".AddSyntaxError(diagnostics, e, " + rootLoc + ");");
             w.Line("return null;");
             w.Close();
+            w.Open("catch (global::System.InvalidOperationException)");
+            w.Line("diagnostics.Add(new SchemaDiagnostic(SchemaSeverity.Error, context.CurrentPointer, \"json\", \"the document is not valid UTF-8\", " + rootLoc + "));");
+            w.Line("return null;");
+            w.Close();
             w.Close();
             w.Line();
             w.Line("/// <summary>The document as UTF-8 JSON.</summary>");

@@ -151,6 +151,15 @@ public class SpecTests
     }
 
     [Fact]
+    public void Invalid_utf8_is_a_json_error_not_a_crash()
+    {
+        byte[] json = [.. "{ \"ociVersion\": \""u8, 0xC3, 0x28, .. "\" }"u8];
+        var diagnostics = new List<SchemaDiagnostic>();
+        Assert.Null(Spec.Spec.Parse(json, diagnostics));
+        Assert.Equal("json", Assert.Single(diagnostics).Keyword);
+    }
+
+    [Fact]
     public void Pointer_segments_are_escaped()
     {
         var errors = Errors("""{ "ociVersion": "1.0.0", "annotations": { "a/b": 1, "c~d": false } }""");

@@ -636,26 +636,30 @@ namespace Berth.Generator
             w.Close();
             w.Line();
 
-            // WriteTo
-            w.Line("/// <summary>Writes this object as JSON, unknown members included.</summary>");
+            // WriteTo: known members in schema order; each unknown member goes back to the index it had in the
+            // document it was read from (exact for documents in schema order).
+            w.Line("/// <summary>Writes this object as JSON, unknown members included (in place).</summary>");
             w.Open("public void WriteTo(" + Writer + " writer)");
             w.Line("writer.WriteStartObject();");
-            foreach (Member m in members)
-            {
-                if (m.Required && m.Shape.IsValueType)
-                {
-                    w.Line("writer.WritePropertyName(" + Naming.Literal(m.Json) + "u8);");
-                    WriteValue(w, m.Shape, m.Cs, 0);
-                }
-                else
-                {
-                    string v = "v" + m.Index.ToString(CultureInfo.InvariantCulture);
-                    w.Open("if (" + m.Cs + " is { } " + v + ")");
-                    w.Line("writer.WritePropertyName(" + Naming.Literal(m.Json) + "u8);");
-                    WriteValue(w, m.Shape, v, 0);
-                    w.Close();
-                }
-            }
+            w.Open("if (UnknownMembers is { } unknownInPlace && _unknownPositions is { } positions && positions.Length == unknownInPlace.Count)");
+            w.Line("int written = 0, u = 0;");
+            w.Open("for (int k = 0; k < " + members.Count.ToString(CultureInfo.InvariantCulture) + "; k++)");
+            w.Open("while (u < unknownInPlace.Count && positions[u] <= written)");
+            w.Line("writer.WritePropertyName(unknownInPlace[u].Key);");
+            w.Line("unknownInPlace[u].Value.WriteTo(writer);");
+            w.Line("u++;");
+            w.Line("written++;");
+            w.Close();
+            w.Line("if (WriteMember(writer, k)) written++;");
+            w.Close();
+            w.Open("for (; u < unknownInPlace.Count; u++)");
+            w.Line("writer.WritePropertyName(unknownInPlace[u].Key);");
+            w.Line("unknownInPlace[u].Value.WriteTo(writer);");
+            w.Close();
+            w.Line("writer.WriteEndObject();");
+            w.Line("return;");
+            w.Close();
+            w.Line("for (int k = 0; k < " + members.Count.ToString(CultureInfo.InvariantCulture) + "; k++) _ = WriteMember(writer, k);");
             w.Open("if (UnknownMembers is { } unknown)");
             w.Open("for (int i = 0; i < unknown.Count; i++)");
             w.Line("writer.WritePropertyName(unknown[i].Key);");
@@ -664,6 +668,38 @@ namespace Berth.Generator
             w.Close();
             w.Line("writer.WriteEndObject();");
             w.Close();
+            w.Line();
+            w.Open("private bool WriteMember(" + Writer + " writer, int index)");
+            w.Open("switch (index)");
+            foreach (Member m in members)
+            {
+                w.Line("case " + m.Index.ToString(CultureInfo.InvariantCulture) + ":");
+                w.Open();
+                if (m.Required && m.Shape.IsValueType)
+                {
+                    w.Line("writer.WritePropertyName(" + Naming.Literal(m.Json) + "u8);");
+                    WriteValue(w, m.Shape, m.Cs, 0);
+                    w.Line("return true;");
+                }
+                else
+                {
+                    string v = "v" + m.Index.ToString(CultureInfo.InvariantCulture);
+                    w.Open("if (" + m.Cs + " is { } " + v + ")");
+                    w.Line("writer.WritePropertyName(" + Naming.Literal(m.Json) + "u8);");
+                    WriteValue(w, m.Shape, v, 0);
+                    w.Line("return true;");
+                    w.Close();
+                    w.Line("return false;");
+                }
+                w.Close();
+            }
+            w.Close();
+            w.Line("return false;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>For each unknown member, how many members came before it in the document it was read from.</summary>");
+            w.Line("private int[]? _unknownPositions;");
+            w.Line();
 
             if (info.IsRoot) EmitRootMembers(w, info, name);
             w.Close();
@@ -1396,6 +1432,12 @@ namespace Berth.Generator
             foreach (Member m in members) if (m.Required) w.Line("bool s" + m.Index.ToString(CultureInfo.InvariantCulture) + " = false;");
             for (int i = 0; i < requiredOther.Count; i++) w.Line("bool q" + i.ToString(CultureInfo.InvariantCulture) + " = false;");
             if (isDict) w.Line("var " + map + " = new global::System.Collections.Generic.Dictionary<string, " + model!.Elem!.Cs + ">();");
+            string seenCount = Tmp("seenCount"), positions = Tmp("positions");
+            if (isClass)
+            {
+                w.Line("int " + seenCount + " = 0;");
+                w.Line("global::System.Collections.Generic.List<int>? " + positions + " = null;");
+            }
             w.Open("while (" + rd + ".Read() && " + rd + ".TokenType == " + Tok + ".PropertyName)");
             if (hasProps)
             {
@@ -1474,6 +1516,7 @@ namespace Berth.Generator
             }
             if (isClass)
             {
+                w.Line("(" + positions + " ??= new()).Add(" + seenCount + ");");
                 w.Line("(" + unknown + " ??= new()).Add(new global::System.Collections.Generic.KeyValuePair<string, " + JE + ">(" + name + "!, " + JE + ".ParseValue(ref " + rd + ")));");
             }
             else if (isDict && !(node.AdditionalProperties != null && node.AdditionalProperties.Bool != false && node.PatternProperties.IsEmpty))
@@ -1500,6 +1543,7 @@ namespace Berth.Generator
                 w.Close();
             }
             w.Line("context.Pop();");
+            if (isClass) w.Line(seenCount + "++;");
             w.Close();
             foreach (Member m in members)
             {
@@ -1519,6 +1563,7 @@ namespace Berth.Generator
                     inits.Add(m.Cs + " = " + (m.Required ? (m.Shape.IsValueType ? p + ".GetValueOrDefault()" : p + "!") : p));
                 }
                 inits.Add("UnknownMembers = " + unknown);
+                inits.Add("_unknownPositions = " + positions + "?.ToArray()");
                 w.Line("result = new " + model!.Cs + " { " + string.Join(", ", inits) + " };");
             }
             if (isDict) w.Line("result = " + map + ";");

@@ -83,6 +83,17 @@ public class SpecTests
     }
 
     [Fact]
+    public void Unknown_members_are_written_back_in_place()
+    {
+        const string json = """{"ociVersion":"1.0.0","x-first":1,"root":{"path":"rootfs"},"x-second":[true],"hostname":"h"}""";
+        var (spec, _) = Parse(json);
+        Assert.Equal(json, Encoding.UTF8.GetString(spec!.ToUtf8Json(indented: false)));
+        // without unknown members, schema order
+        var (plain, _) = Parse("""{"hostname":"h","ociVersion":"1.0.0"}""");
+        Assert.Equal("""{"ociVersion":"1.0.0","hostname":"h"}""", Encoding.UTF8.GetString(plain!.ToUtf8Json(indented: false)));
+    }
+
+    [Fact]
     public void Every_violation_is_reported_with_pointer_and_sentence()
     {
         const string json = """

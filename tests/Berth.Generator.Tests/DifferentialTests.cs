@@ -106,8 +106,13 @@ public class DifferentialTests(ITestOutputHelper output)
         return root.ToJsonString();
     }
 
+    /// <summary>BERTH_DIFF_COUNT scales the number of documents (e.g. 10000 for a long run).</summary>
+    private static int Scale(int count) =>
+        int.TryParse(Environment.GetEnvironmentVariable("BERTH_DIFF_COUNT"), out int n) && n > 0 ? n : count;
+
     private void Compare(Func<string, HashSet<string>> ours, Func<string, HashSet<string>> reference, IEnumerable<string> seeds, int count, int seed)
     {
+        count = Scale(count);
         var random = new Random(seed);
         var seedList = seeds.ToList();
         var failures = new List<string>();

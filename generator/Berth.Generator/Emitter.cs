@@ -854,6 +854,7 @@ namespace Berth.Generator
             }
             Info info = InfoOf(node);
             Shape? own = OwnShape(node, info);
+            if (own?.Kind == ShapeKind.Element) own = null; // a JsonElement is parsed whole after the checks
             // Where the model value comes from: the node's own keywords, one of its parts, or a JsonElement.
             SchemaNode? primary = null;
             bool primaryInTrial = false;

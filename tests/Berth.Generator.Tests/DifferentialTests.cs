@@ -52,7 +52,7 @@ public class DifferentialTests(ITestOutputHelper output)
         JsonNode.Parse("9223372036854775808"), JsonNode.Parse("18446744073709551615"), JsonNode.Parse("18446744073709551616"),
         JsonNode.Parse("-9223372036854775809"), JsonNode.Parse("1.0"), JsonNode.Parse("1.5"), JsonNode.Parse("-0.5"), JsonNode.Parse("1e3"),
         // (1e400 is left out: JsonSchema.Net 7.4.0 throws on numbers beyond decimal.)
-        "", "x", "/abs", "pid", "pidd", "CAP_SYS_ADMIN", "cap_chown", "fast", "1.0", true, false, null,
+        "", "x", "/abs", "ABC", "XY", "p_b", "é😀a", "\r\n", "ab\n", "pid", "pidd", "CAP_SYS_ADMIN", "cap_chown", "fast", "1.0", true, false, null,
         new JsonArray(), new JsonArray("a"), new JsonArray(1, 2), new JsonArray("a", "a"), new JsonObject(),
         new JsonObject { ["a"] = 1 }, new JsonObject { ["name"] = "n" }, new JsonObject { ["destination"] = "/d" },
     ];
@@ -200,7 +200,9 @@ public class DifferentialTests(ITestOutputHelper output)
           "enabled": true, "kind": "pid", "labels": { "a": "b" },
           "items": [ { "name": "one", "rootfsPropagation": "x", "sizes": [1, 2] }, { "name": "two" } ],
           "tags": ["a", "b"], "env": ["A=1"], "inline": { "depth": 3, "mode": "fast" },
-          "either": 5, "exactly": 2, "free": { "any": [1] }, "constant": "fixed", "notNull": 0
+          "either": 5, "exactly": 2, "free": { "any": [1] }, "constant": "fixed", "notNull": 0,
+          "vars": { "ABC": "x", "XY": "ab" }, "mixed": { "known": 1, "p_a": true, "other": "s" }, "combined": 50, "withRef": 6,
+          "nullable": null, "anyEnum": [1], "exclusive": 0.5, "short": "é😀"
         }
         """;
 

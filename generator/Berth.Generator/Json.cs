@@ -106,6 +106,7 @@ namespace Berth.Generator
         public static JNode Parse(string text)
         {
             var parser = new JsonTextParser(text);
+            if (text.Length > 0 && text[0] == '\uFEFF') parser._p = 1; // byte order mark
             parser.SkipWs();
             JNode node = parser.ParseValue(0);
             parser.SkipWs();

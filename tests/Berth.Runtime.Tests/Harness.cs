@@ -68,8 +68,8 @@ public static class Harness
         foreach (string a in args)
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = Pump(p.StandardOutput);
+        var stderr = Pump(p.StandardError);
         if (stdin is not null)
             p.StandardInput.Write(stdin);
         p.StandardInput.Close();
@@ -78,7 +78,35 @@ public static class Harness
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
         }
-        return new BerthResult(p.ExitCode, stdout.Result, stderr.Result);
+        // A created container keeps berth's stdout open (it inherited it): do not wait for end-of-file for long.
+        Task.WaitAll([stdout.Done, stderr.Done], 500);
+        return new BerthResult(p.ExitCode, stdout.Text, stderr.Text);
+    }
+
+    private sealed record Output(System.Text.StringBuilder Builder, Task Done)
+    {
+        public string Text
+        {
+            get
+            {
+                lock (Builder)
+                    return Builder.ToString();
+            }
+        }
+    }
+
+    private static Output Pump(StreamReader reader)
+    {
+        var builder = new System.Text.StringBuilder();
+        var task = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await reader.ReadAsync(buffer)) > 0)
+                lock (builder)
+                    builder.Append(buffer, 0, n);
+        });
+        return new Output(builder, task);
     }
 
     /// <summary>Runs berth with the test state root.</summary>
@@ -120,7 +148,7 @@ public static class Harness
             ["namespaces"] = new JsonArray(
                 new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "network" }, new JsonObject { ["type"] = "ipc" },
                 new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" }),
-            ["maskedPaths"] = new JsonArray("/proc/kcore", "/proc/keys", "/sys/firmware"),
+            ["maskedPaths"] = new JsonArray("/proc/kcore", "/proc/timer_list", "/sys/firmware"),
             ["readonlyPaths"] = new JsonArray("/proc/sys", "/proc/sysrq-trigger"),
         },
     };

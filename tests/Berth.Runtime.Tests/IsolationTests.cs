@@ -130,7 +130,7 @@ public class IsolationTests
     [Fact]
     public void Default_devices_and_links_exist_with_their_numbers()
     {
-        var r = Sh(Harness.BaseConfig(), "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a' /dev/$d; done; readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx; test -d /dev/shm && echo shm");
+        var r = Sh(Harness.BaseConfig(), "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a' /dev/$d; done; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; test -d /dev/shm && echo shm");
         Assert.Contains("/dev/null character special file 1:3 666", r.Stdout);
         Assert.Contains("/dev/zero character special file 1:5 666", r.Stdout);
         Assert.Contains("/dev/full character special file 1:7 666", r.Stdout);
@@ -158,10 +158,11 @@ public class IsolationTests
     {
         var config = Harness.BaseConfig();
         config["root"]!["readonly"] = true;
-        var r = Sh(config, "touch /rootfile 2>/dev/null && echo ROOT-WRITABLE; wc -c < /proc/kcore; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo SYS-WRITABLE; grep ' /proc/sys ' /proc/self/mountinfo; grep ' / / ' /proc/self/mountinfo; echo done");
+        var r = Sh(config, "touch /rootfile 2>/dev/null && echo ROOT-WRITABLE; wc -c < /proc/timer_list; ls -A /sys/firmware | wc -l; grep ' /sys/firmware ' /proc/self/mountinfo; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo SYS-WRITABLE; grep ' /proc/sys ' /proc/self/mountinfo; grep ' / / ' /proc/self/mountinfo; echo done");
         Assert.DoesNotContain("ROOT-WRITABLE", r.Stdout);
         Assert.DoesNotContain("SYS-WRITABLE", r.Stdout);
-        Assert.Matches(@"(?m)^0$", r.Stdout); // /proc/kcore masked by /dev/null
+        Assert.Matches(@"(?m)^0\n0\n", r.Stdout); // /proc/timer_list masked by /dev/null, /sys/firmware by an empty tmpfs
+        Assert.Matches(@" /sys/firmware ro,.* - tmpfs ", r.Stdout);
         Assert.Matches(@" /proc/sys ro,", r.Stdout);
         Assert.Matches(@" / / ro,", r.Stdout);
         Assert.EndsWith("done\n", r.Stdout);

@@ -244,14 +244,14 @@ public class LifecycleTests
     }
 
     [Fact]
-    public void Two_deletes_at_once_do_not_trip_over_each_other()
+    public async Task Two_deletes_at_once_do_not_trip_over_each_other()
     {
         string id = Harness.NewId("race");
         Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(Harness.BaseConfig("sleep", "60")), id).ExitCode);
         var a = Task.Run(() => Harness.Run("delete", "--force", id));
         var b = Task.Run(() => Harness.Run("delete", "--force", id));
-        Assert.Equal(0, a.Result.ExitCode);
-        Assert.Equal(0, b.Result.ExitCode);
+        Assert.Equal(0, (await a).ExitCode);
+        Assert.Equal(0, (await b).ExitCode);
         Harness.AssertNothingLeft(id);
     }
 }

@@ -20,7 +20,7 @@ internal unsafe struct NativeSpawn
     public int CloneFlags;
     public int ParentDeathSignal;
     public int OpCount;
-    public int Reserved;
+    public int CloseFd;
     public NativeOp* Ops;
 }
 

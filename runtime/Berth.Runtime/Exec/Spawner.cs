@@ -13,7 +13,7 @@ public sealed record SpawnedProcess(int Pid, int IntermediatePid);
 public static unsafe class Spawner
 {
     /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
-    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command)
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
@@ -25,7 +25,7 @@ public static unsafe class Spawner
             for (int i = 0; i < plan.Operations.Count; i++)
                 ops[i] = Lower(plan.Operations[i], arena, joinFds, command);
 
-            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops };
+            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops, CloseFd = closeInChild };
             int rc = NativeMethods.Spawn(&spawn, childFd, out pid);
             if (rc < 0)
                 throw BerthException.Errno($"{command}: clone the container process", -rc);

@@ -79,7 +79,7 @@ public sealed class ContainerRuntime(StateStore store)
             record.CreatedCgroups.AddRange(created);
             Store.Save(record);
 
-            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command);
+            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command, containerLock.Descriptor);
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             Store.Save(record);

@@ -73,10 +73,19 @@ public sealed class PlanCompiler
         if (_request.FifoPath is not null)
             Add(new Operation(OpKind.OpenSlot, $"open exec fifo {_request.FifoPath}", "exec.fifo") { S1 = _request.FifoPath, A = Linux.O_RDWR, Flags = ContainerPlan.FifoSlot });
 
+        if ((cloneFlags & Linux.CLONE_NEWUSER) != 0 && Maps(linux?.UidMappings, 0) && Maps(linux?.GidMappings, 0))
+        {
+            // Until it changes ids, the child is the unmapped host root: files it creates would fail with EOVERFLOW.
+            Add(new Operation(OpKind.SetResGid, "become root of the user namespace (gid 0)", "linux.gidMappings") { A = 0 });
+            Add(new Operation(OpKind.SetResUid, "become root of the user namespace (uid 0)", "linux.uidMappings") { A = 0 });
+        }
+
         OomScoreAdj();
         Rootfs(linux, userNs);
-        Hostnames(cloneFlags, joins);
+        // As runc orders them: sysctls are written before /proc/sys becomes read-only.
         Sysctls(linux, cloneFlags, joins);
+        ProtectPaths(linux);
+        Hostnames(cloneFlags, joins);
         Process(userNs);
 
         return new ContainerPlan
@@ -91,6 +100,9 @@ public sealed class PlanCompiler
     }
 
     private void Add(Operation op) => _ops.Add(op);
+
+    private static bool Maps(IReadOnlyList<IDMapping>? maps, uint containerId) =>
+        maps is not null && maps.Any(m => containerId >= m.ContainerID && containerId - m.ContainerID < m.Size);
 
     private static IReadOnlyList<IdMap> IdMaps(IReadOnlyList<IDMapping>? maps) =>
         maps is null ? [] : maps.Select(m => new IdMap(m.ContainerID, m.HostID, m.Size)).ToList();
@@ -223,7 +235,10 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.MoveRoot, $"move the rootfs {_rootfs} to /", "--no-pivot") { S1 = _rootfs });
         else
             Add(new Operation(OpKind.PivotRoot, $"pivot_root to {_rootfs}", "root.path") { S1 = _rootfs });
+    }
 
+    private void ProtectPaths(Berth.Spec.Linux? linux)
+    {
         var masked = linux?.MaskedPaths ?? [];
         for (int i = 0; i < masked.Count; i++)
             Add(new Operation(OpKind.MaskPath, $"mask {masked[i]}", $"linux.maskedPaths[{i}]") { S1 = masked[i], S2 = "size=0,mode=0755" });

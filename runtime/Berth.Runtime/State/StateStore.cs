@@ -153,6 +153,9 @@ public sealed unsafe class ContainerLock : IDisposable
 
     private ContainerLock(int fd) => _fd = fd;
 
+    /// <summary>The locked descriptor, which a child process must close so it does not hold the lock too.</summary>
+    public int Descriptor => _fd;
+
     public static ContainerLock? Acquire(string dir)
     {
         int fd = Sys.Open(dir, O_RDONLY | O_DIRECTORY);

@@ -334,6 +334,10 @@ static int child_main(void *arg)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
+    /* The parent's flock on the state directory is shared through this fd: drop it, or `start` would wait forever. */
+    if (sp->close_fd >= 0)
+        close(sp->close_fd);
+
     if (sp->parent_death_signal)
         prctl(PR_SET_PDEATHSIG, sp->parent_death_signal, 0, 0, 0);
 

@@ -59,7 +59,7 @@ struct berth_spawn {
     int32_t clone_flags;
     int32_t parent_death_signal;
     int32_t op_count;
-    int32_t reserved;
+    int32_t close_fd;           /* an fd of the parent's the child must not keep (the state lock); -1 for none */
     const struct berth_op *ops;
 };
 

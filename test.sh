@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: generator, spec, config front-end and runtime integration tests (real containers; needs root).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh
+scripts/publish.sh
+log=$(mktemp)
+status=0
+dotnet test Compiler.sln -c Release --nologo 2>&1 | tee "$log" || status=$?
+# One plain summary line over all test assemblies.
+awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit $status

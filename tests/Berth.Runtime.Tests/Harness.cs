@@ -79,7 +79,7 @@ public static class Harness
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
         }
         // A created container keeps berth's stdout open (it inherited it): do not wait for end-of-file for long.
-        Task.WaitAll([stdout.Done, stderr.Done], 500);
+        Task.WaitAll([stdout.Done, stderr.Done], 3000);
         return new BerthResult(p.ExitCode, stdout.Text, stderr.Text);
     }
 
@@ -98,14 +98,15 @@ public static class Harness
     private static Output Pump(StreamReader reader)
     {
         var builder = new System.Text.StringBuilder();
-        var task = Task.Run(async () =>
+        // A thread of its own: tests run in parallel and block, so the thread pool may be slow to start a task.
+        var task = Task.Factory.StartNew(() =>
         {
             var buffer = new char[4096];
             int n;
-            while ((n = await reader.ReadAsync(buffer)) > 0)
+            while ((n = reader.Read(buffer)) > 0)
                 lock (builder)
                     builder.Append(buffer, 0, n);
-        });
+        }, TaskCreationOptions.LongRunning);
         return new Output(builder, task);
     }
 

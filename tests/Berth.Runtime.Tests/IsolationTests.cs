@@ -158,13 +158,13 @@ public class IsolationTests
     {
         var config = Harness.BaseConfig();
         config["root"]!["readonly"] = true;
-        var r = Sh(config, "touch /rootfile 2>/dev/null && echo ROOT-WRITABLE; wc -c < /proc/timer_list; ls -A /sys/firmware | wc -l; grep ' /sys/firmware ' /proc/self/mountinfo; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo SYS-WRITABLE; grep ' /proc/sys ' /proc/self/mountinfo; grep ' / / ' /proc/self/mountinfo; echo done");
+        var r = Sh(config, "touch /rootfile 2>/dev/null && echo ROOT-WRITABLE; wc -c < /proc/timer_list; ls -A /sys/firmware | wc -l; grep ' /sys/firmware ' /proc/self/mountinfo; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo SYS-WRITABLE; grep ' /proc/sys ' /proc/self/mountinfo; awk '$5 == \"/\"' /proc/self/mountinfo; echo done");
         Assert.DoesNotContain("ROOT-WRITABLE", r.Stdout);
         Assert.DoesNotContain("SYS-WRITABLE", r.Stdout);
         Assert.Matches(@"(?m)^0\n0\n", r.Stdout); // /proc/timer_list masked by /dev/null, /sys/firmware by an empty tmpfs
         Assert.Matches(@" /sys/firmware ro,.* - tmpfs ", r.Stdout);
         Assert.Matches(@" /proc/sys ro,", r.Stdout);
-        Assert.Matches(@" / / ro,", r.Stdout);
+        Assert.Matches(@"(?m)^\S+ \S+ \S+ \S+ / ro,", r.Stdout);
         Assert.EndsWith("done\n", r.Stdout);
     }
 

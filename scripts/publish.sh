@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Publishes the berth binary with Native AOT to artifacts/bin/berth.
+# Publishes the berth binary with Native AOT to artifacts/bin/berth (or to $BERTH_OUT/berth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet publish runtime/Berth.Cli -c Release -o artifacts/bin --nologo -v quiet -p:DebugType=none "$@"
-ls -l artifacts/bin/berth
+out=${BERTH_OUT:-artifacts/bin}
+dotnet publish runtime/Berth.Cli -c Release -o "$out" --nologo -v quiet -p:DebugType=none "$@"
+ls -l "$out/berth"

@@ -67,6 +67,8 @@ public sealed class ContainerRuntime(StateStore store)
         {
             Store.Save(record);
             Store.WriteAtomic(options.Id, StateStore.ConfigFile, options.Config.Json);
+            foreach (var (name, content) in options.Config.ExtraFiles)
+                Store.WriteAtomic(options.Id, name, content);
             if (waitForStart)
             {
                 int err = Sys.Mkfifo(fifo, 0x180);

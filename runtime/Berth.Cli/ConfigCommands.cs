@@ -1,0 +1,162 @@
+using System.Text;
+using Berth.Config;
+using Berth.Runtime;
+using Berth.Runtime.Lifecycle;
+
+namespace Berth.Cli;
+
+/// <summary>
+/// The config front-end's commands: `compile` (author + host files → config.json), `diff` (what the host files
+/// changed in a container's config) and `schema` (JSON Schema of the YAML format).
+/// </summary>
+public static class ConfigCommands
+{
+    public static readonly string[] CompileValueFlags = ["host", "output", "o", "host-dir"];
+    public static readonly string[] CompileBoolFlags = ["explain", "to-yaml", "diff"];
+
+    public const string DiffFile = "config.diff.json", AuthorFile = "config.author.json", ProvenanceFile = "config.provenance.json";
+
+    /// <summary>Prints every finding as a compiler does (file:line:column: error CODE: path: message) on stderr.</summary>
+    public static void Print(IEnumerable<ConfigDiagnostic> diagnostics)
+    {
+        foreach (var d in diagnostics)
+            Console.Error.WriteLine(d.ToString());
+    }
+
+    /// <summary>The host directory's files in name order: $BERTH_HOST_DIR, or /etc/berth/host.d (empty: none).</summary>
+    public static List<string> HostDirectoryFiles(string? dir = null)
+    {
+        dir ??= Environment.GetEnvironmentVariable("BERTH_HOST_DIR") ?? "/etc/berth/host.d";
+        var files = new List<string>();
+        if (dir.Length == 0 || !Directory.Exists(dir))
+            return files;
+        foreach (string f in Directory.GetFiles(dir))
+            if (f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal))
+                files.Add(f);
+        files.Sort(StringComparer.Ordinal);
+        return files;
+    }
+
+    public static int Compile(Arguments a)
+    {
+        string author = a.Single("compile", "author file");
+        var hosts = new List<string>();
+        if (a.Value("host-dir") is string dir)
+        {
+            if (!Directory.Exists(dir))
+                throw new BerthException($"compile: --host-dir {dir} does not exist", 2);
+            hosts.AddRange(HostDirectoryFiles(dir));
+        }
+        hosts.AddRange(a.Values("host"));
+        var result = ConfigCompiler.Compile(author, hosts);
+        Print(result.Diagnostics);
+        if (!result.Success)
+            throw new BerthException($"compile: {result.ErrorCount} error(s); nothing written");
+        var document = result.Document!;
+        byte[] output;
+        if (a.Flag("explain"))
+            output = Encoding.UTF8.GetBytes(Explain.Render(document.Root));
+        else if (a.Flag("diff"))
+            output = Encoding.UTF8.GetBytes(RenderDiff(result.Diff()));
+        else if (a.Flag("to-yaml"))
+            output = Encoding.UTF8.GetBytes(YamlWriter.FromJson(document.Json));
+        else
+            output = [.. document.Json, (byte)'\n'];
+        string? target = a.Value("output", "o");
+        if (target is null || target == "-")
+        {
+            using var stdout = Console.OpenStandardOutput();
+            stdout.Write(output);
+        }
+        else
+        {
+            string full = Path.GetFullPath(target);
+            string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+            File.WriteAllBytes(temp, output);
+            File.Move(temp, full, overwrite: true);
+        }
+        return 0;
+    }
+
+    public static string RenderDiff(IReadOnlyList<DiffEntry> entries)
+    {
+        var sb = new StringBuilder();
+        foreach (var e in entries)
+            sb.Append(e.ToString()).Append('\n');
+        return sb.ToString();
+    }
+
+    public static int Diff(Arguments a, ContainerRuntime runtime)
+    {
+        string id = a.Single("diff", "container id");
+        string format = a.Value("format") ?? "text";
+        if (format is not ("text" or "json"))
+            throw new BerthException($"diff: --format must be text or json, not \"{format}\"", 2);
+        runtime.Store.Load(id); // "does not exist" when there is no such container
+        string path = Path.Combine(runtime.Store.DirectoryOf(id), DiffFile);
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"berth: diff: container \"{id}\" ran its bundle's config.json as it was (no host files)");
+            return 0;
+        }
+        byte[] json = File.ReadAllBytes(path);
+        if (format == "json")
+        {
+            Commands.WriteOut(json);
+            return 0;
+        }
+        Console.Out.Write(RenderDiff(ConfigDiff.FromJson(json)));
+        return 0;
+    }
+
+    public static int Schema(Arguments a)
+    {
+        byte[] schema = YamlSchema.Build();
+        string? target = a.Value("output", "o");
+        if (target is null || target == "-")
+            Commands.WriteOut(schema);
+        else
+            File.WriteAllBytes(target, [.. schema, (byte)'\n']);
+        return 0;
+    }
+
+    /// <summary>
+    /// A bundle's config through the front-end: config.json (or config.yaml / config.yml) as the author's file, then
+    /// the host directory's files, then each --host file. Stores the author's compiled document, the provenance of
+    /// every value and the diff next to config.json in the state directory.
+    /// </summary>
+    public static LoadedConfig LoadBundle(string author, IReadOnlyList<string> hostFiles, string command)
+    {
+        var hosts = HostDirectoryFiles();
+        hosts.AddRange(hostFiles);
+        var result = ConfigCompiler.Compile(author, hosts);
+        Print(result.Diagnostics);
+        if (!result.Success)
+            throw new BerthException($"{command}: {result.ErrorCount} error(s) in the configuration");
+        var document = result.Document!;
+        var sources = result.Files.Select(f => new KeyValuePair<string, string>(Path.GetFullPath(f.Name), f.Digest)).ToList();
+        var extra = new List<KeyValuePair<string, byte[]>>
+        {
+            new(ProvenanceFile, ProvenanceJson(document)),
+        };
+        if (hosts.Count > 0)
+        {
+            extra.Add(new(AuthorFile, result.Author!.Json));
+            extra.Add(new(DiffFile, ConfigDiff.ToJson(result.Diff(), result.Files)));
+        }
+        return new LoadedConfig(result.Spec!, document.Json, sources) { ExtraFiles = extra };
+    }
+
+    private static byte[] ProvenanceJson(CompiledDocument document)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            foreach (var (pointer, at) in document.Provenance)
+                w.WriteString(pointer, at.ToString());
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+}

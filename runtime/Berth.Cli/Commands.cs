@@ -35,6 +35,10 @@ public static class Commands
         berth's own:
           validate [--format text|json] FILE
           plan     [--bundle DIR] ID       print the operations create would run
+          compile  AUTHOR.yaml [--host HOST.yaml]… [--host-dir DIR] [-o config.json] [--explain|--diff|--to-yaml]
+          diff     [--format text|json] ID   what the host files changed in the author's config, with file:line
+          schema   [-o FILE]               JSON Schema of the YAML config format (for editors)
+        create/run/plan read config.json or config.yaml, then $BERTH_HOST_DIR (default /etc/berth/host.d) and --host FILE…
 
         Global flags: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto,
                       --version, --help
@@ -63,7 +67,7 @@ public static class Commands
             if (rootless is not null and not ("true" or "false" or "auto"))
                 throw new BerthException($"--rootless must be true, false or auto, not \"{rootless}\"", 2);
             var store = new StateStore(global.Value("root") ?? StateStore.DefaultRoot());
-            var runtime = new ContainerRuntime(store);
+            var runtime = new ContainerRuntime(store) { Warn = log.Warning };
             return Dispatch(args, commandIndex, runtime, log);
         }
         catch (BerthException e)
@@ -157,6 +161,12 @@ public static class Commands
                 return 0;
             case "validate":
                 return ValidateCommand.Run(Arguments.Parse(args, first, command, ["format", "host"], []), log);
+            case "compile":
+                return ConfigCommands.Compile(Arguments.Parse(args, first, command, ConfigCommands.CompileValueFlags, ConfigCommands.CompileBoolFlags));
+            case "diff":
+                return ConfigCommands.Diff(Arguments.Parse(args, first, command, ["format"], []), runtime);
+            case "schema":
+                return ConfigCommands.Schema(Arguments.Parse(args, first, command, ["output", "o"], []));
             case "plan":
             {
                 var a = Arguments.Parse(args, first, command, ["bundle", "b", "host"], ["no-pivot"]);

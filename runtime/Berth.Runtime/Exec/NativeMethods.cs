@@ -32,7 +32,10 @@ internal struct NativeReport
     public int Errno;
     public int Pid;
 
-    public const int Ready = 1, Failed = 2, ChildPid = 3;
+    public const int Ready = 1, Failed = 2, ChildPid = 3, Sync = 4, Fd = 5;
+
+    /// <summary>A failed hook's err: exit status, signal or timeout (berth_exec.h BERTH_HOOK_*).</summary>
+    public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
 }
 
 /// <summary>Entry points of the C helper (linked statically into the AOT binary) and the few libc calls Tmds.LibC lacks.</summary>
@@ -47,10 +50,19 @@ internal static unsafe partial class NativeMethods
     internal static partial int Wait(int pid, out int status, int options);
 
     [LibraryImport(Helper, EntryPoint = "berth_read_report")]
-    internal static partial int ReadReport(int fd, out NativeReport report);
+    internal static partial int ReadReport(int fd, out NativeReport report, out int receivedFd);
+
+    [LibraryImport(Helper, EntryPoint = "berth_send_fd", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SendFd(int socket, int fd, string name);
 
     [LibraryImport(Helper, EntryPoint = "berth_send_go")]
     internal static partial int SendGo(int fd);
+
+    [LibraryImport(Helper, EntryPoint = "berth_send_blob")]
+    internal static partial int SendBlob(int fd, byte* data, int length);
+
+    [LibraryImport(Helper, EntryPoint = "berth_run_hook")]
+    internal static partial int RunHook(byte* path, byte** argv, byte** envp, byte* input, nuint length, int timeoutMs);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);

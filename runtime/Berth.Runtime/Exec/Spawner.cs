@@ -13,7 +13,9 @@ public sealed record SpawnedProcess(int Pid, int IntermediatePid);
 public static unsafe class Spawner
 {
     /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
-    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1)
+    /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
+    /// the state JSON for the hooks the child runs.</param>
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
@@ -48,7 +50,7 @@ public static unsafe class Spawner
             int containerPid = pid, intermediate = 0;
             while (true)
             {
-                rc = NativeMethods.ReadReport(parentFd, out var report);
+                rc = NativeMethods.ReadReport(parentFd, out var report, out int receivedFd);
                 if (rc < 0)
                     throw new BerthException($"{command}: the container process exited during setup ({ExitDescription(pid)})");
                 switch (report.Kind)
@@ -59,12 +61,30 @@ public static unsafe class Spawner
                         NativeMethods.Wait(intermediate, out _, 0);
                         // The grandchild is the container: the cgroup and maps follow it through fork.
                         continue;
+                    case NativeReport.Fd:
+                        if (onConsole is null)
+                            Sys.Close(receivedFd);
+                        else
+                            onConsole(receivedFd);
+                        continue;
+                    case NativeReport.Sync:
+                    {
+                        byte[] blob = onSync?.Invoke(containerPid) ?? [];
+                        fixed (byte* data = blob)
+                            rc = NativeMethods.SendBlob(parentFd, data, blob.Length);
+                        if (rc < 0)
+                            throw BerthException.Errno($"{command}: resume the container process after hooks", -rc);
+                        continue;
+                    }
                     case NativeReport.Ready:
                         return new SpawnedProcess(containerPid, intermediate);
                     case NativeReport.Failed:
                         var op = plan.Operations[report.Index];
                         KillAndReap(containerPid);
-                        throw new BerthException($"{command}: {op.What} ({op.Field}): {Linux.Describe(report.Errno)}");
+                        string why = op.Kind == OpKind.RunHook
+                            ? Lifecycle.HookRunner.Describe(report.Errno, op.B > 0 ? (uint)(op.B / 1000) : null)
+                            : Linux.Describe(report.Errno);
+                        throw new BerthException($"{command}: {op.What} ({op.Field}): {why}");
                 }
             }
         }

@@ -21,6 +21,12 @@ public sealed class ContainerRuntime(StateStore store)
 {
     public StateStore Store { get; } = store;
 
+    /// <summary>The pty master of a foreground `run` with a terminal (else -1).</summary>
+    private int ConsoleMaster { get; set; } = -1;
+
+    /// <summary>Where warnings go (a failing poststop hook, a deprecated setting).</summary>
+    public Action<string> Warn { get; init; } = _ => { };
+
     /// <summary>create: the container's process is set up and waits on the exec fifo.</summary>
     public void Create(CreateOptions options) => CreateCore(options, "create", waitForStart: true);
 
@@ -34,6 +40,9 @@ public sealed class ContainerRuntime(StateStore store)
             throw new BerthException($"{command}: root.path: the rootfs {rootfs} does not exist");
         if (Store.Exists(options.Id))
             throw new BerthException($"{command}: container \"{options.Id}\" already exists");
+        bool terminal = spec.Process?.Terminal == true;
+        if (terminal && options.ConsoleSocket is null && waitForStart)
+            throw new BerthException($"{command}: process.terminal is true, so berth needs --console-socket to hand the terminal to (or use run in the foreground)");
 
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
@@ -80,8 +89,17 @@ public sealed class ContainerRuntime(StateStore store)
             record.Cgroups.AddRange(all);
             record.CreatedCgroups.AddRange(created);
             Store.Save(record);
+            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, w => Console.Error.WriteLine("berth: warning: " + w));
 
-            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command, containerLock.Descriptor);
+            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command, containerLock.Descriptor,
+                pid => RuntimeHooks(spec, record, pid, command),
+                master =>
+                {
+                    if (options.ConsoleSocket is not null)
+                        ConsoleHandoff.SendToSocket(options.ConsoleSocket, master, command);
+                    else
+                        ConsoleMaster = master;
+                });
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             Store.Save(record);
@@ -95,6 +113,42 @@ public sealed class ContainerRuntime(StateStore store)
                 Spawner.KillAndReap(process.Pid);
             Cleanup(record);
             throw;
+        }
+    }
+
+    /// <summary>prestart and createRuntime hooks: in berth's namespaces, after the container's namespaces exist.</summary>
+    private static byte[] RuntimeHooks(Berth.Spec.Spec spec, ContainerRecord record, int pid, string command)
+    {
+        byte[] state = HookRunner.StateJson(record, "creating", pid);
+        string? error = HookRunner.Run(spec.Hooks?.Prestart, "prestart", state)
+            ?? HookRunner.Run(spec.Hooks?.CreateRuntime, "createRuntime", state);
+        if (error is not null)
+            throw new BerthException($"{command}: {error}");
+        return state;
+    }
+
+    /// <summary>poststart hooks: a failure is an error and stops the container (runtime-spec 1.3).</summary>
+    private void PoststartHooks(Berth.Spec.Spec spec, ContainerRecord record, string command)
+    {
+        if (spec.Hooks?.Poststart is not { Count: > 0 } hooks)
+            return;
+        string? error = HookRunner.Run(hooks, "poststart", HookRunner.StateJson(record, "running", record.Pid));
+        if (error is null)
+            return;
+        Stop(record);
+        throw new BerthException($"{command}: {error}; the container was stopped");
+    }
+
+    /// <summary>The configuration that ran, as recorded in the state directory (null if unreadable).</summary>
+    private Berth.Spec.Spec? RanConfig(string id)
+    {
+        try
+        {
+            return Berth.Spec.Spec.Parse(File.ReadAllBytes(Path.Combine(Store.DirectoryOf(id), StateStore.ConfigFile)), new List<Berth.Spec.SchemaDiagnostic>());
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
@@ -164,6 +218,8 @@ public sealed class ContainerRuntime(StateStore store)
         File.Delete(fifo);
         record.Started = true;
         Store.Save(record);
+        if (RanConfig(id) is { } spec)
+            PoststartHooks(spec, record, "start");
     }
 
     /// <summary>run: create and start; in the foreground, wait and return the container's exit status.</summary>
@@ -175,6 +231,16 @@ public sealed class ContainerRuntime(StateStore store)
         var (record, process) = CreateCore(options, "run", waitForStart: false);
         record.Started = true;
         Store.Save(record);
+        try
+        {
+            PoststartHooks(options.Config.Spec, record, "run");
+        }
+        catch (BerthException)
+        {
+            if (!keep)
+                Cleanup(record);
+            throw;
+        }
         if (detach)
             return 0;
 
@@ -186,12 +252,14 @@ public sealed class ContainerRuntime(StateStore store)
                 ProcessHandle.Signal(record, SignalNumber(context.Signal));
             }));
         int exitCode;
+        var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
         try
         {
             exitCode = WaitForExit(process.Pid);
         }
         finally
         {
+            console?.Dispose();
             foreach (var registration in forwarded)
                 registration.Dispose();
         }
@@ -199,7 +267,10 @@ public sealed class ContainerRuntime(StateStore store)
         {
             using var containerLock = Store.TryLock(options.Id);
             if (containerLock is not null)
+            {
                 Cleanup(record);
+                PoststopHooks(options.Config.Spec, record);
+            }
         }
         return exitCode;
     }
@@ -297,7 +368,18 @@ public sealed class ContainerRuntime(StateStore store)
             throw new BerthException($"delete: cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
         if (status != ContainerStatus.Stopped)
             Stop(record);
+        var spec = RanConfig(id);
         Cleanup(record);
+        PoststopHooks(spec, record);
+    }
+
+    /// <summary>poststop hooks: after the container is gone; a failure is only a warning.</summary>
+    private void PoststopHooks(Berth.Spec.Spec? spec, ContainerRecord record)
+    {
+        if (spec?.Hooks?.Poststop is not { Count: > 0 } hooks)
+            return;
+        foreach (string error in HookRunner.RunAll(hooks, "poststop", HookRunner.StateJson(record, "stopped", 0)))
+            Warn("delete: " + error);
     }
 
     /// <summary>Kills every process of the container and waits until the init process is gone.</summary>
@@ -329,15 +411,7 @@ public sealed class ContainerRuntime(StateStore store)
             throw new BerthException($"pause: container \"{id}\" is {Describe(status)}, not running");
         if (!pause && status != ContainerStatus.Paused)
             throw new BerthException($"resume: container \"{id}\" is {Describe(status)}, not paused");
-        bool done = false;
-        foreach (string cgroup in record.Cgroups)
-        {
-            if (!Freezer.CanFreeze(cgroup))
-                continue;
-            Freezer.Freeze(cgroup, pause);
-            done = true;
-        }
-        if (!done)
+        if (!Freezer.FreezeAll(record.Cgroups, pause))
             throw new BerthException($"{(pause ? "pause" : "resume")}: no freezer controller for container \"{id}\"");
     }
 

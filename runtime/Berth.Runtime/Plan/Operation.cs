@@ -6,7 +6,7 @@ public enum OpKind
     Mount = 1, MkdirAll, CreateFile, Mknod, Chown, Chmod, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
-    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare,
+    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot,
 }
 
 /// <summary>
@@ -65,6 +65,7 @@ public sealed record ContainerPlan
     /// <summary>Slot that receives the exec fifo (opened before pivot_root, read after setup).</summary>
     public const int FifoSlot = 0;
     public const int ConsoleSlot = 1;
+    public const int ConsolePeerSlot = 2;
     public bool CreatesUserNamespace => (CloneFlags & Linux.CLONE_NEWUSER) != 0;
     public bool CreatesPidNamespace => (CloneFlags & Linux.CLONE_NEWPID) != 0;
     public bool JoinsPidNamespace => Joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID);

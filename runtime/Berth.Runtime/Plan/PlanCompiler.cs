@@ -231,6 +231,12 @@ public sealed class PlanCompiler
         string cwd = _spec.Process?.Cwd ?? "/";
         Add(new Operation(OpKind.MkdirAll, $"create the working directory {cwd}", "process.cwd") { S1 = ContainerToHost(cwd, fresh), A = 0x1ed });
 
+        // Hooks that run before pivot_root: createRuntime (and prestart) in berth, createContainer here.
+        var hooks = _spec.Hooks;
+        if (hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 } || hooks?.StartContainer is { Count: > 0 })
+            Add(new Operation(OpKind.Sync, "wait for the createRuntime hooks", "hooks.createRuntime"));
+        AddHooks(hooks?.CreateContainer, "createContainer");
+
         if (_request.NoPivot)
             Add(new Operation(OpKind.MoveRoot, $"move the rootfs {_rootfs} to /", "--no-pivot") { S1 = _rootfs });
         else
@@ -247,6 +253,21 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.ReadonlyPath, $"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]") { S1 = readOnly[i] });
         if (_spec.Root?.Readonly == true)
             Add(new Operation(OpKind.ReadonlyPath, "make the root file system read-only", "root.readonly") { S1 = "/", Flags = 1 });
+    }
+
+    private void AddHooks(IReadOnlyList<Hook>? hooks, string kind)
+    {
+        for (int i = 0; hooks is not null && i < hooks.Count; i++)
+        {
+            var hook = hooks[i];
+            Add(new Operation(OpKind.RunHook, $"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]")
+            {
+                S1 = hook.Path,
+                V2 = hook.Args is { Count: > 0 } args ? args : [hook.Path],
+                V3 = hook.Env ?? [],
+                B = (hook.Timeout ?? 0) * 1000L,
+            });
+        }
     }
 
     private void MakeMountPoint(string target, bool directory, string field)
@@ -402,6 +423,8 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.SetRlimit, $"set {r.Type} to {r.Soft}:{r.Hard}", field) { A = resource, B = unchecked((long)r.Soft), C = unchecked((long)r.Hard) });
         }
 
+        if (process.Terminal == true)
+            Terminal(process);
         Add(new Operation(OpKind.Chdir, $"change to the working directory {process.Cwd}", "process.cwd") { S1 = process.Cwd });
         Add(new Operation(OpKind.CloseFrom, "close inherited file descriptors", "--preserve-fds") { A = 3 + _request.PreserveFds });
 
@@ -444,7 +467,33 @@ public sealed class PlanCompiler
         Add(new Operation(OpKind.ReportReady, "report that setup is done", "create"));
         if (_request.FifoPath is not null)
             Add(new Operation(OpKind.WaitSlot, "wait for start", "exec.fifo") { Flags = ContainerPlan.FifoSlot });
+        AddHooks(_spec.Hooks?.StartContainer, "startContainer");
         Add(new Operation(OpKind.Exec, $"execute {program}", "process.args") { V1 = candidates, V2 = args, V3 = env });
+    }
+
+    /// <summary>
+    /// A pty from the container's own devpts: its master goes to berth (and on to the console socket), its peer
+    /// becomes the controlling terminal and stdio of the process.
+    /// </summary>
+    private void Terminal(Berth.Spec.Process process)
+    {
+        const long TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540E;
+        int master = ContainerPlan.ConsoleSlot, peer = ContainerPlan.ConsolePeerSlot;
+        Add(new Operation(OpKind.OpenSlot, "open /dev/ptmx", "process.terminal") { S1 = "/dev/ptmx", A = Linux.O_RDWR | Linux.O_NOCTTY, Flags = master });
+        Add(new Operation(OpKind.IoctlSlot, "unlock the pty", "process.terminal") { A = TIOCSPTLCK, Flags = master, Data = new byte[4] });
+        Add(new Operation(OpKind.PtyPeer, "open the pty's peer", "process.terminal") { A = master, Flags = peer });
+        if (process.ConsoleSize is { } size)
+        {
+            var winsize = new byte[8];
+            BitConverter.TryWriteBytes(winsize.AsSpan(0), (ushort)Math.Min(size.Height, (ulong)ushort.MaxValue));
+            BitConverter.TryWriteBytes(winsize.AsSpan(2), (ushort)Math.Min(size.Width, (ulong)ushort.MaxValue));
+            Add(new Operation(OpKind.IoctlSlot, $"set the terminal size to {size.Height}x{size.Width}", "process.consoleSize") { A = TIOCSWINSZ, Flags = master, Data = winsize });
+        }
+        Add(new Operation(OpKind.SendSlot, "send the pty master to berth", "process.terminal") { Flags = master });
+        Add(new Operation(OpKind.Setsid, "start a new session", "process.terminal"));
+        Add(new Operation(OpKind.IoctlSlot, "make the pty the controlling terminal", "process.terminal") { A = TIOCSCTTY, Flags = peer });
+        for (int fd = 0; fd < 3; fd++)
+            Add(new Operation(OpKind.Dup2, $"connect fd {fd} to the pty", "process.terminal") { A = fd, Flags = peer });
     }
 
     private ulong CapabilityMask(IReadOnlyList<string>? names, string field)

@@ -25,7 +25,10 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -65,6 +68,34 @@ static int read_full(int fd, void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* Sends one fd with SCM_RIGHTS, with `data` as the message body. */
+static int send_with_fd(int sock, const void *data, size_t len, int fd)
+{
+    struct iovec iov = { (void *)data, len };
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int berth_send_fd(int sock, int fd, const char *name)
+{
+    return send_with_fd(sock, name, strlen(name), fd) < 0 ? -errno : 0;
 }
 
 static void report(int fd, int32_t kind, int32_t index, int32_t err, int32_t pid)
@@ -165,6 +196,68 @@ static int create_file(const char *path, mode_t mode)
     close(fd);
     return 0;
 }
+
+/*
+ * Runs one hook: the program gets `input` (the state JSON) on stdin; waits for it, killing it after timeout_ms.
+ * Returns 0 when it exited 0, else a BERTH_HOOK_* code (positive) or -errno.
+ */
+int berth_run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -saved;
+    }
+    if (pid == 0) {
+        sigset_t none;
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        dup2(fds[0], 0);
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    close(fds[0]);
+    /* The hook may exit without reading: a write to a closed pipe must not kill us. */
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    (void)write_full(fds[1], input, len);
+    close(fds[1]);
+    signal(SIGPIPE, old_pipe);
+
+    int status = 0;
+    long waited_ms = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, timeout_ms > 0 ? WNOHANG : 0);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            return -errno;
+        if (r == 0) {
+            if (waited_ms >= timeout_ms) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                return BERTH_HOOK_TIMEOUT;
+            }
+            struct timespec ts = { 0, 1000000 };
+            nanosleep(&ts, NULL);
+            waited_ms++;
+        }
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status) == 0 ? 0 : BERTH_HOOK_EXITED | WEXITSTATUS(status);
+    return BERTH_HOOK_SIGNALED | WTERMSIG(status);
+}
+
+/* The state JSON the parent sent at the last SYNC; hooks run by the child read it on stdin. */
+static char *hook_input;
+static int32_t hook_input_len;
 
 static int run_op(const struct berth_op *op, int *slots)
 {
@@ -302,6 +395,13 @@ static int run_op(const struct berth_op *op, int *slots)
         return dup2(slots[op->flags], (int)op->a) < 0 ? -1 : 0;
     case BERTH_OP_IOCTL_SLOT:
         return ioctl(slots[op->flags], (unsigned long)op->a, op->p);
+    case BERTH_OP_PTY_PEER: {
+        int peer = ioctl(slots[op->a], TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (peer < 0)
+            return -1;
+        slots[op->flags] = peer;
+        return 0;
+    }
     case BERTH_OP_UNSHARE:
         return unshare((int)op->a);
     case BERTH_OP_EXEC:
@@ -364,6 +464,36 @@ static int child_main(void *arg)
             }
             continue;
         }
+        if (op->kind == BERTH_OP_SYNC) {
+            report(fd, BERTH_REPORT_SYNC, i, 0, 0);
+            int32_t len;
+            if (read_full(fd, &len, sizeof len) < 0 || len < 0)
+                _exit(126);
+            free(hook_input);
+            hook_input = malloc((size_t)len + 1);
+            if (!hook_input || (len > 0 && read_full(fd, hook_input, (size_t)len) < 0))
+                _exit(126);
+            hook_input_len = len;
+            continue;
+        }
+        if (op->kind == BERTH_OP_SEND_SLOT) {
+            struct berth_report r = { BERTH_REPORT_FD, i, 0, 0 };
+            if (send_with_fd(fd, &r, sizeof r, slots[op->flags]) < 0) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
+                _exit(126);
+            }
+            close(slots[op->flags]);
+            slots[op->flags] = -1;
+            continue;
+        }
+        if (op->kind == BERTH_OP_RUN_HOOK) {
+            int rc = berth_run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b);
+            if (rc != 0) {
+                report(fd, BERTH_REPORT_FAILED, i, rc < 0 ? -rc : rc, 0);
+                _exit(126);
+            }
+            continue;
+        }
         if (op->kind == BERTH_OP_REPORT_READY) {
             report(fd, BERTH_REPORT_READY, i, 0, 0);
             continue;
@@ -408,9 +538,39 @@ int berth_wait(int pid, int *status, int options)
     return rc < 0 ? -errno : rc;
 }
 
-int berth_read_report(int fd, struct berth_report *r)
+/* Reads one report; a report may carry an fd (the pty master), returned in *received_fd (else -1). */
+int berth_read_report(int fd, struct berth_report *r, int *received_fd)
 {
-    return read_full(fd, r, sizeof *r) < 0 ? -(errno ? errno : EPIPE) : 0;
+    *received_fd = -1;
+    struct iovec iov = { r, sizeof *r };
+    char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            memcpy(received_fd, CMSG_DATA(c), sizeof(int));
+    if (n == 0)
+        return -EPIPE;
+    /* A stream socket may split the record: read the rest plainly (no fd travels in the tail). */
+    if ((size_t)n < sizeof *r && read_full(fd, (char *)r + n, sizeof *r - (size_t)n) < 0)
+        return -(errno ? errno : EPIPE);
+    return 0;
+}
+
+int berth_send_blob(int fd, const void *data, int32_t len)
+{
+    if (write_full(fd, &len, sizeof len) < 0 || write_full(fd, data, (size_t)len) < 0)
+        return -errno;
+    return 0;
 }
 
 int berth_send_go(int fd)

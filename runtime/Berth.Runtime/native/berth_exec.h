@@ -44,6 +44,10 @@ enum berth_op_kind {
     BERTH_OP_FORK = 36,         /* fork; the parent reports the child's pid and exits */
     BERTH_OP_REPORT_READY = 37, /* tell the runtime that setup succeeded */
     BERTH_OP_UNSHARE = 38,      /* a flags */
+    BERTH_OP_SYNC = 39,         /* report SYNC, then wait for the parent: a 4-byte length and that many bytes (hook state) */
+    BERTH_OP_PTY_PEER = 41,     /* slots[flags] = the peer (slave) of the pty master in slots[a] */
+    BERTH_OP_SEND_SLOT = 42,    /* report FD with slots[flags] attached (SCM_RIGHTS), then close it */
+    BERTH_OP_RUN_HOOK = 40,     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
 };
 
 struct berth_op {
@@ -67,7 +71,14 @@ enum berth_report_kind {
     BERTH_REPORT_READY = 1,
     BERTH_REPORT_FAILED = 2,
     BERTH_REPORT_PID = 3,
+    BERTH_REPORT_SYNC = 4,
+    BERTH_REPORT_FD = 5,
 };
+
+/* How a hook ended, folded into the report's err field of a failed RUN_HOOK. */
+#define BERTH_HOOK_EXITED 0x10000   /* | exit status */
+#define BERTH_HOOK_SIGNALED 0x20000 /* | signal */
+#define BERTH_HOOK_TIMEOUT 0x30000
 
 struct berth_report {
     int32_t kind;
@@ -78,6 +89,9 @@ struct berth_report {
 
 int berth_spawn(const struct berth_spawn *spawn, int sync_child_fd, int *out_pid);
 int berth_wait(int pid, int *status, int options);
-int berth_read_report(int fd, struct berth_report *r);
+int berth_read_report(int fd, struct berth_report *r, int *received_fd);
+int berth_send_fd(int sock, int fd, const char *name);
 int berth_send_go(int fd);
+int berth_send_blob(int fd, const void *data, int32_t len);
+int berth_run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms);
 #endif

@@ -1,0 +1,109 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Berth.Runtime.Exec;
+using Tmds.Linux;
+using tcflag_t = uint;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime.Lifecycle;
+
+/// <summary>Where the pty master of a container with process.terminal goes.</summary>
+public static unsafe class ConsoleHandoff
+{
+    /// <summary>--console-socket: connect to the client's unix socket and pass the master over SCM_RIGHTS.</summary>
+    public static void SendToSocket(string socketPath, int master, string command)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            int rc = NativeMethods.SendFd((int)socket.Handle, master, "/dev/ptmx");
+            if (rc < 0)
+                throw BerthException.Errno($"{command}: send the terminal to --console-socket {socketPath}", -rc);
+        }
+        catch (SocketException e)
+        {
+            throw new BerthException($"{command}: connect to --console-socket {socketPath}: {e.Message}");
+        }
+        finally
+        {
+            Sys.Close(master);
+        }
+    }
+}
+
+/// <summary>
+/// `berth run` with a terminal and no console socket: the container's pty is connected to berth's own terminal,
+/// which is put in raw mode for the duration; window size changes follow.
+/// </summary>
+public sealed unsafe class ForegroundConsole : IDisposable
+{
+    private readonly int _master;
+    private termios _saved;
+    private readonly bool _restore;
+    private PosixSignalRegistration? _winch;
+
+    public ForegroundConsole(int master)
+    {
+        _master = master;
+        if (isatty(0) == 1)
+        {
+            termios raw;
+            if (tcgetattr(0, &raw) == 0)
+            {
+                _saved = raw;
+                MakeRaw(ref raw);
+                tcsetattr(0, (int)TCSANOW, &raw);
+                _restore = true;
+            }
+            CopyWindowSize();
+#pragma warning disable CA1416 // berth runs on Linux only
+            _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => CopyWindowSize());
+#pragma warning restore CA1416
+        }
+        new Thread(() => Pump(0, _master)) { IsBackground = true, Name = "stdin → pty" }.Start();
+        new Thread(() => Pump(_master, 1)) { IsBackground = true, Name = "pty → stdout" }.Start();
+    }
+
+    private static void MakeRaw(ref termios t)
+    {
+        t.c_iflag &= ~(uint)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+        t.c_oflag &= ~(uint)OPOST;
+        t.c_lflag &= ~(uint)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+        t.c_cflag &= ~(uint)(CSIZE | PARENB);
+        t.c_cflag |= (uint)CS8;
+    }
+
+    private void CopyWindowSize()
+    {
+        winsize size;
+        if (ioctl(0, (int)TIOCGWINSZ, &size) == 0)
+            ioctl(_master, (int)TIOCSWINSZ, &size);
+    }
+
+    private static void Pump(int from, int to)
+    {
+        byte* buffer = stackalloc byte[4096];
+        while (true)
+        {
+            ssize_t n = read(from, buffer, 4096);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return;
+            if (Sys.WriteAll(to, new ReadOnlySpan<byte>(buffer, (int)n)) != 0)
+                return;
+        }
+    }
+
+    /// <summary>Copies what the container wrote last, then puts the user's terminal back as it was.</summary>
+    public void Dispose()
+    {
+        _winch?.Dispose();
+        if (_restore)
+        {
+            termios saved = _saved;
+            tcsetattr(0, (int)TCSANOW, &saved);
+        }
+    }
+}

@@ -103,28 +103,53 @@ public sealed class CgroupManager(CgroupLayout layout)
         }
     }
 
-    /// <summary>Kills every process in the cgroups: cgroup.kill where the kernel has it, else one by one (frozen first).</summary>
+    /// <summary>
+    /// Signals every process in the cgroups. SIGKILL goes through cgroup.kill where the kernel has it (one write, no
+    /// race with fork); otherwise, and for every other signal, the cgroup is frozen while the signal is sent to each
+    /// process, so that none forks a child that escapes the loop, then thawed (unless it was paused before).
+    /// </summary>
     public static void KillAll(IReadOnlyList<string> dirs, int signal)
     {
         if (signal == 9)
         {
+            bool killed = false;
             foreach (string dir in dirs)
             {
                 string kill = Path.Combine(dir, "cgroup.kill");
-                if (File.Exists(kill))
+                if (!File.Exists(kill))
+                    continue;
+                try
                 {
-                    try
-                    {
-                        File.WriteAllText(kill, "1");
-                    }
-                    catch (IOException)
-                    {
-                    }
+                    File.WriteAllText(kill, "1");
+                    killed = true;
+                }
+                catch (IOException)
+                {
                 }
             }
+            if (killed)
+                return;
+        }
+        var freezer = Freezer.Select(dirs);
+        bool thaw = false;
+        try
+        {
+            if (freezer.Count > 0 && !freezer.Any(Freezer.IsFrozen))
+            {
+                foreach (string dir in freezer)
+                    Freezer.Freeze(dir, true);
+                thaw = true;
+            }
+        }
+        catch (BerthException)
+        {
+            // A cgroup that does not freeze: signal without it rather than not at all.
         }
         foreach (int pid in Processes(dirs))
             Sys.Kill(pid, signal);
+        if (thaw)
+            foreach (string dir in freezer)
+                Freezer.Freeze(dir, false);
     }
 
     /// <summary>Removes directories berth created, deepest first, waiting briefly for dying processes to leave.</summary>

@@ -89,7 +89,7 @@ public sealed class ContainerRuntime(StateStore store)
             record.Cgroups.AddRange(all);
             record.CreatedCgroups.AddRange(created);
             Store.Save(record);
-            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, w => Console.Error.WriteLine("berth: warning: " + w));
+            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
 
             process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command, containerLock.Descriptor,
                 pid => RuntimeHooks(spec, record, pid, command),

@@ -1,0 +1,105 @@
+using Berth.Spec;
+
+namespace Berth.Runtime.Cgroups;
+
+/// <summary>One device cgroup rule: type 'a', 'c' or 'b'; -1 for a wildcard number; access some of "rwm".</summary>
+public readonly record struct DeviceRule(bool Allow, char Type, long Major, long Minor, string Access, string Field)
+{
+    /// <summary>"a", "c 1:5 rwm", "c 136:* rwm": the form devices.allow and devices.deny take.</summary>
+    public string ToV1Line() => Type == 'a' ? "a" : $"{Type} {Number(Major)}:{Number(Minor)} {Access}";
+
+    /// <summary>A rule for every device with every access: it resets the list instead of adding to it.</summary>
+    public bool IsAll => Type == 'a' && Major < 0 && Minor < 0 && Access.Length == 3;
+
+    private static string Number(long n) => n < 0 ? "*" : n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// linux.resources.devices, lowered to the rules berth applies, in order. Default: deny everything, then allow what
+/// runc allows every container (mknod of any node; null, zero, full, random, urandom, tty, ptmx, /dev/pts/*, tun),
+/// then the config's own rules — so a config can still deny one of the defaults.
+/// </summary>
+public static class DeviceRules
+{
+    public const string Field = "linux.resources.devices";
+
+    public static readonly IReadOnlyList<DeviceRule> Defaults =
+    [
+        new(true, 'c', -1, -1, "m", "default"), new(true, 'b', -1, -1, "m", "default"),
+        new(true, 'c', 1, 3, "rwm", "default /dev/null"), new(true, 'c', 1, 8, "rwm", "default /dev/random"),
+        new(true, 'c', 1, 7, "rwm", "default /dev/full"), new(true, 'c', 5, 0, "rwm", "default /dev/tty"),
+        new(true, 'c', 1, 5, "rwm", "default /dev/zero"), new(true, 'c', 1, 9, "rwm", "default /dev/urandom"),
+        new(true, 'c', 136, -1, "rwm", "default /dev/pts/*"), new(true, 'c', 5, 2, "rwm", "default /dev/ptmx"),
+        new(true, 'c', 10, 200, "rwm", "default /dev/net/tun"),
+    ];
+
+    /// <summary>
+    /// The rules in the order they are applied. When the config's rules start with a deny-all (as every generated
+    /// config does) or give none, the list starts from deny-all plus the defaults; otherwise the config's rules are
+    /// applied as given on top of what the cgroup inherited.
+    /// </summary>
+    public static List<DeviceRule> Effective(IReadOnlyList<LinuxDeviceCgroup>? rules)
+    {
+        var parsed = new List<DeviceRule>();
+        for (int i = 0; i < (rules?.Count ?? 0); i++)
+            parsed.Add(Parse(rules![i], $"{Field}[{i}]"));
+        var result = new List<DeviceRule>();
+        int skip = 0;
+        if (parsed.Count == 0 || (!parsed[0].Allow && parsed[0].IsAll))
+        {
+            result.Add(new DeviceRule(false, 'a', -1, -1, "rwm", parsed.Count == 0 ? "default" : parsed[0].Field));
+            result.AddRange(Defaults);
+            skip = parsed.Count == 0 ? 0 : 1;
+        }
+        result.AddRange(parsed.Skip(skip));
+        return result;
+    }
+
+    public static DeviceRule Parse(LinuxDeviceCgroup rule, string field)
+    {
+        char type = rule.Type switch
+        {
+            null or LinuxDeviceCgroupType.A => 'a',
+            LinuxDeviceCgroupType.C => 'c',
+            _ => 'b',
+        };
+        string access = string.IsNullOrEmpty(rule.Access) ? "rwm" : rule.Access;
+        foreach (char c in access)
+            if (c is not ('r' or 'w' or 'm'))
+                throw new BerthException($"{field}.access: \"{rule.Access}\" may hold only r, w and m");
+        // Normalise: each letter once, in the kernel's order.
+        access = string.Concat("rwm".Where(access.Contains));
+        long major = rule.Major ?? -1, minor = rule.Minor ?? -1;
+        if (major < -1 || minor < -1 || major > int.MaxValue || minor > int.MaxValue)
+            throw new BerthException($"{field}: device number {major}:{minor} is out of range");
+        if (type == 'a' && (major >= 0 || minor >= 0))
+            throw new BerthException($"{field}: a rule for all device types cannot name a device number");
+        return new DeviceRule(rule.Allow, type, major, minor, access, field);
+    }
+
+    /// <summary>cgroup v1: each rule is one write to devices.allow or devices.deny, in order.</summary>
+    public static IEnumerable<CgroupWrite> ToV1Writes(IEnumerable<DeviceRule> rules) =>
+        rules.Select(r => new CgroupWrite(CgroupVersion.V1, "devices", r.Allow ? "devices.allow" : "devices.deny", r.ToV1Line(),
+            r.Field.StartsWith("default", StringComparison.Ordinal) ? $"{Field} ({r.Field})" : r.Field));
+
+    /// <summary>
+    /// Whether an access is allowed under the rules, with the semantics the v1 kernel list has and the v2 program
+    /// reproduces: the last rule that decides wins; an allow rule decides when it grants every access asked for,
+    /// a deny rule when it forbids any of them; a rule for all devices resets. With no deciding rule: allowed.
+    /// </summary>
+    public static bool Allows(IReadOnlyList<DeviceRule> rules, char type, long major, long minor, string access)
+    {
+        for (int i = rules.Count - 1; i >= 0; i--)
+        {
+            var r = rules[i];
+            if (r.Type != 'a' && r.Type != type || r.Major >= 0 && r.Major != major || r.Minor >= 0 && r.Minor != minor)
+                continue;
+            if (r.IsAll)
+                return r.Allow;
+            bool decides = r.Allow ? access.All(r.Access.Contains) : access.Any(r.Access.Contains);
+            if (decides)
+                return r.Allow;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,121 @@
+namespace Berth.Cgroups.Tests;
+
+public class DeviceTests
+{
+    private static DeviceRule R(bool allow, char type, long major, long minor, string access) => new(allow, type, major, minor, access, "t");
+
+    [Fact]
+    public void Default_rules_follow_runc()
+    {
+        var rules = DeviceRules.Effective(null);
+        Assert.Equal("a", rules[0].ToV1Line());
+        Assert.False(rules[0].Allow);
+        string[] expected = ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"];
+        Assert.Equal(expected, rules.Skip(1).Select(r => r.ToV1Line()));
+        Assert.All(rules.Skip(1), r => Assert.True(r.Allow));
+    }
+
+    [Fact]
+    public void Rules_not_starting_with_deny_all_are_applied_as_given()
+    {
+        var rules = DeviceRules.Effective([new LinuxDeviceCgroup { Allow = false, Type = LinuxDeviceCgroupType.C, Major = 1, Minor = 5, Access = "wr" }]);
+        Assert.Single(rules);
+        Assert.Equal("c 1:5 rw", rules[0].ToV1Line());
+    }
+
+    [Fact]
+    public void A_config_can_deny_a_default_device()
+    {
+        var rules = DeviceRules.Effective([
+            new LinuxDeviceCgroup { Allow = false, Access = "rwm" },
+            new LinuxDeviceCgroup { Allow = false, Type = LinuxDeviceCgroupType.C, Major = 1, Minor = 5, Access = "rwm" },
+        ]);
+        Assert.False(DeviceRules.Allows(rules, 'c', 1, 5, "r"));
+        Assert.True(DeviceRules.Allows(rules, 'c', 1, 3, "rw"));
+        Assert.False(DeviceRules.Allows(rules, 'c', 1, 5, "m")); // the deny names m too
+        Assert.True(DeviceRules.Allows(rules, 'c', 1, 11, "m")); // mknod of any other char device stays allowed
+    }
+
+    [Fact]
+    public void Program_decides_like_the_rules_on_many_random_rule_lists()
+    {
+        var random = new Random(4);
+        char[] types = ['a', 'c', 'b'];
+        string[] accesses = ["r", "w", "m", "rw", "rm", "wm", "rwm"];
+        for (int round = 0; round < 300; round++)
+        {
+            var rules = new List<DeviceRule>();
+            int n = random.Next(0, 8);
+            for (int i = 0; i < n; i++)
+            {
+                char type = types[random.Next(3)];
+                bool all = type == 'a';
+                rules.Add(R(random.Next(2) == 0, type, all || random.Next(4) == 0 ? -1 : random.Next(1, 4), all || random.Next(4) == 0 ? -1 : random.Next(0, 4),
+                    all && random.Next(2) == 0 ? "rwm" : accesses[random.Next(accesses.Length)]));
+            }
+            byte[] program = DeviceProgram.Compile(rules);
+            foreach (char type in "cb")
+                for (int major = 0; major < 5; major++)
+                    for (int minor = 0; minor < 5; minor++)
+                        foreach (string access in accesses)
+                        {
+                            bool expected = DeviceRules.Allows(rules, type, major, minor, access);
+                            bool actual = DeviceProgram.Evaluate(program, type == 'c' ? DeviceProgram.DevChar : DeviceProgram.DevBlock, (uint)major, (uint)minor, DeviceProgram.AccessBits(access));
+                            Assert.True(expected == actual, $"round {round}: {type} {major}:{minor} {access} rules [{string.Join("; ", rules.Select(r => (r.Allow ? "allow " : "deny ") + r.ToV1Line()))}]");
+                        }
+        }
+    }
+
+    [Fact]
+    public void Partial_deny_keeps_the_other_accesses()
+    {
+        var rules = new List<DeviceRule> { R(false, 'a', -1, -1, "rwm"), R(true, 'c', 1, 5, "rw"), R(false, 'c', 1, 5, "w") };
+        byte[] p = DeviceProgram.Compile(rules);
+        Assert.True(DeviceProgram.Evaluate(p, DeviceProgram.DevChar, 1, 5, DeviceProgram.AccRead));
+        Assert.False(DeviceProgram.Evaluate(p, DeviceProgram.DevChar, 1, 5, DeviceProgram.AccWrite));
+        Assert.False(DeviceProgram.Evaluate(p, DeviceProgram.DevChar, 1, 5, DeviceProgram.AccRead | DeviceProgram.AccWrite));
+        Assert.False(DeviceProgram.Evaluate(p, DeviceProgram.DevChar, 1, 3, DeviceProgram.AccRead));
+    }
+
+    /// <summary>
+    /// The program for real: loaded with bpf(2), attached to a fresh cgroup under this host's cgroup2 mount; a shell
+    /// moves itself into it and opens an allowed and a denied device.
+    /// </summary>
+    [Fact]
+    public void Program_attached_on_the_real_cgroup2_mount_refuses_a_denied_device_with_EPERM()
+    {
+        string? mount = HostCgroup2.Mount;
+        if (mount is null)
+            return; // no cgroup2 mount on this machine
+        string dir = Path.Combine(mount, $"berth-test-devices-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var rules = DeviceRules.Effective([
+                new LinuxDeviceCgroup { Allow = false, Access = "rwm" },
+                new LinuxDeviceCgroup { Allow = false, Type = LinuxDeviceCgroupType.C, Major = 1, Minor = 5, Access = "rwm" },
+            ]);
+            var layout = new CgroupLayout(CgroupMode.V2, new Dictionary<string, string>(), mount, []);
+            new V2Driver(layout).Apply(new CgroupPlan([], rules), "/" + Path.GetFileName(dir));
+            Assert.Single(Query(dir));
+
+            var zero = HostCgroup2.RunIn(dir, "head -c1 /dev/zero | wc -c");
+            Assert.Contains("Operation not permitted", zero.Stderr);
+            var nul = HostCgroup2.RunIn(dir, "head -c1 /dev/null; echo ok:$?");
+            Assert.Equal("ok:0", nul.Stdout.Trim());
+            var kmsg = HostCgroup2.RunIn(dir, "head -c1 /dev/kmsg >/dev/null; echo $?");
+            Assert.Contains("Operation not permitted", kmsg.Stderr);
+
+            // Applying again replaces the program instead of stacking a second one.
+            new V2Driver(layout).Apply(new CgroupPlan([], DeviceRules.Effective(null)), "/" + Path.GetFileName(dir));
+            Assert.Single(Query(dir));
+            Assert.Equal("1", HostCgroup2.RunIn(dir, "head -c1 /dev/zero | wc -c").Stdout.Trim());
+        }
+        finally
+        {
+            HostCgroup2.RemoveWhenEmpty(dir);
+        }
+    }
+
+    private static List<uint> Query(string dir) => Bpf.QueryDevicePrograms(dir);
+}

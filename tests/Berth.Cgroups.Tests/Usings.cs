@@ -1,0 +1,4 @@
+global using Berth.Runtime;
+global using Berth.Runtime.Cgroups;
+global using Berth.Spec;
+global using Xunit;

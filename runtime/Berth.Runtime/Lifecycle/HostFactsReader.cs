@@ -7,20 +7,16 @@ public static unsafe class HostFactsReader
 {
     public static HostFacts Current => new()
     {
-        HardLimits = HardLimits(),
+        HardLimit = HardLimit,
         HasSysResource = HasCapability(24),
         LastCapability = LastCapability(),
-        MountPoints = MountPoints(),
+        MountPoints = MountPoints,
     };
 
-    private static Dictionary<int, ulong> HardLimits()
+    private static ulong? HardLimit(int resource)
     {
-        var limits = new Dictionary<int, ulong>();
         ulong* current = stackalloc ulong[2];
-        for (int resource = 0; resource < Rlimits.Count; resource++)
-            if (Exec.NativeMethods.Prlimit(0, resource, null, current) == 0)
-                limits[resource] = current[1];
-        return limits;
+        return Exec.NativeMethods.Prlimit(0, resource, null, current) == 0 ? current[1] : null;
     }
 
     private static bool HasCapability(int number)

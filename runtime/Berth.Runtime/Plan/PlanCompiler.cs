@@ -5,14 +5,14 @@ namespace Berth.Runtime.Plan;
 /// <summary>What the plan compiler needs to know about the host. Tests pass their own.</summary>
 public sealed record HostFacts
 {
-    /// <summary>Hard limits berth itself has (a container cannot get more without CAP_SYS_RESOURCE).</summary>
-    public IReadOnlyDictionary<int, ulong> HardLimits { get; init; } = new Dictionary<int, ulong>();
+    /// <summary>The hard limit berth itself has for a resource (a container cannot get more without CAP_SYS_RESOURCE).</summary>
+    public Func<int, ulong?> HardLimit { get; init; } = _ => null;
     public bool HasSysResource { get; init; }
     public int LastCapability { get; init; } = 40;
     public Func<string, string?> ReadLink { get; init; } = SecureJoin.ReadHostLink;
     public Func<string, bool> IsDirectory { get; init; } = Directory.Exists;
-    /// <summary>Mount points of the host, to find the mount that holds the rootfs.</summary>
-    public IReadOnlyList<string> MountPoints { get; init; } = [];
+    /// <summary>Mount points of the host, to find the mount that holds the rootfs (read only when needed).</summary>
+    public Func<IReadOnlyList<string>> MountPoints { get; init; } = () => [];
 }
 
 public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string Id)
@@ -177,7 +177,7 @@ public sealed class PlanCompiler
         if ((rootPropagation & Linux.MS_SHARED) != 0)
         {
             // pivot_root refuses a shared parent mount: make the mount that holds the rootfs private.
-            string parent = _request.Host.MountPoints.Where(m => _rootfs == m || _rootfs.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal))
+            string parent = _request.Host.MountPoints().Where(m => _rootfs == m || _rootfs.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal))
                 .OrderByDescending(m => m.Length).FirstOrDefault() ?? "/";
             Add(new Operation(OpKind.Mount, $"make {parent} private", "linux.rootfsPropagation") { S1 = "", S2 = parent, A = Linux.MS_PRIVATE });
         }
@@ -418,7 +418,7 @@ public sealed class PlanCompiler
                 throw new BerthException($"{field}.type: duplicate rlimit type \"{r.Type}\"");
             if (r.Soft > r.Hard)
                 throw new BerthException($"{field}: soft limit {r.Soft} is above the hard limit {r.Hard}");
-            if (!_request.Host.HasSysResource && !userNs && _request.Host.HardLimits.TryGetValue(resource, out ulong max) && r.Hard > max)
+            if (!_request.Host.HasSysResource && !userNs && _request.Host.HardLimit(resource) is ulong max && r.Hard > max)
                 throw new BerthException($"{field}: {r.Type} hard limit {r.Hard} is above what this host allows ({max})");
             Add(new Operation(OpKind.SetRlimit, $"set {r.Type} to {r.Soft}:{r.Hard}", field) { A = resource, B = unchecked((long)r.Soft), C = unchecked((long)r.Hard) });
         }

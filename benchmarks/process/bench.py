@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: N sequential `run` of /bin/true in a busybox bundle, berth beside runc and crun.
+
+All three run under the same conditions: crun refuses this host's hybrid cgroups, so every runtime is started
+inside a private mount namespace where the cgroup2 mount is hidden (PLATFORM.md). Runs are interleaved
+(berth, runc, crun, berth, …) so that machine noise hits each runtime alike. Reports medians, ratios and the
+peak RSS of each runtime process tree (ru_maxrss from wait4, as GNU time reports it).
+"""
+import json, os, shutil, statistics, subprocess, sys, tempfile, time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WRAP = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+        'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"', "sh"]
+
+
+def make_bundle(work):
+    bundle = os.path.join(work, "bundle")
+    rootfs = os.path.join(bundle, "rootfs")
+    subprocess.run(["bash", os.path.join(REPO, "scripts/make-rootfs.sh"), rootfs], check=True)
+    config = subprocess.run([BERTH, "spec", "--bundle", bundle], check=True)
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        c = json.load(f)
+    c["ociVersion"] = "1.0.2"  # crun 1.8.1 refuses newer versions
+    c["process"]["terminal"] = False
+    c["process"]["args"] = ["/bin/true"]
+    with open(path, "w") as f:
+        json.dump(c, f, indent=1)
+    return bundle
+
+
+def run_once(cmd, cwd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode()}")
+    return elapsed * 1000
+
+
+def peak_rss_mb(cmd, cwd):
+    """Peak RSS of the runtime and its descendants, measured by GNU time (a small launcher, unlike Python's fork)."""
+    out = os.path.join(cwd, "..", "rss.txt")
+    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out] + cmd, cwd=cwd, check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        return int(f.read().strip().splitlines()[-1]) / 1024
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    work = tempfile.mkdtemp(prefix="berth-bench-")
+    bundle = make_bundle(work)
+    runtimes = {"berth": BERTH}
+    for name in ("runc", "crun"):
+        if shutil.which(name):
+            runtimes[name] = shutil.which(name)
+    results = {name: [] for name in runtimes}
+    rss = {name: 0.0 for name in runtimes}
+    floor = []
+    for i in range(runs):
+        for name, binary in runtimes.items():
+            root = os.path.join(work, "state-" + name)
+            results[name].append(run_once(WRAP + [binary, "--root", root, "run", f"bench-{i}"], bundle))
+            if i < 5:
+                rss[name] = max(rss[name], peak_rss_mb(WRAP + [binary, "--root", root, "run", f"rss-{i}"], bundle))
+        floor.append(run_once(WRAP + ["true"], bundle))
+    base = statistics.median(results["crun"]) if "crun" in results else None
+    print(f"{runs} sequential runs of /bin/true, interleaved; wrapper floor (unshare + sh + true) median {statistics.median(floor):.1f} ms")
+    print("| runtime | median ms | p10 ms | p90 ms | vs crun | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for name, times in results.items():
+        times.sort()
+        med = statistics.median(times)
+        ratio = f"{med / base:.2f}" if base else "n/a"
+        print(f"| {name} | {med:.1f} | {times[len(times) // 10]:.1f} | {times[len(times) * 9 // 10]:.1f} | {ratio} | {rss[name]:.1f} |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+BERTH = os.environ.get("BERTH_BIN", os.path.join(REPO, "artifacts/bin/berth"))
+if __name__ == "__main__":
+    main()

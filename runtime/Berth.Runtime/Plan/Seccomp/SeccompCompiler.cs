@@ -1,0 +1,227 @@
+using Berth.Spec;
+
+namespace Berth.Runtime.Plan;
+
+/// <summary>A compiled filter: the bytes of <c>struct sock_filter[]</c> and the flags for seccomp(2).</summary>
+public sealed record SeccompFilter(byte[] Program, int Instructions, uint Flags, int Rules, IReadOnlyList<string> UnknownNames)
+{
+    public BpfInstruction[] Decode() => ClassicBpf.Decode(Program);
+}
+
+/// <summary>
+/// Compiles OCI <c>linux.seccomp</c> to a classic BPF program, without libseccomp. Layout:
+/// <code>
+///   ld arch; jeq AUDIT_ARCH_X86_64 → x86_64; jeq AUDIT_ARCH_I386 → i386 (if listed); ret bad-arch (KILL, as libseccomp)
+///   x86_64: ld nr; binary search (jge) over the syscall numbers, x32 numbers (nr | 0x40000000) included when
+///           SCMP_ARCH_X32 is listed, else bad-arch for them; -1 (a tracer skipping the call) → default action
+///   i386:   ld nr; binary search over the i386 numbers
+///   per syscall with argument rules: the rules in config order, the first that matches decides (runtime-spec:
+///   "only the first entry is effective"), then the default action
+/// </code>
+/// The search tree replaces libseccomp's linear list: about log2(intervals) comparisons per syscall.
+/// </summary>
+public static class SeccompCompiler
+{
+    private readonly record struct Rule(uint Return, ArgComparison[] Args);
+
+    /// <summary>The operation that loads the filter, or null when the config has no seccomp section.</summary>
+    public static Operation? Operation(Berth.Spec.Seccomp? seccomp, string field = "linux.seccomp")
+    {
+        if (seccomp is null)
+            return null;
+        var filter = Compile(seccomp, field);
+        string skipped = filter.UnknownNames.Count == 0 ? "" : $", {filter.UnknownNames.Count} unknown syscall names skipped";
+        return new Operation(OpKind.Seccomp, $"load the seccomp filter ({filter.Rules} rules, {filter.Instructions} instructions{skipped})", field)
+        {
+            A = filter.Instructions,
+            B = filter.Flags,
+            Data = filter.Program,
+        };
+    }
+
+    public static SeccompFilter Compile(Berth.Spec.Seccomp seccomp, string field = "linux.seccomp")
+    {
+        if (seccomp.ListenerPath is not null)
+            throw new BerthException($"{field}.listenerPath: seccomp listeners (SCMP_ACT_NOTIFY) are not supported by berth");
+        uint flags = SeccompActions.Flags(seccomp.Flags, $"{field}.flags");
+        uint defaultReturn = SeccompActions.Return(seccomp.DefaultAction, seccomp.DefaultErrnoRet, $"{field}.defaultAction", $"{field}.defaultErrnoRet");
+        const uint badArch = ClassicBpf.RetKillThread;
+
+        bool x86 = false, x32 = false;
+        // The native arch is always in the filter. Arches an x86_64 kernel never reports (arm, s390x…) could only
+        // add dead branches, so they are left out; libseccomp would add them and they would never match.
+        foreach (var arch in seccomp.Architectures ?? [])
+        {
+            x86 |= arch == SeccompArch.ScmpArchX86;
+            x32 |= arch == SeccompArch.ScmpArchX32;
+        }
+
+        // Each (syscall number, entry) pair as number << 32 | sequence: sorting groups a number's entries in config order.
+        var syscalls = seccomp.Syscalls ?? [];
+        var rules = new List<Rule>[syscalls.Count];
+        var wideKeys = new List<ulong>(512);   // x86_64 and x32 numbers: one table, 64-bit arguments
+        var i386Keys = new List<ulong>(x86 ? 512 : 0);
+        var entryOf = new List<int>(1024);
+        var unknown = new List<string>();
+        for (int i = 0; i < syscalls.Count; i++)
+        {
+            var s = syscalls[i];
+            string at = $"{field}.syscalls[{i}]";
+            uint ret = SeccompActions.Return(s.Action, s.ErrnoRet, $"{at}.action", $"{at}.errnoRet");
+            rules[i] = Rules(s, ret, at);
+            foreach (string name in s.Names)
+            {
+                var numbers = SyscallTable.Find(name);
+                // As runc: a name the tables do not know is skipped (profiles list calls of other arches and kernels).
+                if (!numbers.Known)
+                    unknown.Add(name);
+                if (numbers.X8664(out uint nr))
+                    Add(wideKeys, nr, i);
+                if (x32 && numbers.X32(out nr))
+                    Add(wideKeys, nr, i);
+                if (x86 && numbers.I386(out nr))
+                    Add(i386Keys, nr, i);
+            }
+        }
+        void Add(List<ulong> keys, uint nr, int entry)
+        {
+            keys.Add((ulong)nr << 32 | (uint)entryOf.Count);
+            entryOf.Add(entry);
+        }
+
+        var e = new BpfEmitter();
+        var i386Section = x86 ? Section(e, i386Keys, entryOf, rules, wide: false, defaultReturn, _ => defaultReturn) : BpfTarget.Return(badArch);
+        var x8664Section = Section(e, wideKeys, entryOf, rules, wide: true, defaultReturn,
+            nr => nr < ClassicBpf.X32SyscallBit || x32 || nr == uint.MaxValue ? defaultReturn : badArch);
+        var next = x86 ? e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchI386, i386Section, BpfTarget.Return(badArch)) : BpfTarget.Return(badArch);
+        next = e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchX8664, x8664Section, next);
+        e.Emit(ClassicBpf.LdAbs, ClassicBpf.ArchOffset, next);
+        var program = e.ToProgram();
+        if (program.Length > ClassicBpf.MaxInstructions)
+            throw new BerthException($"{field}: the filter needs {program.Length} BPF instructions, more than the kernel's limit of {ClassicBpf.MaxInstructions}");
+        return new SeccompFilter(ClassicBpf.Encode(program), program.Length, flags, syscalls.Count, unknown);
+    }
+
+    /// <summary>
+    /// The rules one syscalls[] entry gives. Comparisons on different arguments are ANDed. When one argument is
+    /// compared twice, each comparison becomes a rule of its own (ORed), as runc does.
+    /// </summary>
+    private static List<Rule> Rules(SeccompSyscall s, uint ret, string at)
+    {
+        var args = s.Args ?? [];
+        var comparisons = new ArgComparison[args.Count];
+        uint seen = 0;
+        bool repeated = false;
+        for (int k = 0; k < args.Count; k++)
+        {
+            var a = args[k];
+            if (a.Index > 5)
+                throw new BerthException($"{at}.args[{k}].index: {a.Index} is not an argument index (0 to 5)");
+            if (a.Op != SeccompOperator.ScmpCmpMaskedEq && a.ValueTwo is not (null or 0))
+                throw new BerthException($"{at}.args[{k}].valueTwo: only SCMP_CMP_MASKED_EQ uses a second value, not {a.Op.ToWireName()}");
+            if (!Enum.IsDefined(a.Op))
+                throw new BerthException($"{at}.args[{k}].op: unknown operator {a.Op}");
+            repeated |= (seen & (1u << (int)a.Index)) != 0;
+            seen |= 1u << (int)a.Index;
+            comparisons[k] = new ArgComparison(a.Index, a.Op, a.Value, a.ValueTwo ?? 0);
+        }
+        if (!repeated)
+            return [new Rule(ret, comparisons)];
+        return comparisons.Select(c => new Rule(ret, [c])).ToList();
+    }
+
+    /// <summary>One architecture: ld nr, then a binary search over intervals of syscall numbers.</summary>
+    private static BpfTarget Section(BpfEmitter e, List<ulong> keys, List<int> entryOf, List<Rule>[] rules, bool wide,
+        uint defaultReturn, Func<uint, uint> gap)
+    {
+        var sorted = keys.ToArray();
+        Array.Sort(sorted);
+        // Groups of equal numbers: [groupStart[g], groupStart[g + 1]) in sorted.
+        var groupStart = new List<int>(sorted.Length + 1);
+        for (int i = 0; i < sorted.Length; i++)
+            if (i == 0 || sorted[i] >> 32 != sorted[i - 1] >> 32)
+                groupStart.Add(i);
+        int groups = groupStart.Count;
+        groupStart.Add(sorted.Length);
+
+        // Bodies are emitted from the highest number down, so each lands after the search tree in number order.
+        var bodies = new BpfTarget[groups];
+        var scratch = new List<Rule>();
+        for (int g = groups - 1; g >= 0; g--)
+        {
+            scratch.Clear();
+            for (int i = groupStart[g]; i < groupStart[g + 1]; i++)
+                scratch.AddRange(rules[entryOf[(int)(uint)sorted[i]]]);
+            bodies[g] = Body(e, scratch, wide, defaultReturn);
+        }
+
+        var starts = new List<uint>(groups * 2 + 4);
+        var targets = new List<BpfTarget>(groups * 2 + 4);
+        void Add(uint start, BpfTarget target)
+        {
+            if (targets.Count > 0 && targets[^1] == target)
+                return;
+            starts.Add(start);
+            targets.Add(target);
+        }
+        void Gap(ulong from, ulong to) // [from, to)
+        {
+            // Gap actions change only at the x32 bit and at -1.
+            if (from < ClassicBpf.X32SyscallBit && ClassicBpf.X32SyscallBit < to)
+            {
+                Add((uint)from, BpfTarget.Return(gap((uint)from)));
+                from = ClassicBpf.X32SyscallBit;
+            }
+            if (from < uint.MaxValue && uint.MaxValue < to)
+            {
+                Add((uint)from, BpfTarget.Return(gap((uint)from)));
+                from = uint.MaxValue;
+            }
+            if (from < to)
+                Add((uint)from, BpfTarget.Return(gap((uint)from)));
+        }
+
+        ulong cursor = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            uint nr = (uint)(sorted[groupStart[g]] >> 32);
+            Gap(cursor, nr);
+            Add(nr, bodies[g]);
+            cursor = (ulong)nr + 1;
+        }
+        Gap(cursor, (ulong)uint.MaxValue + 1);
+
+        return e.Emit(ClassicBpf.LdAbs, ClassicBpf.NrOffset, Search(e, starts, targets, 0, starts.Count - 1));
+    }
+
+    private static BpfTarget Search(BpfEmitter e, List<uint> starts, List<BpfTarget> targets, int lo, int hi)
+    {
+        if (lo == hi)
+            return targets[lo];
+        int mid = (lo + hi + 1) / 2;
+        var above = Search(e, starts, targets, mid, hi);
+        var below = Search(e, starts, targets, lo, mid - 1);
+        return e.Jump(ClassicBpf.JgeK, starts[mid], above, below);
+    }
+
+    /// <summary>The rules of one syscall in order; the first that matches decides, else the default action.</summary>
+    private static BpfTarget Body(BpfEmitter e, List<Rule> rules, bool wide, uint defaultReturn)
+    {
+        int unconditional = -1;
+        for (int i = 0; i < rules.Count && unconditional < 0; i++)
+            if (rules[i].Args.Length == 0)
+                unconditional = i;
+        var next = BpfTarget.Return(unconditional < 0 ? defaultReturn : rules[unconditional].Return);
+        for (int i = (unconditional < 0 ? rules.Count : unconditional) - 1; i >= 0; i--)
+        {
+            var match = BpfTarget.Return(rules[i].Return);
+            if (match == next)
+                continue; // matching or not, the same action follows
+            var current = match;
+            for (int k = rules[i].Args.Length - 1; k >= 0; k--)
+                current = rules[i].Args[k].Emit(e, wide, current, next);
+            next = current;
+        }
+        return next;
+    }
+}

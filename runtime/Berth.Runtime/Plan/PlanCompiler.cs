@@ -438,6 +438,11 @@ public sealed class PlanCompiler
 
         var user = process.User;
         uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
+        // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: without either after capset, load it before the user change (as runc).
+        var seccomp = SeccompCompiler.Operation(_spec.Linux?.Seccomp);
+        bool seccompLate = process.NoNewPrivileges == true || (effective & (1UL << CapabilityNames.Number("CAP_SYS_ADMIN"))) != 0;
+        if (seccomp is not null && !seccompLate)
+            Add(seccomp);
         Add(new Operation(OpKind.KeepCaps, "keep capabilities across the user change", "process.user") { A = 1 });
         var groups = user?.AdditionalGids ?? [];
         var gidBytes = new byte[groups.Count * 4];
@@ -464,6 +469,8 @@ public sealed class PlanCompiler
             ? new List<string> { program }
             : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList();
         Add(new Operation(OpKind.CheckExec, $"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]") { V1 = candidates });
+        if (seccomp is not null && seccompLate)
+            Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
         Add(new Operation(OpKind.ReportReady, "report that setup is done", "create"));
         if (_request.FifoPath is not null)
             Add(new Operation(OpKind.WaitSlot, "wait for start", "exec.fifo") { Flags = ContainerPlan.FifoSlot });

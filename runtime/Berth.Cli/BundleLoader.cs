@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Berth.Runtime;
 using Berth.Runtime.Lifecycle;
 using Berth.Spec;
@@ -8,20 +7,30 @@ namespace Berth.Cli;
 /// <summary>Reads a bundle's config, validates it, and reports every problem at once.</summary>
 public static class BundleLoader
 {
+    /// <summary>
+    /// The bundle's config.json, or its config.yaml / config.yml, with the host overrides: the files of the host
+    /// directory ($BERTH_HOST_DIR, default /etc/berth/host.d, in name order), then each --host file. A config.json with
+    /// no host file at all is read as it is; everything else goes through the config front-end (runtime/Berth.Config).
+    /// </summary>
     public static LoadedConfig Load(string bundle, IReadOnlyList<string> hostFiles, Log log, string command)
     {
         string path = Path.Combine(bundle, "config.json");
         if (!File.Exists(path))
-            throw new BerthException($"{command}: {path} does not exist");
-        if (hostFiles.Count > 0)
-            throw new BerthException($"{command}: --host needs the YAML front-end, which this build does not have yet");
+        {
+            string? yaml = new[] { "config.yaml", "config.yml" }.Select(n => Path.Combine(bundle, n)).FirstOrDefault(File.Exists);
+            if (yaml is null)
+                throw new BerthException($"{command}: {path} does not exist (nor config.yaml)");
+            return ConfigCommands.LoadBundle(yaml, hostFiles, command);
+        }
+        if (hostFiles.Count > 0 || ConfigCommands.HostDirectoryFiles().Count > 0)
+            return ConfigCommands.LoadBundle(path, hostFiles, command);
         byte[] json = File.ReadAllBytes(path);
         var diagnostics = new List<SchemaDiagnostic>();
-        var spec = Berth.Spec.Spec.Parse(json, diagnostics);
+        var spec = SpecRules.Validate(json, diagnostics); // schema + prose rules
         int errors = Report(path, diagnostics, log);
         if (errors > 0 || spec is null)
             throw new BerthException($"{command}: {path}: {errors} error(s) in the configuration");
-        string digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(json));
+        string digest = Digest.Sha256Text(json);
         return new LoadedConfig(spec, json, [new(path, digest)]);
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Berth.Spec;
 
@@ -7,7 +6,7 @@ namespace Berth.Config;
 /// <summary>One input: a display name (the path as the user gave it) and its bytes.</summary>
 public sealed record ConfigFile(string Name, byte[] Content)
 {
-    public string Digest => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Content));
+    public string Digest => Berth.Spec.Digest.Sha256Text(Content); // berth's own SHA-256: no OpenSSL in the binary
 
     public static ConfigFile Read(string path) => new(path, File.ReadAllBytes(path));
 }

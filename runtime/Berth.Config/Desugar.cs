@@ -101,7 +101,7 @@ public sealed class Desugar
                 seq.Items.Add(ScalarNode.String(part, argsText.Location));
             return seq;
         }
-        if (n == 2 && _path[0] == "mounts" && node is ScalarNode { Kind: ScalarKind.String } mountText)
+        if (n == 2 && _path[0] == "mounts" && node is ScalarNode { Kind: ScalarKind.String, Tag: not NodeTag.Delete } mountText)
             return MountFromString(mountText);
         if (n == 3 && _path[0] == "mounts" && last == "options" && node is ScalarNode { Kind: ScalarKind.String } opts)
             return OptionsFromString(opts);

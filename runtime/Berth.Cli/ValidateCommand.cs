@@ -4,7 +4,7 @@ using Berth.Spec;
 
 namespace Berth.Cli;
 
-/// <summary>`berth validate [--format json] FILE`: every error and warning; exit 1 when there are errors.</summary>
+/// <summary>`berth validate [--format json] FILE`: every error and warning of the schema and of the prose rules; exit 1 when there are errors.</summary>
 public static class ValidateCommand
 {
     public static int Run(Arguments a, Log log)
@@ -16,7 +16,8 @@ public static class ValidateCommand
         if (!File.Exists(file))
             throw new BerthException($"validate: {file} does not exist");
         var diagnostics = new List<SchemaDiagnostic>();
-        Berth.Spec.Spec.Parse(File.ReadAllBytes(file), diagnostics);
+        // The schema, then the rules the spec states in prose (Berth.Spec/Rules).
+        SpecRules.Validate(File.ReadAllBytes(file), diagnostics);
         int errors = diagnostics.Count(d => d.Severity == SchemaSeverity.Error);
         if (format == "json")
         {

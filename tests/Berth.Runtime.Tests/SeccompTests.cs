@@ -1,0 +1,164 @@
+namespace Berth.Runtime.Tests;
+
+/// <summary>linux.seccomp, checked from inside real containers: the filter berth compiles is the one the kernel runs.</summary>
+public class SeccompTests
+{
+    private const int SIGSYS = 31;
+
+    private static BerthResult Sh(JsonObject config, string script)
+    {
+        config["process"]!["args"] = new JsonArray("sh", "-c", script);
+        return Harness.RunContainer(config);
+    }
+
+    private static JsonObject Rule(string action, int? errno, string[] names, params JsonObject[] args)
+    {
+        var rule = new JsonObject { ["names"] = new JsonArray(names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()), ["action"] = action };
+        if (errno is not null)
+            rule["errnoRet"] = errno;
+        if (args.Length > 0)
+            rule["args"] = new JsonArray(args);
+        return rule;
+    }
+
+    private static JsonObject Arg(int index, ulong value, string op) => new() { ["index"] = index, ["value"] = value, ["op"] = op };
+
+    private static JsonObject WithSeccomp(JsonObject seccomp, bool noNewPrivileges = true)
+    {
+        var config = Harness.BaseConfig();
+        config["linux"]!["seccomp"] = seccomp;
+        config["process"]!["noNewPrivileges"] = noNewPrivileges;
+        return config;
+    }
+
+    private static JsonObject AllowBut(params JsonObject[] rules) => new()
+    {
+        ["defaultAction"] = "SCMP_ACT_ALLOW",
+        ["architectures"] = new JsonArray("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+        ["syscalls"] = new JsonArray(rules),
+    };
+
+    private static JsonObject LargeProfile() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(Harness.RepoRoot, "tests/corpus/valid/seccomp-large.json")))!["linux"]!["seccomp"]!.DeepClone().AsObject();
+
+    [Fact]
+    public void A_denied_mkdir_fails_with_the_errno_of_the_rule()
+    {
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["mkdir", "mkdirat"])));
+        var r = Sh(config, "mkdir /tmp/x; echo \"status $?\"; test -d /tmp/x && echo exists; grep -E '^Seccomp:' /proc/self/status");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Operation not permitted", r.Stderr);
+        Assert.Contains("status 1\n", r.Stdout);
+        Assert.DoesNotContain("exists", r.Stdout);
+        Assert.Contains("Seccomp:\t2\n", r.Stdout);
+    }
+
+    [Fact]
+    public void Argument_comparisons_use_both_halves_of_the_64_bit_value()
+    {
+        // kill(pid, 0) is denied with EPERM; a rule on 1 << 32 (low half 0) must not match it, nor SIGCONT.
+        var config = WithSeccomp(AllowBut(
+            Rule("SCMP_ACT_ERRNO", 13, ["kill"], Arg(1, 1UL << 32, "SCMP_CMP_EQ")),
+            Rule("SCMP_ACT_ERRNO", 1, ["kill"], Arg(1, 0, "SCMP_CMP_EQ"))));
+        var r = Sh(config, "kill -0 $$ && echo zero-allowed || echo zero-denied; kill -CONT $$ && echo cont-allowed");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("zero-denied", r.Stdout);
+        Assert.Contains("cont-allowed", r.Stdout);
+        Assert.Contains("Operation not permitted", r.Stderr);
+        Assert.DoesNotContain("Permission denied", r.Stderr);
+    }
+
+    [Fact]
+    public void Masked_and_range_comparisons_decide_on_the_real_kernel()
+    {
+        // umask(mode) denied when mode & 0o7 == 0o7, or when mode > 0o700: umask 0026 passes, 0007 and 0770 do not.
+        var config = WithSeccomp(AllowBut(
+            Rule("SCMP_ACT_ERRNO", 1, ["umask"], Arg(0, 7, "SCMP_CMP_MASKED_EQ").Also("valueTwo", 7)),
+            Rule("SCMP_ACT_ERRNO", 1, ["umask"], Arg(0, 0x1c0, "SCMP_CMP_GT"))));
+        var r = Sh(config, "umask 0026; umask; umask 0007; umask; umask 0770; umask");
+        Assert.Equal(["0026", "0026", "0026"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_realistic_default_deny_profile_runs_a_shell(bool noNewPrivileges)
+    {
+        // Without no_new_privs and without CAP_SYS_ADMIN the filter goes in before the user change, so the profile
+        // must also allow what the setup does after it (setresuid, capset…); seccomp-large.json, like podman's, does.
+        var config = WithSeccomp(LargeProfile(), noNewPrivileges);
+        config["process"]!["user"] = new JsonObject { ["uid"] = 1000, ["gid"] = 1000, ["additionalGids"] = new JsonArray(10) };
+        var r = Sh(config, "echo hi; ls / > /dev/null && echo listed; cat /proc/self/status | grep -E '^(Seccomp|NoNewPrivs):'; id -u; sh -c 'exit 3'; echo \"child $?\"");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("hi\nlisted\n", r.Stdout);
+        Assert.Contains("Seccomp:\t2\n", r.Stdout);
+        Assert.Contains($"NoNewPrivs:\t{(noNewPrivileges ? 1 : 0)}\n", r.Stdout);
+        Assert.Contains("1000\nchild 3\n", r.Stdout);
+    }
+
+    [Fact]
+    public void The_default_action_applies_to_calls_not_listed()
+    {
+        // seccomp-large.json answers calls it does not list with ENOSYS (defaultErrnoRet 38): take mkdir off its list.
+        var profile = LargeProfile();
+        foreach (var rule in profile["syscalls"]!.AsArray())
+        {
+            var names = rule!["names"]!.AsArray();
+            foreach (var name in names.Where(n => (string)n! is "mkdir" or "mkdirat").ToList())
+                names.Remove(name);
+        }
+        var r = Sh(WithSeccomp(profile), "mkdir /tmp/x; echo \"mkdir $?\"; touch /tmp/y && echo touched");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("mkdir 1\ntouched\n", r.Stdout);
+        Assert.Contains("Function not implemented", r.Stderr);
+    }
+
+    [Fact]
+    public void Kill_action_ends_the_process_with_SIGSYS()
+    {
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_KILL", null, ["mkdir", "mkdirat"])));
+        var r = Sh(config, "echo before; exec mkdir /tmp/y");
+        Assert.Contains("before", r.Stdout);
+        Assert.Equal(128 + SIGSYS, r.ExitCode);
+    }
+
+    [Fact]
+    public void Kill_process_action_ends_the_process_with_SIGSYS()
+    {
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_KILL_PROCESS", null, ["getppid"])));
+        var r = Sh(config, "echo $PPID; echo reached");
+        Assert.Equal(128 + SIGSYS, r.ExitCode);
+    }
+
+    [Fact]
+    public void Flags_take_the_seccomp_syscall_path_and_unknown_names_are_skipped()
+    {
+        var profile = AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["no_such_syscall", "mkdir", "mkdirat"]));
+        profile["flags"] = new JsonArray("SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC");
+        var r = Sh(WithSeccomp(profile), "mkdir /tmp/z || echo denied; grep -E '^Seccomp:' /proc/self/status");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("denied\nSeccomp:\t2\n", r.Stdout);
+    }
+
+    [Fact]
+    public void An_unsupported_action_is_an_error_that_names_the_field()
+    {
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["mkdir"]), Rule("SCMP_ACT_NOTIFY", null, ["mkdir"])));
+        config["process"]!["args"] = new JsonArray("true");
+        string bundle = Harness.Bundle(config);
+        string id = Harness.NewId("sc");
+        var r = Harness.Run("run", "--bundle", bundle, id);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Stderr.Contains("linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY"), r.ToString());
+        Harness.AssertNothingLeft(id);
+    }
+}
+
+internal static class JsonObjectExtensions
+{
+    public static JsonObject Also(this JsonObject o, string key, ulong value)
+    {
+        o[key] = value;
+        return o;
+    }
+}

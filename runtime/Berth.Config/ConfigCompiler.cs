@@ -20,8 +20,14 @@ public sealed class CompileResult
     /// <summary>The merged document (null when a file could not be read or parsed).</summary>
     public CompiledDocument? Document { get; init; }
 
-    /// <summary>The author's file compiled alone (same as <see cref="Document"/> when there are no host files).</summary>
-    public CompiledDocument? Author { get; init; }
+    /// <summary>The author's file compiled alone (same as <see cref="Document"/> when there are no host files);
+    /// written on first use.</summary>
+    public CompiledDocument? Author => _author ??= AuthorRoot is null ? null : ReferenceEquals(AuthorRoot, Document?.Root) ? Document : JsonOutput.Write(AuthorRoot);
+
+    private CompiledDocument? _author;
+
+    /// <summary>The author's merged tree (tags resolved, shorthands desugared).</summary>
+    public MappingNode? AuthorRoot { get; init; }
 
     /// <summary>Where each removed author value was removed (node id → location of the !delete).</summary>
     public Dictionary<int, SourceLocation> Deletions { get; init; } = new();
@@ -34,7 +40,7 @@ public sealed class CompileResult
 
     /// <summary>What the host files changed relative to the author's file.</summary>
     public List<DiffEntry> Diff() =>
-        Document is null || Author is null ? new() : ConfigDiff.Compute(Author.Root, Document.Root, Deletions, SchemaInfo.Config);
+        Document is null || AuthorRoot is null ? new() : ConfigDiff.Compute(AuthorRoot, Document.Root, Deletions, SchemaInfo.Config);
 }
 
 /// <summary>
@@ -87,7 +93,6 @@ public static class ConfigCompiler
             merged = merger.Merge(merged, trees[i]!);
 
         var document = JsonOutput.Write(merged);
-        var author = trees.Count == 1 ? document : JsonOutput.Write(authorRoot);
         // A value already reported (a malformed shorthand) is not reported again by the validator.
         var reported = diagnostics.Where(d => d.Severity == Severity.Error).Select(d => d.Location).ToHashSet();
         var found = new List<ConfigDiagnostic>();
@@ -99,7 +104,7 @@ public static class ConfigCompiler
             Diagnostics = diagnostics,
             Files = files,
             Document = document,
-            Author = author,
+            AuthorRoot = trees.Count == 1 ? document.Root : authorRoot,
             Deletions = merger.Deletions,
             Spec = spec,
         };

@@ -18,7 +18,11 @@ public static class YamlLoader
         var stream = new YamlStream();
         try
         {
-            stream.Load(new MergingParser(new Parser(new StringReader(text))));
+            // Merge keys (<<: *base) need MergingParser, which buffers every event: only when the text has one.
+            IParser parser = new Parser(new StringReader(text));
+            if (text.Contains("<<", StringComparison.Ordinal))
+                parser = new MergingParser(parser);
+            stream.Load(parser);
         }
         catch (YamlException e)
         {

@@ -193,6 +193,7 @@ public static class Commands
             PidFile = a.Value("pid-file"),
             ConsoleSocket = a.Value("console-socket"),
             NoPivot = a.Flag("no-pivot"),
+            NoNewKeyring = a.Flag("no-new-keyring"),
             PreserveFds = preserve,
         };
     }

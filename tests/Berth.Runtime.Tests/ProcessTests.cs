@@ -144,4 +144,22 @@ public class ProcessTests
         Assert.Contains("process.args[0]", r.Stderr);
         Harness.AssertNothingLeft(id);
     }
+
+    [Fact]
+    public void Each_container_gets_its_own_session_keyring_unless_told_otherwise()
+    {
+        // /proc/keys lists the keyrings the process can see; a new session keyring is named after the container.
+        var config = Harness.BaseConfig("sh", "-c", "grep -c \" $BERTH_ID:\" /proc/keys || true");
+        config["linux"]!["maskedPaths"] = new JsonArray();
+        string bundle = Harness.Bundle(config);
+        foreach (var (flag, expected) in new[] { ("", "1\n"), ("--no-new-keyring", "0\n") })
+        {
+            string id = Harness.NewId("keyring");
+            config["process"]!["env"] = new JsonArray("PATH=/bin", "BERTH_ID=" + id);
+            File.WriteAllText(Path.Combine(bundle, "config.json"), config.ToJsonString());
+            var r = flag.Length > 0 ? Harness.Run("run", "--bundle", bundle, flag, id) : Harness.Run("run", "--bundle", bundle, id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal(expected, r.Stdout);
+        }
+    }
 }

@@ -15,7 +15,7 @@ public static unsafe class Spawner
     /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
     /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
     /// the state JSON for the hooks the child runs.</param>
-    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null)
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
@@ -48,9 +48,13 @@ public static unsafe class Spawner
             if (rc < 0)
                 throw BerthException.Errno($"{command}: start the container process", -rc);
             int containerPid = pid, intermediate = 0;
+            bool ready = false;
             while (true)
             {
                 rc = NativeMethods.ReadReport(parentFd, out var report, out int receivedFd);
+                // After Ready, end-of-file means the program was executed: the child's end closes on exec.
+                if (rc < 0 && ready)
+                    return new SpawnedProcess(containerPid, intermediate);
                 if (rc < 0)
                     throw new BerthException($"{command}: the container process exited during setup ({ExitDescription(pid)})");
                 switch (report.Kind)
@@ -77,7 +81,10 @@ public static unsafe class Spawner
                         continue;
                     }
                     case NativeReport.Ready:
-                        return new SpawnedProcess(containerPid, intermediate);
+                        if (!waitForExec)
+                            return new SpawnedProcess(containerPid, intermediate);
+                        ready = true;
+                        continue;
                     case NativeReport.Failed:
                         var op = plan.Operations[report.Index];
                         KillAndReap(containerPid);

@@ -13,6 +13,7 @@ public sealed record CreateOptions(string Id, string Bundle, LoadedConfig Config
     public string? PidFile { get; init; }
     public string? ConsoleSocket { get; init; }
     public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
     public int PreserveFds { get; init; }
 }
 
@@ -53,6 +54,7 @@ public sealed class ContainerRuntime(StateStore store)
         var plan = PlanCompiler.Compile(new PlanRequest(spec, bundle, options.Id)
         {
             NoPivot = options.NoPivot,
+            NoNewKeyring = options.NoNewKeyring,
             FifoPath = waitForStart ? fifo : null,
             PreserveFds = options.PreserveFds,
             CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
@@ -99,7 +101,8 @@ public sealed class ContainerRuntime(StateStore store)
                         ConsoleHandoff.SendToSocket(options.ConsoleSocket, master, command);
                     else
                         ConsoleMaster = master;
-                });
+                },
+                waitForExec: !waitForStart);
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             Store.Save(record);
@@ -202,18 +205,31 @@ public sealed class ContainerRuntime(StateStore store)
         if (status != ContainerStatus.Created)
             throw new BerthException($"start: cannot start container \"{id}\": it is {Describe(status)}, not created");
         string fifo = Path.Combine(Store.DirectoryOf(id), StateStore.FifoFile);
-        int fd = Sys.Open(fifo, O_WRONLY | O_NONBLOCK);
-        if (fd < 0)
+        // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
+        // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
+        int watch = Sys.Open(fifo, O_RDONLY | O_NONBLOCK);
+        if (watch < 0)
             throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
         try
         {
-            int err = Sys.WriteAll(fd, [0]);
-            if (err != 0)
-                throw BerthException.Errno($"start: signal container \"{id}\"", err);
+            int fd = Sys.Open(fifo, O_WRONLY | O_NONBLOCK);
+            if (fd < 0)
+                throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
+            try
+            {
+                int err = Sys.WriteAll(fd, [0]);
+                if (err != 0)
+                    throw BerthException.Errno($"start: signal container \"{id}\"", err);
+            }
+            finally
+            {
+                Sys.Close(fd);
+            }
+            Sys.WaitForHangup(watch);
         }
         finally
         {
-            Sys.Close(fd);
+            Sys.Close(watch);
         }
         File.Delete(fifo);
         record.Started = true;

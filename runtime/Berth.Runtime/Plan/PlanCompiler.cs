@@ -18,6 +18,8 @@ public sealed record HostFacts
 public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string Id)
 {
     public bool NoPivot { get; init; }
+    /// <summary>--no-new-keyring: keep the caller's session keyring instead of a new one per container.</summary>
+    public bool NoNewKeyring { get; init; }
     /// <summary>Host path of the exec fifo; null for `run`, which starts at once.</summary>
     public string? FifoPath { get; init; }
     public int PreserveFds { get; init; }
@@ -80,6 +82,8 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.SetResUid, "become root of the user namespace (uid 0)", "linux.uidMappings") { A = 0 });
         }
 
+        if (!_request.NoNewKeyring)
+            Add(new Operation(OpKind.NewKeyring, "join a new session keyring", "--no-new-keyring") { S1 = _request.Id });
         OomScoreAdj();
         Rootfs(linux, userNs);
         // As runc orders them: sysctls are written before /proc/sys becomes read-only.

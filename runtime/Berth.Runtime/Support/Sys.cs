@@ -76,6 +76,15 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>Blocks until the fd reports POLLHUP (or an error).</summary>
+    public static void WaitForHangup(int fd)
+    {
+        var p = new pollfd { fd = fd, events = 0 };
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        {
+        }
+    }
+
     public static (int Parent, int Child) SocketPair()
     {
         int* fds = stackalloc int[2];

@@ -381,7 +381,7 @@ static int run_op(const struct berth_op *op, int *slots)
             errno = EPIPE;
             return -1;
         }
-        close(slots[op->flags]);
+        /* Left open (close-on-exec): `start` waits for the fifo to hang up, which tells it execve happened. */
         return 0;
     }
     case BERTH_OP_CHECK_EXEC:
@@ -402,6 +402,9 @@ static int run_op(const struct berth_op *op, int *slots)
         slots[op->flags] = peer;
         return 0;
     }
+    case BERTH_OP_NEW_KEYRING:
+        /* KEYCTL_JOIN_SESSION_KEYRING = 1: the container must not see the host's session keys. */
+        return syscall(SYS_keyctl, 1, op->s1) < 0 ? -1 : 0;
     case BERTH_OP_UNSHARE:
         return unshare((int)op->a);
     case BERTH_OP_EXEC:

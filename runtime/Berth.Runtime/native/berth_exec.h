@@ -47,7 +47,8 @@ enum berth_op_kind {
     BERTH_OP_SYNC = 39,         /* report SYNC, then wait for the parent: a 4-byte length and that many bytes (hook state) */
     BERTH_OP_PTY_PEER = 41,     /* slots[flags] = the peer (slave) of the pty master in slots[a] */
     BERTH_OP_SEND_SLOT = 42,    /* report FD with slots[flags] attached (SCM_RIGHTS), then close it */
-    BERTH_OP_RUN_HOOK = 40,     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
+    BERTH_OP_RUN_HOOK = 40,
+    BERTH_OP_NEW_KEYRING = 43,  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
 };
 
 struct berth_op {

@@ -156,8 +156,18 @@ public static class ConfigCompiler
             var at = document.Locate(d.InstancePointer, preferKey: unknown);
             string path = Paths.DottedFromPointer(d.InstancePointer);
             var severity = d.Severity == SchemaSeverity.Error ? Severity.Error : Severity.Warning;
+            string message = d.Message;
+            if (unknown && !message.Contains("did you mean", StringComparison.Ordinal))
+            {
+                // The generated suggestion is by edit distance only; try abbreviations against the object's members too.
+                var segments = Paths.Segments(d.InstancePointer);
+                string name = segments.Count > 0 ? segments[^1] : "";
+                var members = SchemaInfo.Config.MembersAt(segments.Take(segments.Count - 1).ToList());
+                if (Suggest.Closest(name, members) is string suggestion)
+                    message += "; did you mean \"" + suggestion + "\"?";
+            }
             string code = unknown ? Codes.UnknownMember : d.Keyword.StartsWith("x-", StringComparison.Ordinal) ? Codes.Rule : Codes.Schema;
-            diagnostics.Add(new ConfigDiagnostic(severity, code, at, path, d.Message));
+            diagnostics.Add(new ConfigDiagnostic(severity, code, at, path, message));
         }
         return spec;
     }

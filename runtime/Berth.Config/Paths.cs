@@ -73,7 +73,18 @@ public static class Suggest
                 best = c;
             }
         }
-        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+        if (best is not null && bestDistance <= Math.Max(2, name.Length / 3))
+            return best;
+        // An abbreviation or a longer spelling: noNewPrivs → noNewPrivileges, namespace → namespaces.
+        string lower = name.ToLowerInvariant();
+        if (lower.Length >= 4)
+            foreach (string c in candidates)
+            {
+                string cl = c.ToLowerInvariant();
+                if (cl.StartsWith(lower, StringComparison.Ordinal) || lower.StartsWith(cl, StringComparison.Ordinal))
+                    return c;
+            }
+        return null;
     }
 
     private static int Distance(string a, string b)

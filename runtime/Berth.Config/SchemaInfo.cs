@@ -13,13 +13,34 @@ public sealed class SchemaInfo
     private readonly MergeRule[] _rules;
     private readonly string[][] _stringPatterns;
 
-    public static SchemaInfo Config { get; } = new(Spec.Spec.MergeRules, StringPatternsOf("config.schema.json"));
+    private readonly (string[] Pattern, string[] Members)[] _objects;
 
-    public SchemaInfo(IReadOnlyList<MergeRule> rules, IEnumerable<string> stringPatterns)
+    public static SchemaInfo Config { get; } = Create("config.schema.json");
+
+    private static SchemaInfo Create(string rootFile)
+    {
+        var strings = new List<string>();
+        var objects = new List<(string, string[])>();
+        Walk(LoadDocs(), rootFile, LoadDocs()[rootFile], "", strings, objects, 0);
+        return new SchemaInfo(Spec.Spec.MergeRules, strings, objects);
+    }
+
+    public SchemaInfo(IReadOnlyList<MergeRule> rules, IEnumerable<string> stringPatterns, IEnumerable<(string Pattern, string[] Members)>? objects = null)
     {
         _rules = rules.ToArray();
         _rulePatterns = _rules.Select(r => Split(r.PointerPattern)).ToArray();
         _stringPatterns = stringPatterns.Select(Split).ToArray();
+        _objects = (objects ?? []).Select(o => (Split(o.Pattern), o.Members)).ToArray();
+    }
+
+    /// <summary>The member names the schema defines for the object at <paramref name="path"/> (empty when unknown).</summary>
+    public IReadOnlyList<string> MembersAt(IReadOnlyList<string> path)
+    {
+        var all = new List<string>();
+        foreach (var (pattern, members) in _objects)
+            if (Matches(pattern, path))
+                all.AddRange(members);
+        return all;
     }
 
     private static string[] Split(string pointer) => pointer.Length == 0 ? [] : pointer[1..].Split('/');
@@ -59,20 +80,15 @@ public sealed class SchemaInfo
         return m.ToArray();
     }
 
-    /// <summary>Pointer patterns (<c>*</c> for an index or map key) of every place whose schema type is only "string".</summary>
-    public static List<string> StringPatternsOf(string rootFile)
-    {
-        var docs = new Dictionary<string, JsonElement>
-        {
-            ["config.schema.json"] = JsonDocument.Parse(SchemaResource("config.schema.json")).RootElement,
-            ["defs.schema.json"] = JsonDocument.Parse(SchemaResource("defs.schema.json")).RootElement,
-        };
-        var result = new List<string>();
-        Walk(docs, rootFile, docs[rootFile], "", result, 0);
-        return result;
-    }
+    private static Dictionary<string, JsonElement>? s_docs;
 
-    private static void Walk(Dictionary<string, JsonElement> docs, string file, JsonElement schema, string pointer, List<string> result, int depth)
+    private static Dictionary<string, JsonElement> LoadDocs() => s_docs ??= new Dictionary<string, JsonElement>
+    {
+        ["config.schema.json"] = JsonDocument.Parse(SchemaResource("config.schema.json")).RootElement,
+        ["defs.schema.json"] = JsonDocument.Parse(SchemaResource("defs.schema.json")).RootElement,
+    };
+
+    private static void Walk(Dictionary<string, JsonElement> docs, string file, JsonElement schema, string pointer, List<string> strings, List<(string, string[])> objects, int depth)
     {
         if (depth > 30 || schema.ValueKind != JsonValueKind.Object)
             return;
@@ -84,16 +100,19 @@ public sealed class SchemaInfo
             var node = docs[target];
             foreach (string seg in reference[(hash + 1)..].Split('/', StringSplitOptions.RemoveEmptyEntries))
                 node = node.GetProperty(seg);
-            Walk(docs, target, node, pointer, result, depth + 1);
+            Walk(docs, target, node, pointer, strings, objects, depth + 1);
         }
         if (schema.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "string")
-            result.Add(pointer);
+            strings.Add(pointer);
         if (schema.TryGetProperty("properties", out var props))
+        {
+            objects.Add((pointer, props.EnumerateObject().Select(p => p.Name).ToArray()));
             foreach (var p in props.EnumerateObject())
-                Walk(docs, file, p.Value, pointer + "/" + p.Name, result, depth + 1);
+                Walk(docs, file, p.Value, pointer + "/" + p.Name, strings, objects, depth + 1);
+        }
         if (schema.TryGetProperty("items", out var items))
-            Walk(docs, file, items, pointer + "/*", result, depth + 1);
+            Walk(docs, file, items, pointer + "/*", strings, objects, depth + 1);
         if (schema.TryGetProperty("additionalProperties", out var additional))
-            Walk(docs, file, additional, pointer + "/*", result, depth + 1);
+            Walk(docs, file, additional, pointer + "/*", strings, objects, depth + 1);
     }
 }

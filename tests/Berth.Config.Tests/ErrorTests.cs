@@ -82,6 +82,17 @@ public class ErrorTests
     }
 
     [Fact]
+    public void Unknown_keys_get_a_suggestion_for_abbreviations_too()
+    {
+        var r = Support.Compile(("author.yaml", Support.Minimal), ("host.yaml", "process:\n  noNewPrivs: true\nmounts:\n  - {destination: /x, type: tmpfs, source: tmpfs, option: [ro]}\n"));
+        Assert.Equal(new[]
+        {
+            "host.yaml:2:3: warning BERTH0402: process.noNewPrivs: unknown member \"noNewPrivs\"; did you mean \"noNewPrivileges\"?",
+            "host.yaml:4:51: warning BERTH0402: mounts[0].option: unknown member \"option\"; did you mean \"options\"?",
+        }, r.Diagnostics.Select(d => d.ToString()).ToArray());
+    }
+
+    [Fact]
     public void Shorthand_errors_are_reported_once_each()
     {
         string author = Support.Minimal + """

@@ -57,6 +57,20 @@ public class ValidateBenchmarks
     [Benchmark]
     public bool JsonSchemaNet() => _jsonSchemaNet.Evaluate(JsonNode.Parse(_utf8), _options).IsValid;
 
+    /// <summary>Not a validator: Utf8JsonReader over every token plus every string materialized — the floor of any reader that builds a model.</summary>
+    [Benchmark]
+    public int TokenizeOnly()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_utf8);
+        int n = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType == System.Text.Json.JsonTokenType.String) n += reader.GetString()!.Length;
+            n++;
+        }
+        return n;
+    }
+
     /// <summary>NJsonSchema 11.6.2: Validate(text) (it parses the text itself), on the $defs→definitions copy (see NJsonSchemaLoader).</summary>
     [Benchmark]
     public bool NJsonSchema() => _njson is null || _njson.Validate(_text).Count == 0;

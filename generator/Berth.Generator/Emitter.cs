@@ -1353,7 +1353,7 @@ namespace Berth.Generator
         {
             bool list = model?.Kind == ShapeKind.List;
             string items = Tmp("items"), count = Tmp("count"), seen = Tmp("seen");
-            if (list) w.Line("var " + items + " = new global::System.Collections.Generic.List<" + model!.Elem!.Cs + ">();");
+            if (list) w.Line("var " + items + " = SchemaListBuilder<" + model!.Elem!.Cs + ">.Create();");
             if (node.UniqueItems) w.Line("var " + seen + " = new global::System.Collections.Generic.List<" + JE + ">();");
             w.Line("int " + count + " = 0;");
             w.Open("while (" + rd + ".Read() && " + rd + ".TokenType != " + Tok + ".EndArray)");
@@ -1404,7 +1404,7 @@ namespace Berth.Generator
                 w.Close();
                 w.Close();
             }
-            if (list) w.Line("result = " + items + ";");
+            if (list) w.Line("result = " + items + ".ToArray();");
         }
 
         private string MatchFn(SchemaNode node)

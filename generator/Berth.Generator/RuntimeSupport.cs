@@ -227,6 +227,46 @@ public readonly struct PatternAtom
     }
 }
 
+/// <summary>
+/// Collects the items of one JSON array while it is read; the model gets an array of exactly the items read, so that
+/// reading allocates what the model keeps and little more (no List wrapper, no growth garbage). The working buffer
+/// is kept per thread and type between reads; a nested array of the same type takes a fresh one.
+/// </summary>
+public struct SchemaListBuilder<T>
+{
+    [global::System.ThreadStatic]
+    private static T[]? t_spare;
+
+    private T[] _buffer;
+    private int _count;
+
+    /// <summary>Starts collecting, with the thread's spare buffer when it is free.</summary>
+    public static SchemaListBuilder<T> Create()
+    {
+        var builder = new SchemaListBuilder<T> { _buffer = t_spare ?? new T[16] };
+        t_spare = null;
+        return builder;
+    }
+
+    /// <summary>Appends one item.</summary>
+    public void Add(T item)
+    {
+        if (_count == _buffer.Length) global::System.Array.Resize(ref _buffer, _buffer.Length * 2);
+        _buffer[_count++] = item;
+    }
+
+    /// <summary>The items read, as an array of their exact count; gives the buffer back to the thread.</summary>
+    public T[] ToArray()
+    {
+        T[] result = _count == 0 ? global::System.Array.Empty<T>() : new global::System.ReadOnlySpan<T>(_buffer, 0, _count).ToArray();
+        if (global::System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>()) global::System.Array.Clear(_buffer, 0, _count);
+        if (_buffer.Length <= 4096) t_spare = _buffer;
+        _buffer = null!;
+        _count = 0;
+        return result;
+    }
+}
+
 /// <summary>Helpers used by the generated readers (numbers compared exactly on their JSON text).</summary>
 public static class SchemaJson
 {

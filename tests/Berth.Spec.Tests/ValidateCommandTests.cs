@@ -89,4 +89,20 @@ public class ValidateCommandTests
         using JsonDocument valid = JsonDocument.Parse(validOutput);
         Assert.True(valid.RootElement.GetProperty("valid").GetBoolean());
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Berth_spec_output_passes_berth_validate(bool rootless)
+    {
+        string bundle = Path.Combine(Path.GetTempPath(), "berth-spec-tests-bundle-" + Environment.ProcessId + (rootless ? "-rootless" : ""));
+        Directory.CreateDirectory(bundle);
+        File.Delete(Path.Combine(bundle, "config.json"));
+        string[] args = rootless ? ["spec", "--rootless", "--bundle", bundle] : ["spec", "--bundle", bundle];
+        var (specCode, specOutput) = Run(new ProcessStartInfo(s_binary.Value, args));
+        Assert.True(specCode == 0, specOutput);
+        var (code, output) = Validate(Path.Combine(bundle, "config.json"));
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+    }
 }

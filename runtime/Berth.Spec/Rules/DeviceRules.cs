@@ -14,26 +14,26 @@ internal static class DeviceRules
         for (int i = 0; i < devices.Count; i++)
         {
             if (devices[i] is not { } d) continue;
-            string pointer = Paths.Join("/linux/devices", i);
             if (d.Path is { } path)
             {
-                sink.RequireAbsolute(pointer + "/path", path, "device path", Sections.Devices);
+                if (!Paths.IsAbsolute(path))
+                    sink.NotAbsolute(Paths.Join("/linux/devices", i) + "/path", path, "device path", Sections.Devices);
                 if (paths.TryGetValue(path, out int first))
-                    sink.Error(pointer + "/path", "x-unique", $"duplicate device path {Paths.Quote(path)} (first at /linux/devices/{first})", Sections.Devices);
+                    sink.Error(Paths.Join("/linux/devices", i) + "/path", "x-unique", $"duplicate device path {Paths.Quote(path)} (first at /linux/devices/{first})", Sections.Devices);
                 else
                     paths.Add(path, i);
             }
             if (d.Type == LinuxDeviceType.P) continue;
             if (d.Major is null)
-                sink.Error(pointer, "x-required-when", $"missing member \"major\": required for a device of type \"{d.Type.ToWireName()}\" (only \"p\" has none)", Sections.Devices);
+                sink.Error(Paths.Join("/linux/devices", i), "x-required-when", $"missing member \"major\": required for a device of type \"{d.Type.ToWireName()}\" (only \"p\" has none)", Sections.Devices);
             if (d.Minor is null)
-                sink.Error(pointer, "x-required-when", $"missing member \"minor\": required for a device of type \"{d.Type.ToWireName()}\" (only \"p\" has none)", Sections.Devices);
+                sink.Error(Paths.Join("/linux/devices", i), "x-required-when", $"missing member \"minor\": required for a device of type \"{d.Type.ToWireName()}\" (only \"p\" has none)", Sections.Devices);
             if (d.Major is { } major && d.Minor is { } minor)
             {
                 // 'u' (unbuffered character device) and 'c' name the same kind of node.
                 LinuxDeviceType kind = d.Type == LinuxDeviceType.U ? LinuxDeviceType.C : d.Type;
                 if (numbers.TryGetValue((kind, major, minor), out int same))
-                    sink.Warning(pointer, "x-unique", $"device {major}:{minor} of type \"{d.Type.ToWireName()}\" is already at /linux/devices/{same}", Sections.Devices);
+                    sink.Warning(Paths.Join("/linux/devices", i), "x-unique", $"device {major}:{minor} of type \"{d.Type.ToWireName()}\" is already at /linux/devices/{same}", Sections.Devices);
                 else
                     numbers.Add((kind, major, minor), i);
             }

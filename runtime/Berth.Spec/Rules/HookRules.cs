@@ -24,8 +24,8 @@ internal static class HookRules
         if (list is null) return;
         for (int i = 0; i < list.Count; i++)
         {
-            if (list[i] is not { } hook) continue;
-            sink.RequireAbsolute(Paths.Join("/hooks/" + kind, i) + "/path", hook.Path, $"{kind} hook path", Sections.Hooks);
+            if (list[i] is { } hook && Paths.IsRelative(hook.Path))
+                sink.NotAbsolute(Paths.Join("/hooks/" + kind, i) + "/path", hook.Path, $"{kind} hook path", Sections.Hooks);
         }
     }
 }

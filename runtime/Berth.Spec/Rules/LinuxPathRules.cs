@@ -36,7 +36,7 @@ internal static class LinuxPathRules
     {
         if (paths is null) return;
         for (int i = 0; i < paths.Count; i++)
-            sink.RequireAbsolute(Paths.Join(pointer, i), paths[i], what, section);
+            if (Paths.IsRelative(paths[i])) sink.NotAbsolute(Paths.Join(pointer, i), paths[i], what, section);
     }
 
     private static bool HasNewline(string s) => s.AsSpan().IndexOfAny('\n', '\r') >= 0;

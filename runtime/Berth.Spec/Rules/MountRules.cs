@@ -13,16 +13,16 @@ internal static class MountRules
         {
             Mount? m = mounts[i];
             if (m is null) continue;
-            string pointer = Paths.Join("/mounts", i);
-            if (m.Destination is { } destination)
+            if (m.Destination is { } destination && !Paths.IsAbsolute(destination))
             {
+                string pointer = Paths.Join("/mounts", i);
                 if (destination.Length == 0)
                     sink.Error(pointer + "/destination", "x-non-empty", "the mount destination is empty", Sections.Mounts);
-                else if (!Paths.IsAbsolute(destination))
+                else
                     sink.Warning(pointer + "/destination", "x-absolute-path", $"mount destination {Paths.Quote(destination)} is relative: relative destinations are deprecated and are read as relative to \"/\"", Sections.Mounts);
             }
-            IdMappingRules.CheckRanges(m.UidMappings, pointer + "/uidMappings", "uid", sink);
-            IdMappingRules.CheckRanges(m.GidMappings, pointer + "/gidMappings", "gid", sink);
+            if (m.UidMappings is not null) IdMappingRules.CheckRanges(m.UidMappings, Paths.Join("/mounts", i) + "/uidMappings", "uid", sink);
+            if (m.GidMappings is not null) IdMappingRules.CheckRanges(m.GidMappings, Paths.Join("/mounts", i) + "/gidMappings", "gid", sink);
         }
     }
 }

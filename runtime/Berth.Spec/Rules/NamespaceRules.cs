@@ -12,19 +12,19 @@ internal static class NamespaceRules
 
     public static void Check(Spec spec, Linux linux, RuleSink sink)
     {
-        // type → (index, joined by path?)
-        var found = new Dictionary<LinuxNamespaceType, (int Index, bool Joined)>();
+        // type → (index, joined by path?), for the 8 namespace types
+        var found = new NamespaceTable();
         if (linux.Namespaces is { } namespaces)
         {
             for (int i = 0; i < namespaces.Count; i++)
             {
                 if (namespaces[i] is not { } ns) continue;
-                string pointer = Paths.Join("/linux/namespaces", i);
                 if (found.TryGetValue(ns.Type, out var first))
-                    sink.Error(pointer + "/type", "x-unique", $"duplicate namespace type \"{ns.Type.ToWireName()}\" (first at /linux/namespaces/{first.Index})", Sections.Namespaces);
+                    sink.Error(Paths.Join("/linux/namespaces", i) + "/type", "x-unique", $"duplicate namespace type \"{ns.Type.ToWireName()}\" (first at /linux/namespaces/{first.Index})", Sections.Namespaces);
                 else
                     found.Add(ns.Type, (i, ns.Path is not null));
-                sink.RequireAbsolute(pointer + "/path", ns.Path, $"{ns.Type.ToWireName()} namespace path", Sections.Namespaces);
+                if (Paths.IsRelative(ns.Path))
+                    sink.NotAbsolute(Paths.Join("/linux/namespaces", i) + "/path", ns.Path!, $"{ns.Type.ToWireName()} namespace path", Sections.Namespaces);
             }
         }
 
@@ -83,6 +83,28 @@ internal static class NamespaceRules
                 else
                     names.Add(inside, hostName);
             }
+        }
+    }
+
+    /// <summary>A small map from namespace type (an enum of 8 values) to where it was first seen.</summary>
+    private struct NamespaceTable
+    {
+        private ulong _present;
+        private (int Index, bool Joined)[]? _entries;
+
+        public readonly bool ContainsKey(LinuxNamespaceType type) => (_present & (1UL << (int)type)) != 0;
+
+        public readonly bool TryGetValue(LinuxNamespaceType type, out (int Index, bool Joined) value)
+        {
+            value = ContainsKey(type) ? _entries![(int)type] : default;
+            return ContainsKey(type);
+        }
+
+        public void Add(LinuxNamespaceType type, (int Index, bool Joined) value)
+        {
+            _entries ??= new (int, bool)[64];
+            _entries[(int)type] = value;
+            _present |= 1UL << (int)type;
         }
     }
 

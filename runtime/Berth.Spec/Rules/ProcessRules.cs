@@ -58,15 +58,14 @@ internal static class ProcessRules
         for (int i = 0; i < rlimits.Count; i++)
         {
             if (rlimits[i] is not { } r || r.Type is null) continue;
-            string pointer = Paths.Join("/process/rlimits", i);
             if (seen.TryGetValue(r.Type, out int first))
-                sink.Error(pointer + "/type", "x-unique", $"duplicate rlimit type \"{r.Type}\" (first at /process/rlimits/{first})", Sections.PosixProcess);
+                sink.Error(Paths.Join("/process/rlimits", i) + "/type", "x-unique", $"duplicate rlimit type \"{r.Type}\" (first at /process/rlimits/{first})", Sections.PosixProcess);
             else
                 seen.Add(r.Type, i);
             if (!RlimitTypes.Contains(r.Type))
-                sink.Error(pointer + "/type", "x-rlimit-type", $"\"{r.Type}\" is not a Linux resource limit (see getrlimit(2))", Sections.PosixProcess);
+                sink.Error(Paths.Join("/process/rlimits", i) + "/type", "x-rlimit-type", $"\"{r.Type}\" is not a Linux resource limit (see getrlimit(2))", Sections.PosixProcess);
             if (r.Soft > r.Hard)
-                sink.Error(pointer, "x-rlimit-range", $"soft limit {r.Soft} is greater than hard limit {r.Hard}: setrlimit(2) refuses it", Sections.PosixProcess);
+                sink.Error(Paths.Join("/process/rlimits", i), "x-rlimit-range", $"soft limit {r.Soft} is greater than hard limit {r.Hard}: setrlimit(2) refuses it", Sections.PosixProcess);
         }
     }
 

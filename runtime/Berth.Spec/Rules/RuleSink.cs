@@ -16,15 +16,21 @@ internal readonly struct RuleSink(List<SchemaDiagnostic> diagnostics)
     /// <summary>Reports <paramref name="path"/> when it does not start with '/'.</summary>
     public void RequireAbsolute(string pointer, string? path, string what, string section)
     {
-        if (path is not null && !Paths.IsAbsolute(path))
-            Error(pointer, "x-absolute-path", $"{what} \"{path}\" must be an absolute path", section);
+        if (Paths.IsRelative(path)) NotAbsolute(pointer, path!, what, section);
     }
+
+    /// <summary>The error for a relative path (callers build the pointer only when they need it).</summary>
+    public void NotAbsolute(string pointer, string path, string what, string section) =>
+        Error(pointer, "x-absolute-path", $"{what} \"{path}\" must be an absolute path", section);
 }
 
 /// <summary>Small helpers shared by the rules.</summary>
 internal static class Paths
 {
     public static bool IsAbsolute(string path) => path.Length > 0 && path[0] == '/';
+
+    /// <summary>A path that is present and not absolute.</summary>
+    public static bool IsRelative(string? path) => path is not null && !IsAbsolute(path);
 
     /// <summary>Appends one RFC 6901 reference token (escaping '~' and '/').</summary>
     public static string Join(string pointer, string token) =>

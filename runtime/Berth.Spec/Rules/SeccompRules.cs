@@ -22,16 +22,15 @@ internal static class SeccompRules
             for (int i = 0; i < syscalls.Count; i++)
             {
                 if (syscalls[i] is not { } rule) continue;
-                string pointer = Paths.Join("/linux/seccomp/syscalls", i);
                 notify |= rule.Action == SeccompAction.ScmpActNotify;
                 if (rule.ErrnoRet is not null && !ReturnsErrno(rule.Action))
-                    sink.Error(pointer + "/errnoRet", "x-requires", $"errnoRet needs an action that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not {rule.Action.ToWireName()}", Sections.Seccomp);
+                    sink.Error(Paths.Join("/linux/seccomp/syscalls", i) + "/errnoRet", "x-requires", $"errnoRet needs an action that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not {rule.Action.ToWireName()}", Sections.Seccomp);
                 if (rule.Args is { } args)
                 {
                     for (int a = 0; a < args.Count; a++)
                     {
                         if (args[a] is { Index: > 5 } arg)
-                            sink.Error(Paths.Join(pointer + "/args", a) + "/index", "x-range", $"argument index {arg.Index} is past the sixth argument (indexes are 0 to 5)", Sections.Seccomp);
+                            sink.Error(Paths.Join(Paths.Join("/linux/seccomp/syscalls", i) + "/args", a) + "/index", "x-range", $"argument index {arg.Index} is past the sixth argument (indexes are 0 to 5)", Sections.Seccomp);
                     }
                 }
             }

@@ -220,4 +220,16 @@ public class IsolationTests
         Assert.DoesNotContain("WROTE", r.Stdout);
         Assert.Equal(before, File.ReadAllBytes(Harness.Berth));
     }
+
+    [Fact]
+    public void A_setting_berth_does_not_apply_is_an_error_not_a_silent_skip()
+    {
+        var config = Harness.BaseConfig("true");
+        config["linux"]!["personality"] = new JsonObject { ["domain"] = "LINUX32" };
+        string id = Harness.NewId("unsupported");
+        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("linux.personality", r.Stderr);
+        Harness.AssertNothingLeft(id);
+    }
 }

@@ -60,6 +60,7 @@ public sealed class PlanCompiler
     private ContainerPlan Build()
     {
         var linux = _spec.Linux;
+        RefuseUnsupported(linux);
         var (cloneFlags, joins) = Namespaces(linux);
         bool newMountNs = (cloneFlags & Linux.CLONE_NEWNS) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS);
         bool userNs = (cloneFlags & Linux.CLONE_NEWUSER) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
@@ -104,6 +105,30 @@ public sealed class PlanCompiler
     }
 
     private void Add(Operation op) => _ops.Add(op);
+
+    /// <summary>Settings berth does not apply yet: an error, never a silent skip (see `berth features`).</summary>
+    private void RefuseUnsupported(Berth.Spec.Linux? linux)
+    {
+        var process = _spec.Process;
+        (object? Value, string Field)[] unsupported =
+        [
+            (process?.Scheduler, "process.scheduler"),
+            (process?.IoPriority, "process.ioPriority"),
+            (process?.ExecCPUAffinity, "process.execCPUAffinity"),
+            (linux?.Personality, "linux.personality"),
+            (linux?.TimeOffsets, "linux.timeOffsets"),
+            (linux?.MemoryPolicy, "linux.memoryPolicy"),
+            (linux?.NetDevices, "linux.netDevices"),
+            (linux?.IntelRdt, "linux.intelRdt"),
+        ];
+        foreach (var (value, field) in unsupported)
+            if (value is not null)
+                throw new BerthException($"{field}: berth does not support this setting yet");
+        var mounts = _spec.Mounts ?? [];
+        for (int i = 0; i < mounts.Count; i++)
+            if (mounts[i].UidMappings is not null || mounts[i].GidMappings is not null)
+                throw new BerthException($"mounts[{i}]: id-mapped mounts (uidMappings, gidMappings) are not supported by berth yet");
+    }
 
     private static bool Maps(IReadOnlyList<IDMapping>? maps, uint containerId) =>
         maps is not null && maps.Any(m => containerId >= m.ContainerID && containerId - m.ContainerID < m.Size);

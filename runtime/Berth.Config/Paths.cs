@@ -76,15 +76,23 @@ public static class Suggest
         if (best is not null && bestDistance <= Math.Max(2, name.Length / 3))
             return best;
         // An abbreviation or a longer spelling: noNewPrivs → noNewPrivileges, namespace → namespaces.
+        // The candidate sharing the longest start with the name, when that start is most of the name.
         string lower = name.ToLowerInvariant();
-        if (lower.Length >= 4)
-            foreach (string c in candidates)
+        string? byPrefix = null;
+        int longest = 0;
+        foreach (string c in candidates)
+        {
+            string cl = c.ToLowerInvariant();
+            int n = 0;
+            while (n < cl.Length && n < lower.Length && cl[n] == lower[n])
+                n++;
+            if (n > longest)
             {
-                string cl = c.ToLowerInvariant();
-                if (cl.StartsWith(lower, StringComparison.Ordinal) || lower.StartsWith(cl, StringComparison.Ordinal))
-                    return c;
+                longest = n;
+                byPrefix = c;
             }
-        return null;
+        }
+        return longest >= 4 && longest * 10 >= lower.Length * 7 ? byPrefix : null;
     }
 
     private static int Distance(string a, string b)

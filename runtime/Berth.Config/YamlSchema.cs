@@ -30,7 +30,6 @@ public static class YamlSchema
         config["title"] = "berth config (YAML: author and host files)";
         config["description"] = "A container config for berth: OCI runtime-spec 1.3 plus berth's shorthands. Tags !replace, !delete, !remove and !merge steer merging (declare them in yaml.customTags).";
         config["definitions"] = definitions;
-        config.Remove("required"); // a host file sets only what it overrides
         RewriteRefs(config);
         LooseStrings(config);
 
@@ -133,14 +132,22 @@ public static class YamlSchema
         }
     }
 
-    /// <summary>A free string may be written as a plain number or boolean in YAML (`args: [sleep, 10]`); the front-end keeps the text.</summary>
+    /// <summary>A free string may be written as a plain number or boolean in YAML (`args: [sleep, 10]`); the front-end
+    /// keeps the text. And any value may be null (it removes what an earlier file set).</summary>
     private static void LooseStrings(JsonNode? node)
     {
         switch (node)
         {
             case JsonObject o:
-                if (o["type"] is JsonValue t && t.GetValue<string>() == "string" && o["pattern"] is null && o["enum"] is null)
-                    o["type"] = new JsonArray("string", "number", "boolean");
+                // A host file sets only what it overrides: "required" is checked on the merged config, not here.
+                o.Remove("required");
+                // null removes a key in any file, so every value may be null.
+                if (o["type"] is JsonValue t && t.GetValue<string>() is string single)
+                    o["type"] = single == "string" && o["pattern"] is null && o["enum"] is null
+                        ? new JsonArray("string", "number", "boolean", "null")
+                        : new JsonArray((JsonNode)JsonValue.Create(single), "null");
+                if (o["enum"] is JsonArray values && !values.Any(v => v is null))
+                    values.Add(null);
                 foreach (var p in o.ToList())
                     LooseStrings(p.Value);
                 break;

@@ -110,6 +110,22 @@ public static class ConfigCompiler
         };
     }
 
+    private static Node? NodeAt(Node node, List<string> segments)
+    {
+        foreach (string seg in segments)
+        {
+            node = node switch
+            {
+                MappingNode m => m.Get(seg),
+                SequenceNode q when int.TryParse(seg, out int i) && i >= 0 && i < q.Items.Count => q.Items[i],
+                _ => null,
+            } ?? null!;
+            if (node is null)
+                return null;
+        }
+        return node;
+    }
+
     /// <summary>Findings in file order (author first), then by line and column.</summary>
     private static void Sort(List<ConfigDiagnostic> diagnostics, IReadOnlyList<ConfigFile> files)
     {
@@ -166,6 +182,10 @@ public static class ConfigCompiler
                 if (Suggest.Closest(name, members) is string suggestion)
                     message += "; did you mean \"" + suggestion + "\"?";
             }
+            if (d.Keyword == "type" && message.Contains("boolean", StringComparison.Ordinal)
+                && NodeAt(document.Root, Paths.Segments(d.InstancePointer)) is ScalarNode { Kind: ScalarKind.String } s
+                && s.Text.ToLowerInvariant() is "yes" or "no" or "on" or "off" or "y" or "n")
+                message += "; YAML 1.2 reads " + s.Text + " as a string: write true or false";
             string code = unknown ? Codes.UnknownMember : d.Keyword.StartsWith("x-", StringComparison.Ordinal) ? Codes.Rule : Codes.Schema;
             diagnostics.Add(new ConfigDiagnostic(severity, code, at, path, message));
         }

@@ -69,6 +69,10 @@ public sealed class Desugar
             case ScalarNode sc when sc.Kind is ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean && _schema.WantsString(_path):
                 // A plain scalar where the schema wants a string is the text the author wrote: `args: [sleep, 10]`.
                 return new ScalarNode(ScalarKind.String, sc.SourceText, sc.Location, sc.Tag);
+            case ScalarNode { Kind: ScalarKind.Integer } num when num.SourceText.TrimStart('-', '+') is { Length: > 1 } digits && digits[0] == '0' && char.IsAsciiDigit(digits[1]):
+                _diagnostics.Add(new(Severity.Warning, Codes.LeadingZero, num.Location, PathText,
+                    $"{num.SourceText} is the decimal number {num.Text} in YAML 1.2; for an octal mode write 0o{digits.TrimStart('0')}"));
+                break;
         }
         return node;
     }

@@ -32,6 +32,7 @@ public static class Codes
     public const string BadScalar = "BERTH0105";           // a value JSON cannot hold (.inf, .nan, a binary)
     public const string UnknownTag = "BERTH0106";          // a tag berth does not know
     public const string BadKey = "BERTH0107";              // a mapping key that is not a scalar
+    public const string LeadingZero = "BERTH0108";         // warning: 0644 is decimal in YAML 1.2 (0o644 is octal)
     // 02xx: shorthands and keyed lists inside one file
     public const string BadMount = "BERTH0201";            // mount shorthand "source:destination[:options]" malformed
     public const string BadRlimit = "BERTH0202";           // rlimit shorthand malformed or unknown name

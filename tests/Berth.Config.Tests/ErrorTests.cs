@@ -93,6 +93,17 @@ public class ErrorTests
     }
 
     [Fact]
+    public void Yaml_1_1_habits_get_a_hint()
+    {
+        var r = Support.Compile(("author.yaml", Support.Minimal), ("host.yaml", "root: {readonly: yes}\nprocess:\n  user: {umask: 0022}\n  args: [chmod, 0755, /x]\n"));
+        Assert.Equal(new[]
+        {
+            "host.yaml:1:18: error BERTH0401: root.readonly: expected a boolean but found the string \"yes\"; YAML 1.2 reads yes as a string: write true or false",
+            "host.yaml:3:17: warning BERTH0108: process.user.umask: 0022 is the decimal number 22 in YAML 1.2; for an octal mode write 0o22",
+        }, r.Diagnostics.Select(d => d.ToString()).ToArray());
+    }
+
+    [Fact]
     public void Shorthand_errors_are_reported_once_each()
     {
         string author = Support.Minimal + """

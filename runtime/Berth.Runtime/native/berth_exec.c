@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -198,6 +199,15 @@ static int create_file(const char *path, mode_t mode)
 }
 
 /*
+ * fork() without glibc: its atfork handlers take locks (malloc's) that a thread of the .NET parent may have held
+ * when the container process was cloned; that thread does not exist here to release them.
+ */
+static pid_t raw_fork(void)
+{
+    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+}
+
+/*
  * Runs one hook: the program gets `input` (the state JSON) on stdin; waits for it, killing it after timeout_ms.
  * Returns 0 when it exited 0, else a BERTH_HOOK_* code (positive) or -errno.
  */
@@ -206,7 +216,7 @@ int berth_run_hook(const char *path, char *const argv[], char *const envp[], con
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
         return -errno;
-    pid_t pid = fork();
+    pid_t pid = raw_fork();
     if (pid < 0) {
         int saved = errno;
         close(fds[0]);
@@ -324,7 +334,9 @@ static int run_op(const struct berth_op *op, int *slots)
         umask((mode_t)op->a);
         return 0;
     case BERTH_OP_SETGROUPS:
-        return setgroups((size_t)op->a, (const gid_t *)op->p);
+        /* Raw syscalls for the id changes: glibc's wrappers broadcast to every thread it believes exists, and this
+           copy of a .NET process still lists the parent's threads, so they would wait forever (seen: __nptl_setxid). */
+        return (int)syscall(SYS_setgroups, (size_t)op->a, (const gid_t *)op->p);
     case BERTH_OP_SETRESGID:
         return (int)syscall(SYS_setresgid, (gid_t)op->a, (gid_t)op->a, (gid_t)op->a);
     case BERTH_OP_SETRESUID:
@@ -456,7 +468,7 @@ static int child_main(void *arg)
         const struct berth_op *op = &sp->ops[i];
         if (op->kind == BERTH_OP_FORK) {
             /* Joining a pid namespace takes effect for children only: the real init is a grandchild. */
-            pid_t pid = fork();
+            pid_t pid = raw_fork();
             if (pid < 0) {
                 report(fd, BERTH_REPORT_FAILED, i, errno, 0);
                 _exit(126);
@@ -472,9 +484,11 @@ static int child_main(void *arg)
             int32_t len;
             if (read_full(fd, &len, sizeof len) < 0 || len < 0)
                 _exit(126);
-            free(hook_input);
-            hook_input = malloc((size_t)len + 1);
-            if (!hook_input || (len > 0 && read_full(fd, hook_input, (size_t)len) < 0))
+            /* mmap, not malloc: the malloc lock may be held by a parent thread that was not copied. */
+            if (hook_input)
+                munmap(hook_input, (size_t)hook_input_len + 1);
+            hook_input = mmap(NULL, (size_t)len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (hook_input == MAP_FAILED || (len > 0 && read_full(fd, hook_input, (size_t)len) < 0))
                 _exit(126);
             hook_input_len = len;
             continue;

@@ -43,8 +43,23 @@ public static unsafe class Spawner
         {
             if (plan.CreatesUserNamespace)
                 WriteIdMaps(pid, plan, command);
-            beforeGo(pid);
-            int rc = NativeMethods.SendGo(parentFd);
+            int rc;
+            if (plan.JoinsCgroupsConcurrently)
+            {
+                // Let the child set up while the kernel takes its time moving it into the cgroups.
+                rc = NativeMethods.SendGo(parentFd);
+                if (rc < 0)
+                    throw BerthException.Errno($"{command}: start the container process", -rc);
+                beforeGo(pid);
+                // A child that already failed is gone: its report, read below, says why.
+                NativeMethods.SendGo(parentFd);
+                rc = 0;
+            }
+            else
+            {
+                beforeGo(pid);
+                rc = NativeMethods.SendGo(parentFd);
+            }
             if (rc < 0)
                 throw BerthException.Errno($"{command}: start the container process", -rc);
             int containerPid = pid, intermediate = 0;

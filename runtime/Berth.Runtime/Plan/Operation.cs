@@ -6,7 +6,7 @@ public enum OpKind
     Mount = 1, MkdirAll, CreateFile, Mknod, Chown, Chmod, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
-    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring,
+    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent,
 }
 
 /// <summary>
@@ -69,4 +69,6 @@ public sealed record ContainerPlan
     public bool CreatesUserNamespace => (CloneFlags & Linux.CLONE_NEWUSER) != 0;
     public bool CreatesPidNamespace => (CloneFlags & Linux.CLONE_NEWPID) != 0;
     public bool JoinsPidNamespace => Joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID);
+    /// <summary>The child sets up while berth joins it to its cgroups, and waits for that before it goes further.</summary>
+    public bool JoinsCgroupsConcurrently => Operations.Any(o => o.Kind == OpKind.WaitParent);
 }

@@ -93,6 +93,7 @@ public sealed class PlanCompiler
         Hostnames(cloneFlags, joins);
         Process(userNs);
 
+        PlaceCgroupBarrier(joins);
         return new ContainerPlan
         {
             RootfsPath = _rootfs,
@@ -105,6 +106,21 @@ public sealed class PlanCompiler
     }
 
     private void Add(Operation op) => _ops.Add(op);
+
+    /// <summary>
+    /// Joining a cgroup v1 hierarchy waits for an RCU grace period in the kernel (~10 ms here). The child does its
+    /// mounts meanwhile and waits only before anything that must happen inside the cgroups: hooks, and the program.
+    /// A joined pid namespace forks a grandchild, which must be born in the cgroups: then berth joins first.
+    /// </summary>
+    private void PlaceCgroupBarrier(List<NamespaceJoin> joins)
+    {
+        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
+            return;
+        int at = _ops.FindIndex(o => o.Kind is OpKind.Sync or OpKind.CheckExec);
+        if (at < 0)
+            at = _ops.Count;
+        _ops.Insert(at, new Operation(OpKind.WaitParent, "wait until berth has put the process in its cgroups", "linux.cgroupsPath"));
+    }
 
     /// <summary>Settings berth does not apply yet: an error, never a silent skip (see `berth features`).</summary>
     private void RefuseUnsupported(Berth.Spec.Linux? linux)

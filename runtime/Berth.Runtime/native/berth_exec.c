@@ -493,6 +493,12 @@ static int child_main(void *arg)
             hook_input_len = len;
             continue;
         }
+        if (op->kind == BERTH_OP_WAIT_PARENT) {
+            char joined;
+            if (read_full(fd, &joined, 1) < 0)
+                _exit(126);
+            continue;
+        }
         if (op->kind == BERTH_OP_SEND_SLOT) {
             struct berth_report r = { BERTH_REPORT_FD, i, 0, 0 };
             if (send_with_fd(fd, &r, sizeof r, slots[op->flags]) < 0) {

@@ -48,7 +48,8 @@ enum berth_op_kind {
     BERTH_OP_PTY_PEER = 41,     /* slots[flags] = the peer (slave) of the pty master in slots[a] */
     BERTH_OP_SEND_SLOT = 42,    /* report FD with slots[flags] attached (SCM_RIGHTS), then close it */
     BERTH_OP_RUN_HOOK = 40,
-    BERTH_OP_NEW_KEYRING = 43,  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
+    BERTH_OP_NEW_KEYRING = 43,
+    BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
 };
 
 struct berth_op {

@@ -232,4 +232,32 @@ public class IsolationTests
         Assert.Contains("linux.personality", r.Stderr);
         Harness.AssertNothingLeft(id);
     }
+
+    [Fact]
+    public void The_process_is_in_its_cgroups_and_its_cgroup_namespace_is_rooted_there()
+    {
+        var config = Harness.BaseConfig("sleep", "30");
+        config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "cgroup" });
+        string id = Harness.NewId("cgns");
+        Assert.Equal(0, Harness.Run("create", "--bundle", Harness.Bundle(config), id).ExitCode);
+        try
+        {
+            int pid = (int)JsonNode.Parse(Harness.Run("state", id).Stdout)!["pid"]!;
+            // Seen from the host: every hierarchy holds the container's process in /berth/ID.
+            var lines = File.ReadAllLines($"/proc/{pid}/cgroup");
+            Assert.True(lines.Length > 1);
+            Assert.All(lines, line => Assert.EndsWith($"/berth/{id}", line));
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+        Harness.AssertNothingLeft(id);
+
+        // Seen from inside: the cgroup namespace starts at the container's own cgroup in every hierarchy.
+        config["process"]!["args"] = new JsonArray("cat", "/proc/self/cgroup");
+        var r = Harness.RunContainer(config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.All(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.EndsWith(":/", line));
+    }
 }

@@ -21,6 +21,8 @@ internal unsafe struct NativeSpawn
     public int ParentDeathSignal;
     public int OpCount;
     public int CloseFd;
+    public int CgroupFd;
+    public int Reserved;
     public NativeOp* Ops;
 }
 

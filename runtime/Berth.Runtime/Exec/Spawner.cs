@@ -15,11 +15,13 @@ public static unsafe class Spawner
     /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
     /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
     /// the state JSON for the hooks the child runs.</param>
-    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false)
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false,
+        int cgroupFd = -1, Action<int>? notBornInCgroup = null)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
         int pid = -1;
+        bool bornOutside = false;
         try
         {
             using var arena = new OpArena();
@@ -27,8 +29,16 @@ public static unsafe class Spawner
             for (int i = 0; i < plan.Operations.Count; i++)
                 ops[i] = Lower(plan.Operations[i], arena, joinFds, command);
 
-            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops, CloseFd = closeInChild };
+            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops, CloseFd = closeInChild, CgroupFd = cgroupFd };
             int rc = NativeMethods.Spawn(&spawn, childFd, out pid);
+            if (rc < 0 && cgroupFd >= 0)
+            {
+                // A kernel without clone3 or CLONE_INTO_CGROUP: clone plainly and let berth move the child.
+                spawn.CgroupFd = -1;
+                rc = NativeMethods.Spawn(&spawn, childFd, out pid);
+                if (rc == 0)
+                    bornOutside = true;
+            }
             if (rc < 0)
                 throw BerthException.Errno($"{command}: clone the container process", -rc);
         }
@@ -43,6 +53,8 @@ public static unsafe class Spawner
         {
             if (plan.CreatesUserNamespace)
                 WriteIdMaps(pid, plan, command);
+            if (bornOutside)
+                notBornInCgroup?.Invoke(pid);
             int rc;
             if (plan.JoinsCgroupsConcurrently)
             {

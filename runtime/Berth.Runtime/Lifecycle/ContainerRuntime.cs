@@ -51,15 +51,8 @@ public sealed class ContainerRuntime(StateStore store)
         string fifo = Path.Combine(dir, StateStore.FifoFile);
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
-        var plan = PlanCompiler.Compile(new PlanRequest(spec, bundle, options.Id)
-        {
-            NoPivot = options.NoPivot,
-            NoNewKeyring = options.NoNewKeyring,
-            FifoPath = waitForStart ? fifo : null,
-            PreserveFds = options.PreserveFds,
-            CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
-            Host = HostFactsReader.Current,
-        });
+        var joining = CgroupJoining.For(spec, layout, cgroupsPath);
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
 
         using var containerLock = Store.CreateDirectory(options.Id);
         var record = new ContainerRecord
@@ -93,7 +86,11 @@ public sealed class ContainerRuntime(StateStore store)
             Store.Save(record);
             CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
 
-            process = Spawner.Spawn(plan, pid => CgroupManager.Join(all, pid), command, containerLock.Descriptor,
+            // The child moves itself into v1 cgroups and is born in the cgroup2 one; berth writes cgroup.procs only
+            // where it must (user namespaces, joined pid namespaces, or a kernel without CLONE_INTO_CGROUP).
+            int cgroupFd = joining.BornInV2 is { } v2 ? Sys.Open(v2, O_RDONLY | O_DIRECTORY) : -1;
+            using var closeCgroupFd = new FdCloser(cgroupFd);
+            process = Spawner.Spawn(plan, pid => CgroupManager.Join(joining.ParentJoins ? all : [], pid), command, containerLock.Descriptor,
                 pid => RuntimeHooks(spec, record, pid, command),
                 master =>
                 {
@@ -102,7 +99,9 @@ public sealed class ContainerRuntime(StateStore store)
                     else
                         ConsoleMaster = master;
                 },
-                waitForExec: !waitForStart);
+                waitForExec: !waitForStart,
+                cgroupFd: cgroupFd,
+                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid));
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             Store.Save(record);
@@ -186,15 +185,22 @@ public sealed class ContainerRuntime(StateStore store)
     {
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
-        return PlanCompiler.Compile(new PlanRequest(options.Config.Spec, Path.GetFullPath(options.Bundle), options.Id)
+        var joining = CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
+        return CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile)).Operations;
+    }
+
+    private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo) =>
+        PlanCompiler.Compile(new PlanRequest(options.Config.Spec, Path.GetFullPath(options.Bundle), options.Id)
         {
             NoPivot = options.NoPivot,
-            FifoPath = Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile),
+            NoNewKeyring = options.NoNewKeyring,
+            FifoPath = fifo,
             PreserveFds = options.PreserveFds,
             CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            CgroupSelfJoin = joining.SelfJoinTasks,
+            ParentJoinsCgroups = joining.ParentJoins,
             Host = HostFactsReader.Current,
-        }).Operations;
-    }
+        });
 
     /// <summary>start: lets the created container's process go on to execve.</summary>
     public void Start(string id)

@@ -25,6 +25,10 @@ public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string 
     public int PreserveFds { get; init; }
     /// <summary>Each cgroup hierarchy (name, host directory of the container's cgroup) for a "cgroup" mount.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> CgroupMounts { get; init; } = [];
+    /// <summary>cgroup v1 "tasks" files the child writes "0" into itself (no global lock); empty when berth joins it.</summary>
+    public IReadOnlyList<string> CgroupSelfJoin { get; init; } = [];
+    /// <summary>berth writes the child's pid into some cgroup.procs (the child waits for that before hooks and exec).</summary>
+    public bool ParentJoinsCgroups { get; init; } = true;
     public HostFacts Host { get; init; } = new();
 }
 
@@ -67,6 +71,10 @@ public sealed class PlanCompiler
         if (!newMountNs)
             throw new BerthException("linux.namespaces: berth needs a mount namespace (add {\"type\": \"mount\"})");
 
+        // First, while the host's /sys/fs/cgroup is still in view: the child moves itself into its v1 cgroups.
+        foreach (string tasks in _request.CgroupSelfJoin)
+            Add(new Operation(OpKind.JoinCgroup, $"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath") { S1 = tasks });
+
         // Joined namespaces: the user namespace first, so the others are entered with its privileges.
         foreach (var join in joins.OrderBy(j => j.CloneFlag == Linux.CLONE_NEWUSER ? 0 : 1))
             Add(new Operation(OpKind.Setns, $"join {join.Type} namespace {join.Path}", join.Field) { S1 = join.Path, B = join.CloneFlag });
@@ -94,6 +102,14 @@ public sealed class PlanCompiler
         Process(userNs);
 
         PlaceCgroupBarrier(joins);
+        // The cgroup namespace is rooted where the process is when it is made: make it once the process is in
+        // its cgroups, so that /proc/self/cgroup inside reads "/".
+        if ((cloneFlags & Linux.CLONE_NEWCGROUP) != 0)
+        {
+            cloneFlags &= ~Linux.CLONE_NEWCGROUP;
+            int after = _ops.FindLastIndex(o => o.Kind is OpKind.JoinCgroup or OpKind.WaitParent);
+            _ops.Insert(after + 1, new Operation(OpKind.Unshare, "create the cgroup namespace", "linux.namespaces") { A = Linux.CLONE_NEWCGROUP });
+        }
         return new ContainerPlan
         {
             RootfsPath = _rootfs,
@@ -114,7 +130,7 @@ public sealed class PlanCompiler
     /// </summary>
     private void PlaceCgroupBarrier(List<NamespaceJoin> joins)
     {
-        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
+        if (!_request.ParentJoinsCgroups || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
             return;
         int at = _ops.FindIndex(o => o.Kind is OpKind.Sync or OpKind.CheckExec);
         if (at < 0)

@@ -130,3 +130,9 @@ internal static unsafe class Sys
         return null;
     }
 }
+
+/// <summary>Closes an fd at the end of a scope (-1: nothing).</summary>
+internal readonly struct FdCloser(int fd) : IDisposable
+{
+    public void Dispose() => Sys.Close(fd);
+}

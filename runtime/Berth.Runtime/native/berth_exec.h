@@ -49,7 +49,8 @@ enum berth_op_kind {
     BERTH_OP_SEND_SLOT = 42,    /* report FD with slots[flags] attached (SCM_RIGHTS), then close it */
     BERTH_OP_RUN_HOOK = 40,
     BERTH_OP_NEW_KEYRING = 43,
-    BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
+    BERTH_OP_WAIT_PARENT = 44,
+    BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */  /* read one byte: the parent has put this process in its cgroups */  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
 };
 
 struct berth_op {
@@ -66,6 +67,8 @@ struct berth_spawn {
     int32_t parent_death_signal;
     int32_t op_count;
     int32_t close_fd;           /* an fd of the parent's the child must not keep (the state lock); -1 for none */
+    int32_t cgroup_fd;          /* a cgroup2 directory to create the child in (clone3 CLONE_INTO_CGROUP); -1 for none */
+    int32_t reserved;
     const struct berth_op *ops;
 };
 

@@ -161,8 +161,10 @@ public sealed class CgroupManager(CgroupLayout layout)
             {
                 try
                 {
-                    if (Directory.Exists(dir))
-                        Directory.Delete(dir);
+                    // A parent berth made (/berth) that now holds other containers' cgroups stays: not an error.
+                    if (!Directory.Exists(dir) || Directory.EnumerateDirectories(dir).Any())
+                        break;
+                    Directory.Delete(dir);
                     break;
                 }
                 catch (IOException)

@@ -23,6 +23,8 @@ public static class Commands
           create   --bundle DIR [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID
           start    ID
           run      [create flags] [--detach] [--keep] ID
+          exec     [--process FILE | ID PROGRAM ARGS…] [--detach] [--pid-file F] [--tty] [--console-socket S] [--cwd DIR]
+                   [--env K=V]… [--user UID[:GID]] [--cap CAP]… [--no-new-privs] [--preserve-fds N] ID
           state    ID
           kill     [--all] ID [SIGNAL]
           delete   [--force] ID
@@ -119,6 +121,8 @@ public static class Commands
             case "start":
                 runtime.Start(Arguments.Parse(args, first, command, [], []).Single(command, "container id"));
                 return 0;
+            case "exec":
+                return runtime.Exec(ExecOptionsFrom(args, first));
             case "state":
             {
                 string id = Arguments.Parse(args, first, command, [], []).Single(command, "container id");
@@ -194,6 +198,63 @@ public static class Commands
             ConsoleSocket = a.Value("console-socket"),
             NoPivot = a.Flag("no-pivot"),
             NoNewKeyring = a.Flag("no-new-keyring"),
+            PreserveFds = preserve,
+        };
+    }
+
+    private static readonly string[] ExecValueFlags = ["process", "p", "pid-file", "console-socket", "cwd", "env", "e", "user", "u", "cap", "c", "preserve-fds", "process-label", "apparmor", "additional-gids", "g", "cgroup", "pidfd-socket"];
+    private static readonly string[] ExecBoolFlags = ["detach", "d", "tty", "t", "no-new-privs", "ignore-paused", "no-subreaper"];
+
+    /// <summary>berth exec [flags] ID [PROGRAM ARGS…]: flags come before the id; everything after the id is the program's.</summary>
+    private static ExecOptions ExecOptionsFrom(string[] args, int first)
+    {
+        const string command = "exec";
+        // Find the id: the first positional, skipping the values of value flags. What follows it belongs to the program.
+        int idAt = -1;
+        for (int i = first; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg == "--")
+            {
+                idAt = i + 1 < args.Length ? i + 1 : -1;
+                break;
+            }
+            if (arg.Length < 2 || arg[0] != '-')
+            {
+                idAt = i;
+                break;
+            }
+            string name = arg.TrimStart('-');
+            if (!name.Contains('=') && ExecValueFlags.Contains(name))
+                i++;
+        }
+        if (idAt < 0)
+            throw new BerthException("exec: usage: berth exec [flags] ID [PROGRAM ARGS…]", 2);
+        var flagArgs = args[first..idAt].Where(a => a != "--").ToArray();
+        var a = Arguments.Parse(flagArgs, 0, command, ExecValueFlags, ExecBoolFlags);
+        foreach (string unsupported in new[] { "process-label", "apparmor", "additional-gids", "cgroup" })
+            if (a.Value(unsupported) is not null)
+                throw new BerthException($"exec: --{unsupported} is not supported by berth yet", 2);
+        int preserve = 0;
+        if (a.Value("preserve-fds") is string p && (!int.TryParse(p, out preserve) || preserve < 0))
+            throw new BerthException($"exec: --preserve-fds must be a number, not \"{p}\"", 2);
+        string? processFile = a.Value("process", "p");
+        var programArgs = args[(idAt + 1)..];
+        if (processFile is not null && programArgs.Length > 0)
+            throw new BerthException("exec: --process and a program on the command line exclude each other", 2);
+        return new ExecOptions(args[idAt])
+        {
+            ProcessJson = processFile is null ? null : File.ReadAllBytes(processFile),
+            Args = programArgs,
+            PidFile = a.Value("pid-file"),
+            Detach = a.Flag("detach", "d"),
+            Tty = a.Flag("tty", "t"),
+            ConsoleSocket = a.Value("console-socket"),
+            Cwd = a.Value("cwd"),
+            Env = a.Values("env", "e"),
+            User = a.Value("user", "u"),
+            Caps = a.Values("cap", "c"),
+            NoNewPrivs = a.Flag("no-new-privs"),
             PreserveFds = preserve,
         };
     }

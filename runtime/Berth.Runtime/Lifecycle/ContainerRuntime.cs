@@ -18,7 +18,7 @@ public sealed record CreateOptions(string Id, string Bundle, LoadedConfig Config
 }
 
 /// <summary>The OCI lifecycle: create, start, run, state, kill, delete, pause, resume, list.</summary>
-public sealed class ContainerRuntime(StateStore store)
+public sealed partial class ContainerRuntime(StateStore store)
 {
     public StateStore Store { get; } = store;
 

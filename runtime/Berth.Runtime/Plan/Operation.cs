@@ -6,7 +6,7 @@ public enum OpKind
     Mount = 1, MkdirAll, CreateFile, Mknod, Chown, Chmod, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
-    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
+    Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup, SetDumpable,
 }
 
 /// <summary>

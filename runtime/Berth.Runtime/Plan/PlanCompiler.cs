@@ -61,6 +61,69 @@ public sealed class PlanCompiler
 
     public static ContainerPlan Compile(PlanRequest request) => new PlanCompiler(request).Build();
 
+    /// <summary>
+    /// `berth exec`: a process that joins the namespaces of the running container whose init is
+    /// <paramref name="containerPid"/> (every namespace its config created or joined, through /proc/PID/ns) and gets
+    /// the settings of <c>request.Spec.Process</c>. No mounts, no hooks, no fifo: the container is already set up.
+    /// </summary>
+    public static ContainerPlan CompileExec(PlanRequest request, int containerPid) => new PlanCompiler(request) { _exec = true }.BuildExec(containerPid);
+
+    private bool _exec;
+
+    private ContainerPlan BuildExec(int containerPid)
+    {
+        var linux = _spec.Linux;
+        RefuseUnsupported(linux);
+        var (cloneFlags, _) = Namespaces(linux);
+        var joins = new List<NamespaceJoin>();
+        var namespaces = linux?.Namespaces ?? [];
+        for (int i = 0; i < namespaces.Count; i++)
+        {
+            var (name, flag) = ProcNamespace(namespaces[i].Type);
+            joins.Add(new NamespaceJoin(Wire(namespaces[i].Type), $"/proc/{containerPid}/ns/{name}", flag, $"linux.namespaces[{i}]"));
+        }
+        bool userNs = joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
+        if (!joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS))
+            throw new BerthException("linux.namespaces: the container has no mount namespace to join");
+        _ = cloneFlags;
+
+        // Not dumpable until execve: no process of the container may open /proc/PID/exe (berth) or its memory meanwhile.
+        Add(new Operation(OpKind.SetDumpable, "make the process non-dumpable until it executes", "exec") { A = 0 });
+        JoinNamespaces(joins);
+        OomScoreAdj();
+        Process(userNs);
+        return new ContainerPlan
+        {
+            RootfsPath = _rootfs,
+            CloneFlags = 0,
+            Joins = joins,
+            Operations = _ops,
+        };
+    }
+
+    private static (string Name, int Flag) ProcNamespace(LinuxNamespaceType type) => type switch
+    {
+        LinuxNamespaceType.Mount => ("mnt", Linux.CLONE_NEWNS),
+        LinuxNamespaceType.Pid => ("pid", Linux.CLONE_NEWPID),
+        LinuxNamespaceType.Network => ("net", Linux.CLONE_NEWNET),
+        LinuxNamespaceType.Uts => ("uts", Linux.CLONE_NEWUTS),
+        LinuxNamespaceType.Ipc => ("ipc", Linux.CLONE_NEWIPC),
+        LinuxNamespaceType.User => ("user", Linux.CLONE_NEWUSER),
+        LinuxNamespaceType.Cgroup => ("cgroup", Linux.CLONE_NEWCGROUP),
+        LinuxNamespaceType.Time => ("time", Linux.CLONE_NEWTIME),
+        _ => throw new BerthException("linux.namespaces: unknown namespace type"),
+    };
+
+    /// <summary>Joined namespaces: the user namespace first, so the others are entered with its privileges; a joined
+    /// pid namespace applies to children only, so the process forks once more.</summary>
+    private void JoinNamespaces(List<NamespaceJoin> joins)
+    {
+        foreach (var join in joins.OrderBy(j => j.CloneFlag == Linux.CLONE_NEWUSER ? 0 : 1))
+            Add(new Operation(OpKind.Setns, $"join {join.Type} namespace {join.Path}", join.Field) { S1 = join.Path, B = join.CloneFlag });
+        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
+            Add(new Operation(OpKind.Fork, "enter the joined pid namespace", "linux.namespaces"));
+    }
+
     private ContainerPlan Build()
     {
         var linux = _spec.Linux;
@@ -75,11 +138,7 @@ public sealed class PlanCompiler
         foreach (string tasks in _request.CgroupSelfJoin)
             Add(new Operation(OpKind.JoinCgroup, $"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath") { S1 = tasks });
 
-        // Joined namespaces: the user namespace first, so the others are entered with its privileges.
-        foreach (var join in joins.OrderBy(j => j.CloneFlag == Linux.CLONE_NEWUSER ? 0 : 1))
-            Add(new Operation(OpKind.Setns, $"join {join.Type} namespace {join.Path}", join.Field) { S1 = join.Path, B = join.CloneFlag });
-        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
-            Add(new Operation(OpKind.Fork, "enter the joined pid namespace", "linux.namespaces"));
+        JoinNamespaces(joins);
 
         if (_request.FifoPath is not null)
             Add(new Operation(OpKind.OpenSlot, $"open exec fifo {_request.FifoPath}", "exec.fifo") { S1 = _request.FifoPath, A = Linux.O_RDWR, Flags = ContainerPlan.FifoSlot });
@@ -532,10 +591,11 @@ public sealed class PlanCompiler
         Add(new Operation(OpKind.CheckExec, $"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]") { V1 = candidates });
         if (seccomp is not null && seccompLate)
             Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
-        Add(new Operation(OpKind.ReportReady, "report that setup is done", "create"));
+        Add(new Operation(OpKind.ReportReady, "report that setup is done", _exec ? "exec" : "create"));
         if (_request.FifoPath is not null)
             Add(new Operation(OpKind.WaitSlot, "wait for start", "exec.fifo") { Flags = ContainerPlan.FifoSlot });
-        AddHooks(_spec.Hooks?.StartContainer, "startContainer");
+        if (!_exec)
+            AddHooks(_spec.Hooks?.StartContainer, "startContainer");
         Add(new Operation(OpKind.Exec, $"execute {program}", "process.args") { V1 = candidates, V2 = args, V3 = env });
     }
 

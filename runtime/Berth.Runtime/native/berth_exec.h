@@ -50,6 +50,7 @@ enum berth_op_kind {
     BERTH_OP_RUN_HOOK = 40,
     BERTH_OP_NEW_KEYRING = 43,
     BERTH_OP_WAIT_PARENT = 44,
+    BERTH_OP_SET_DUMPABLE = 46, /* a 0/1: prctl(PR_SET_DUMPABLE); execve makes an ordinary program dumpable again */
     BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */  /* read one byte: the parent has put this process in its cgroups */  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
 };
 

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Berth.Runtime.Exec;
+using Berth.Runtime.Plan;
+using Berth.Runtime.State;
+using static Tmds.Linux.LibC;
+
+namespace Berth.Runtime.Lifecycle;
+
+/// <summary>
+/// `berth exec`: either an OCI process object (--process FILE, as podman/conmon and containerd's shim pass it), or
+/// the container's own process with the arguments and flags in place of its values.
+/// </summary>
+public sealed record ExecOptions(string Id)
+{
+    /// <summary>The bytes of an OCI "process" object; when set, Args and the process flags are not used.</summary>
+    public byte[]? ProcessJson { get; init; }
+    public IReadOnlyList<string> Args { get; init; } = [];
+    public string? PidFile { get; init; }
+    public bool Detach { get; init; }
+    public bool Tty { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public string? Cwd { get; init; }
+    public IReadOnlyList<string> Env { get; init; } = [];
+    /// <summary>UID[:GID], numeric.</summary>
+    public string? User { get; init; }
+    public IReadOnlyList<string> Caps { get; init; } = [];
+    public bool NoNewPrivs { get; init; }
+    public int PreserveFds { get; init; }
+}
+
+public sealed partial class ContainerRuntime
+{
+    /// <summary>exec: runs one more process in a running container; returns its exit status (0 with --detach).</summary>
+    public int Exec(ExecOptions options)
+    {
+        const string command = "exec";
+        StateStore.CheckId(options.Id);
+        if (!Store.Exists(options.Id))
+            throw new BerthException($"{command}: container \"{options.Id}\" does not exist");
+        SpawnedProcess process;
+        bool terminal;
+        using (var containerLock = Store.Lock(options.Id))
+        {
+            var record = Store.Load(options.Id);
+            var status = Store.StatusOf(record);
+            if (status != ContainerStatus.Running)
+                throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is {Describe(status)}, not running");
+
+            var spec = ExecSpec(options, command, out terminal);
+            if (terminal && options.ConsoleSocket is null && options.Detach)
+                throw new BerthException($"{command}: a terminal with --detach needs --console-socket to hand the terminal to");
+            var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
+            {
+                PreserveFds = options.PreserveFds,
+                Host = HostFactsReader.Current,
+            }, record.Pid);
+
+            if (!options.Detach)
+                // Orphans of the joined pid namespace's extra fork come back to us, so we can wait for the process.
+                NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            int master = -1;
+            try
+            {
+                process = Spawner.Spawn(plan, pid =>
+                    {
+                        // The namespace files were opened: make sure they were the container's init's, not a later process's.
+                        if (!StateStore.IsAlive(record))
+                            throw new BerthException($"{command}: container \"{options.Id}\" stopped");
+                        Cgroups.CgroupManager.Join(record.Cgroups, pid);
+                    }, command, containerLock.Descriptor,
+                    onConsole: fd =>
+                    {
+                        if (options.ConsoleSocket is not null)
+                            ConsoleHandoff.SendToSocket(options.ConsoleSocket, fd, command);
+                        else
+                            master = fd;
+                    },
+                    waitForExec: true);
+            }
+            catch
+            {
+                if (master >= 0)
+                    Sys.Close(master);
+                throw;
+            }
+            ConsoleMaster = master;
+        }
+        if (options.PidFile is not null)
+        {
+            try
+            {
+                WritePidFile(options.PidFile, process.Pid);
+            }
+            catch
+            {
+                Spawner.KillAndReap(process.Pid);
+                throw;
+            }
+        }
+        if (options.Detach)
+            return 0;
+
+        int pidToSignal = process.Pid;
+        var forwarded = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+            forwarded.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                kill(pidToSignal, SignalNumber(context.Signal));
+            }));
+        var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
+        try
+        {
+            return WaitForExit(process.Pid);
+        }
+        finally
+        {
+            console?.Dispose();
+            foreach (var registration in forwarded)
+                registration.Dispose();
+        }
+    }
+
+    /// <summary>The container's recorded config with the exec'd process in place of its own, parsed and validated.</summary>
+    private Berth.Spec.Spec ExecSpec(ExecOptions options, string command, out bool terminal)
+    {
+        string configPath = Path.Combine(Store.DirectoryOf(options.Id), StateStore.ConfigFile);
+        JsonObject config;
+        try
+        {
+            config = JsonNode.Parse(File.ReadAllBytes(configPath))?.AsObject() ?? throw new BerthException($"{command}: {configPath} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new BerthException($"{command}: the recorded config {configPath} is unreadable: {e.Message}");
+        }
+
+        JsonObject process;
+        if (options.ProcessJson is not null)
+        {
+            try
+            {
+                process = JsonNode.Parse(options.ProcessJson) as JsonObject ?? throw new BerthException($"{command}: --process: the file does not hold a JSON object");
+            }
+            catch (JsonException e)
+            {
+                throw new BerthException($"{command}: --process: not valid JSON: {e.Message}");
+            }
+        }
+        else
+        {
+            if (options.Args.Count == 0)
+                throw new BerthException($"{command}: name the program to run (berth exec ID PROGRAM [ARGS…]) or pass --process FILE", 2);
+            process = config["process"]?.DeepClone() as JsonObject ?? new JsonObject { ["cwd"] = "/" };
+            ApplyFlags(process, options, command);
+        }
+        config["process"] = process;
+
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+        var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
+        var spec = Berth.Spec.SpecRules.Validate(json, diagnostics); // schema + prose rules
+        var errors = diagnostics.Where(d => d.Severity == Berth.Spec.SchemaSeverity.Error).ToList();
+        if (spec is null || errors.Count > 0)
+        {
+            string where = options.ProcessJson is not null ? "--process" : "the process";
+            throw new BerthException($"{command}: {where}: " + string.Join("; ", errors.Select(d => $"{(d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer)}: {d.Message}")));
+        }
+        terminal = spec.Process?.Terminal == true;
+        return spec;
+    }
+
+    private static void ApplyFlags(JsonObject process, ExecOptions options, string command)
+    {
+        var args = new JsonArray();
+        foreach (string a in options.Args)
+            args.Add((JsonNode)JsonValue.Create(a));
+        process["args"] = args;
+        process["terminal"] = JsonValue.Create(options.Tty);
+        process.Remove("consoleSize");
+        if (options.Cwd is not null)
+            process["cwd"] = JsonValue.Create(options.Cwd);
+        if (options.Env.Count > 0)
+        {
+            var env = (process["env"] as JsonArray)?.Select(e => (string?)e ?? "").ToList() ?? [];
+            foreach (string kv in options.Env)
+            {
+                int eq = kv.IndexOf('=');
+                if (eq <= 0)
+                    throw new BerthException($"{command}: --env must be KEY=VALUE, not \"{kv}\"", 2);
+                string prefix = kv[..(eq + 1)];
+                int at = env.FindIndex(e => e.StartsWith(prefix, StringComparison.Ordinal));
+                if (at >= 0)
+                    env[at] = kv;
+                else
+                    env.Add(kv);
+            }
+            var array = new JsonArray();
+            foreach (string e in env)
+                array.Add((JsonNode)JsonValue.Create(e));
+            process["env"] = array;
+        }
+        if (options.User is not null)
+        {
+            string[] parts = options.User.Split(':');
+            if (parts.Length > 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
+                throw new BerthException($"{command}: --user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
+            uint gid = 0;
+            if (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
+                throw new BerthException($"{command}: --user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
+            var user = process["user"] as JsonObject ?? new JsonObject();
+            user["uid"] = JsonValue.Create(uid);
+            user["gid"] = JsonValue.Create(gid);
+            process["user"] = user;
+        }
+        if (options.Caps.Count > 0)
+        {
+            var caps = process["capabilities"] as JsonObject ?? new JsonObject();
+            // Ambient capabilities need inheritable ones too: raise them only where the process already has inheritable bits.
+            var sets = new List<string> { "bounding", "effective", "permitted" };
+            if (caps["inheritable"] is JsonArray { Count: > 0 })
+                sets.Add("ambient");
+            foreach (string set in sets)
+            {
+                var list = caps[set] as JsonArray ?? new JsonArray();
+                var names = list.Select(n => (string?)n).ToHashSet(StringComparer.Ordinal);
+                foreach (string cap in options.Caps)
+                {
+                    string name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
+                    if (names.Add(name))
+                        list.Add((JsonNode)JsonValue.Create(name));
+                }
+                caps[set] = list;
+            }
+            process["capabilities"] = caps;
+        }
+        if (options.NoNewPrivs)
+            process["noNewPrivileges"] = JsonValue.Create(true);
+    }
+}

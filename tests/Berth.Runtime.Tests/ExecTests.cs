@@ -1,0 +1,260 @@
+using System.Net.Sockets;
+
+namespace Berth.Runtime.Tests;
+
+/// <summary>berth exec: one more process in a running container, as podman's conmon and containerd's shim start it.</summary>
+public class ExecTests
+{
+    private static readonly string[] Namespaces = ["mnt", "uts", "pid", "ipc", "net"];
+
+    /// <summary>A detached, running container; returns its id and its init's pid (host view).</summary>
+    private static (string Id, int Pid) Running(JsonObject? config = null)
+    {
+        string id = Harness.NewId("exec");
+        var r = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config ?? Harness.BaseConfig("sleep", "600")), id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return (id, StatePid(id));
+    }
+
+    private static int StatePid(string id)
+    {
+        var state = Harness.Run("state", id);
+        Assert.True(state.ExitCode == 0, state.ToString());
+        return (int)JsonNode.Parse(state.Stdout)!["pid"]!;
+    }
+
+    private static void Remove(string id)
+    {
+        Harness.Run("delete", "--force", id);
+        Harness.AssertNothingLeft(id);
+    }
+
+    private static string Link(string path) => new FileInfo(path).LinkTarget ?? "";
+
+    [Fact]
+    public void Exec_sees_the_namespaces_and_cgroup_of_the_containers_init()
+    {
+        var (id, pid) = Running();
+        try
+        {
+            string script = string.Join("; ", Namespaces.Select(n => $"echo {n}=$(readlink /proc/self/ns/{n})")) + "; echo host=$(hostname); cat /proc/self/cgroup";
+            var r = Harness.Run("exec", id, "sh", "-c", script);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            foreach (string ns in Namespaces)
+                Assert.Contains($"{ns}={Link($"/proc/{pid}/ns/{ns}")}\n", r.Stdout);
+            Assert.Contains("host=berth-test\n", r.Stdout);
+            // No cgroup namespace in the base config: the paths read the same inside and on the host.
+            string cgroups = File.ReadAllText($"/proc/{pid}/cgroup");
+            Assert.Contains(cgroups.Trim(), r.Stdout);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public void Exec_into_a_user_namespace_joins_it_first()
+    {
+        var config = Harness.BaseConfig("sleep", "600");
+        config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "user" });
+        config["linux"]!["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+        config["linux"]!["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+        var (id, pid) = Running(config);
+        try
+        {
+            var r = Harness.Run("exec", "--user", "1000:1000", id, "sh", "-c", "for n in user mnt pid net; do echo $n=$(readlink /proc/self/ns/$n); done; cat /proc/self/uid_map; id -u");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            foreach (string ns in new[] { "user", "mnt", "pid", "net" })
+                Assert.Contains($"{ns}={Link($"/proc/{pid}/ns/{ns}")}\n", r.Stdout);
+            Assert.Matches(@"\s*0\s+100000\s+65536\n1000\n", r.Stdout);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public void Exec_into_a_cgroup_namespace_sees_its_root()
+    {
+        var config = Harness.BaseConfig("sleep", "600");
+        config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "cgroup" });
+        var (id, pid) = Running(config);
+        try
+        {
+            var r = Harness.Run("exec", id, "sh", "-c", "echo cgroup=$(readlink /proc/self/ns/cgroup); cat /proc/self/cgroup");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Contains($"cgroup={Link($"/proc/{pid}/ns/cgroup")}\n", r.Stdout);
+            Assert.Contains("0::/\n", r.Stdout);
+            Assert.DoesNotContain("berth", r.Stdout);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public void Env_cwd_and_user_flags_are_applied_and_the_exit_status_comes_back()
+    {
+        var (id, _) = Running();
+        try
+        {
+            var r = Harness.Run("exec", "--env", "FOO=bar", "-e", "PATH=/bin:/usr/bin", "--cwd", "/tmp", "--user", "1000:1001", id,
+                "sh", "-c", "echo foo=$FOO path=$PATH; pwd; id -u; id -g; exit 7");
+            Assert.True(r.ExitCode == 7, r.ToString());
+            Assert.Contains("foo=bar path=/bin:/usr/bin\n", r.Stdout);
+            Assert.Contains("/tmp\n1000\n1001\n", r.Stdout);
+
+            var plain = Harness.Run("exec", id, "sh", "-c", "echo foo=$FOO; pwd; id -u");
+            Assert.True(plain.ExitCode == 0, plain.ToString());
+            Assert.Equal("foo=\n/\n0\n", plain.Stdout);
+
+            var missing = Harness.Run("exec", id, "/no/such/program");
+            Assert.Equal(1, missing.ExitCode);
+            Assert.Contains("no such file", missing.Stderr);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public void A_process_file_is_run_as_written()
+    {
+        var (id, _) = Running();
+        try
+        {
+            string file = Path.Combine(Harness.WorkDir, Harness.NewId("process") + ".json");
+            var process = new JsonObject
+            {
+                ["terminal"] = false,
+                ["user"] = new JsonObject { ["uid"] = 33, ["gid"] = 44, ["additionalGids"] = new JsonArray(55) },
+                ["args"] = new JsonArray("sh", "-c", "echo $GREETING; pwd; id -u; id -G; grep CapEff /proc/self/status; exit 5"),
+                ["env"] = new JsonArray("PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello"),
+                ["cwd"] = "/etc",
+                ["capabilities"] = new JsonObject { ["bounding"] = new JsonArray("CAP_KILL"), ["effective"] = new JsonArray("CAP_KILL"), ["permitted"] = new JsonArray("CAP_KILL") },
+                ["noNewPrivileges"] = true,
+            };
+            File.WriteAllText(file, process.ToJsonString());
+            var r = Harness.Run("exec", "--process", file, id);
+            Assert.True(r.ExitCode == 5, r.ToString());
+            Assert.Contains("hello\n/etc\n33\n44 55\n", r.Stdout);
+            Assert.Contains("CapEff:\t0000000000000000", r.Stdout); // uid 33 without ambient capabilities
+
+            File.WriteAllText(file, "{\"cwd\": \"/\"}");
+            var invalid = Harness.Run("exec", "--process", file, id);
+            Assert.Equal(1, invalid.ExitCode);
+            Assert.Contains("--process", invalid.Stderr);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public void Detach_writes_the_pid_file_and_the_process_is_in_the_container()
+    {
+        var (id, pid) = Running();
+        string pidFile = Path.Combine(Harness.WorkDir, Harness.NewId("exec") + ".pid");
+        try
+        {
+            var r = Harness.Run("exec", "--detach", "--pid-file", pidFile, id, "sleep", "600");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            int execPid = int.Parse(File.ReadAllText(pidFile));
+            Assert.NotEqual(pid, execPid);
+            Assert.Equal(File.ReadAllText($"/proc/{pid}/cgroup"), File.ReadAllText($"/proc/{execPid}/cgroup"));
+            Assert.Equal(Link($"/proc/{pid}/ns/pid"), Link($"/proc/{execPid}/ns/pid"));
+            // It executed the program: nothing of berth is reachable through it.
+            Assert.EndsWith("busybox", Link($"/proc/{execPid}/exe"));
+            var ps = Harness.Run("ps", "--format", "json", id);
+            Assert.Contains(execPid.ToString(), ps.Stdout);
+
+            // kill --all reaches it through the cgroups.
+            Assert.Equal(0, Harness.Run("kill", "--all", id, "KILL").ExitCode);
+            for (int i = 0; i < 500 && Directory.Exists($"/proc/{execPid}") && !File.ReadAllText($"/proc/{execPid}/stat").Contains(") Z "); i++)
+                Thread.Sleep(10);
+            Assert.True(!Directory.Exists($"/proc/{execPid}") || File.ReadAllText($"/proc/{execPid}/stat").Contains(") Z "), "the exec'd process survived kill --all");
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public async Task A_tty_goes_to_the_console_socket()
+    {
+        var (id, _) = Running();
+        string socketPath = Path.Combine(Harness.WorkDir, Harness.NewId("console") + ".sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        var accepted = listener.AcceptAsync();
+        try
+        {
+            var r = Harness.Run("exec", "--tty", "--detach", "--console-socket", socketPath, id, "sh", "-c", "tty; sleep 600");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            using var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+            int master = ReceiveFd(connection);
+            using var pty = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(master, ownsHandle: true), FileAccess.ReadWrite, 1, isAsync: false);
+            var buffer = new byte[256];
+            var read = Task.Run(() => System.Text.Encoding.UTF8.GetString(buffer, 0, pty.Read(buffer)));
+            string text = await read.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Contains("/dev/pts/", text);
+
+            var noSocket = Harness.Run("exec", "--tty", "--detach", id, "true");
+            Assert.Equal(1, noSocket.ExitCode);
+            Assert.Contains("console-socket", noSocket.Stderr);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    private static unsafe int ReceiveFd(Socket connection)
+    {
+        byte* data = stackalloc byte[256];
+        byte* control = stackalloc byte[64];
+        var iov = new Tmds.Linux.iovec { iov_base = data, iov_len = 256 };
+        var msg = new Tmds.Linux.msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = 64 };
+        long n = Tmds.Linux.LibC.recvmsg((int)connection.Handle, &msg, 0);
+        Assert.True(n >= 0, "recvmsg failed");
+        var cmsg = Tmds.Linux.LibC.CMSG_FIRSTHDR(&msg);
+        Assert.True(cmsg != null, "no fd was sent");
+        return *(int*)Tmds.Linux.LibC.CMSG_DATA(cmsg);
+    }
+
+    [Fact]
+    public void Exec_into_a_created_stopped_or_missing_container_fails()
+    {
+        string created = Harness.NewId("exec");
+        Assert.Equal(0, Harness.Run("create", "--bundle", Harness.Bundle(Harness.BaseConfig("true")), created).ExitCode);
+        string stopped = Harness.NewId("exec");
+        Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(Harness.BaseConfig("true")), stopped).ExitCode);
+        try
+        {
+            for (int i = 0; i < 500 && !Harness.Run("state", stopped).Stdout.Contains("\"stopped\""); i++)
+                Thread.Sleep(10);
+
+            var r = Harness.Run("exec", created, "true");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("created", r.Stderr);
+            r = Harness.Run("exec", stopped, "true");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("stopped", r.Stderr);
+            r = Harness.Run("exec", Harness.NewId("missing"), "true");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("does not exist", r.Stderr);
+        }
+        finally
+        {
+            Remove(created);
+            Remove(stopped);
+        }
+    }
+}

@@ -260,4 +260,18 @@ public class IsolationTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.All(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.EndsWith(":/", line));
     }
+
+    [Fact]
+    public void User_and_cgroup_namespaces_together()
+    {
+        var config = Harness.BaseConfig("cat", "/proc/self/cgroup");
+        var namespaces = config["linux"]!["namespaces"]!.AsArray();
+        namespaces.Add(new JsonObject { ["type"] = "user" });
+        namespaces.Add(new JsonObject { ["type"] = "cgroup" });
+        config["linux"]!["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+        config["linux"]!["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+        var r = Harness.RunContainer(config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.All(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.EndsWith(":/", line));
+    }
 }

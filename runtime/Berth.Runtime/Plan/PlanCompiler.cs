@@ -191,9 +191,11 @@ public sealed class PlanCompiler
     {
         if (!_request.ParentJoinsCgroups || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
             return;
-        int at = _ops.FindIndex(o => o.Kind is OpKind.Sync or OpKind.CheckExec);
-        if (at < 0)
-            at = _ops.Count;
+        // Before hooks, and before the process steps: the cgroup namespace made right after the barrier still
+        // needs the capabilities the process is about to drop.
+        int at = _ops.FindIndex(o => o.Kind is OpKind.Sync);
+        if (at < 0 || at > _processStart)
+            at = _processStart;
         _ops.Insert(at, new Operation(OpKind.WaitParent, "wait until berth has put the process in its cgroups", "linux.cgroupsPath"));
     }
 
@@ -519,8 +521,12 @@ public sealed class PlanCompiler
         }
     }
 
+    /// <summary>Index of the first operation of the process steps (rlimits, terminal, user, capabilities…).</summary>
+    private int _processStart;
+
     private void Process(bool userNs)
     {
+        _processStart = _ops.Count;
         var process = _spec.Process ?? throw new BerthException("process: the config has no process to run");
         if (process.Args is not { Count: > 0 } args)
             throw new BerthException("process.args: must name the program to run");

@@ -68,7 +68,7 @@ public static class Commands
             string? rootless = global.Value("rootless");
             if (rootless is not null and not ("true" or "false" or "auto"))
                 throw new BerthException($"--rootless must be true, false or auto, not \"{rootless}\"", 2);
-            var store = new StateStore(global.Value("root") ?? StateStore.DefaultRoot());
+            var store = new StateStore(global.Value("root"));
             var runtime = new ContainerRuntime(store) { Warn = log.Warning };
             return Dispatch(args, commandIndex, runtime, log);
         }

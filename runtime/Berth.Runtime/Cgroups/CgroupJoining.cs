@@ -12,6 +12,23 @@ namespace Berth.Runtime.Cgroups;
 /// </summary>
 public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? BornInV2, bool ParentJoins)
 {
+    /// <summary>No cgroups at all: rootless berth, no resources asked for, and no hierarchy it may write (as runc).</summary>
+    public static readonly CgroupJoining None = new([], null, ParentJoins: false);
+
+    public bool Skipped => ReferenceEquals(this, None);
+
+    /// <summary>
+    /// Rootless (berth not running as root) with no linux.resources: cgroups are used only if the caller may create
+    /// them; otherwise the container runs without its own cgroups, as runc does in rootless mode.
+    /// </summary>
+    public static bool SkipForRootless(Berth.Spec.Spec spec, CgroupLayout layout)
+    {
+        if (Sys.Geteuid() == 0 || spec.Linux?.Resources is not null)
+            return false;
+        string? probe = layout.V1Mounts.Values.FirstOrDefault() ?? layout.V2Mount;
+        return probe is null || !Sys.Writable(probe);
+    }
+
     public static CgroupJoining For(Berth.Spec.Spec spec, CgroupLayout layout, string cgroupsPath)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];

@@ -157,6 +157,9 @@ public static unsafe class Spawner
             string.Concat(maps.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
         if (plan.UidMappings.Count > 0)
             Sys.WriteProcFile($"/proc/{pid}/uid_map", Lines(plan.UidMappings), $"{command}: write uid mappings (linux.uidMappings)");
+        // Without CAP_SETGID in berth's own namespace the kernel takes a gid map only once setgroups is denied.
+        if (plan.GidMappings.Count > 0 && Sys.Geteuid() != 0)
+            Sys.WriteProcFile($"/proc/{pid}/setgroups", "deny", $"{command}: deny setgroups in the rootless user namespace");
         if (plan.GidMappings.Count > 0)
             Sys.WriteProcFile($"/proc/{pid}/gid_map", Lines(plan.GidMappings), $"{command}: write gid mappings (linux.gidMappings)");
     }

@@ -51,7 +51,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         string fifo = Path.Combine(dir, StateStore.FifoFile);
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
-        var joining = CgroupJoining.For(spec, layout, cgroupsPath);
+        var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
 
         using var containerLock = Store.CreateDirectory(options.Id);
@@ -80,7 +80,7 @@ public sealed partial class ContainerRuntime(StateStore store)
                     throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
             }
             var manager = new CgroupManager(layout);
-            var (all, created) = manager.Prepare(cgroupsPath);
+            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
             record.Cgroups.AddRange(all);
             record.CreatedCgroups.AddRange(created);
             Store.Save(record);
@@ -185,7 +185,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
-        var joining = CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
+        var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
         return CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile)).Operations;
     }
 
@@ -197,6 +197,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             FifoPath = fifo,
             PreserveFds = options.PreserveFds,
             CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            Rootless = Sys.Geteuid() != 0,
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,
             Host = HostFactsReader.Current,

@@ -18,6 +18,8 @@ public sealed record HostFacts
 public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string Id)
 {
     public bool NoPivot { get; init; }
+    /// <summary>berth is not running as root: the user namespace it makes has setgroups denied.</summary>
+    public bool Rootless { get; init; }
     /// <summary>--no-new-keyring: keep the caller's session keyring instead of a new one per container.</summary>
     public bool NoNewKeyring { get; init; }
     /// <summary>Host path of the exec fifo; null for `run`, which starts at once.</summary>
@@ -574,7 +576,8 @@ public sealed class PlanCompiler
         var gidBytes = new byte[groups.Count * 4];
         for (int i = 0; i < groups.Count; i++)
             BitConverter.TryWriteBytes(gidBytes.AsSpan(i * 4), groups[i]);
-        Add(new Operation(OpKind.SetGroups, $"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids") { A = groups.Count, Data = gidBytes });
+        if (!(_request.Rootless && userNs && groups.Count == 0))
+            Add(new Operation(OpKind.SetGroups, $"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids") { A = groups.Count, Data = gidBytes });
         Add(new Operation(OpKind.SetResGid, $"set gid {gid}", "process.user.gid") { A = gid });
         Add(new Operation(OpKind.SetResUid, $"set uid {uid}", "process.user.uid") { A = uid });
         Add(new Operation(OpKind.KeepCaps, "stop keeping capabilities", "process.user") { A = 0 });

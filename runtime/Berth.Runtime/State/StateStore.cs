@@ -9,11 +9,14 @@ public enum ContainerStatus { Creating, Created, Running, Paused, Stopped }
 /// The state directory: ROOT/ID/{state.json, config.json, exec.fifo}. Each command on a container holds an
 /// exclusive flock on the container's directory; files are replaced atomically (write, then rename).
 /// </summary>
-public sealed unsafe partial class StateStore(string root)
+public sealed unsafe partial class StateStore(string? root)
 {
     public const string StateFile = "state.json", ConfigFile = "config.json", FifoFile = "exec.fifo";
 
-    public string Root { get; } = root;
+    private string? _root = root;
+
+    /// <summary>--root, else the default, resolved at first use: `spec`, `validate` and `features` need no state.</summary>
+    public string Root => _root ??= DefaultRoot();
 
     public static string DefaultRoot()
     {

@@ -95,6 +95,12 @@ internal static unsafe class Sys
 
     public static int Geteuid() => (int)(uint)geteuid();
 
+    public static bool Writable(string path)
+    {
+        fixed (byte* p = Utf8(path))
+            return access(p, W_OK) == 0;
+    }
+
     /// <summary>The start time of a process (field 22 of /proc/PID/stat), to tell a process from a later one with the same pid.</summary>
     public static ulong? ProcessStartTime(int pid, out char state)
     {

@@ -1,0 +1,43 @@
+namespace Berth.Runtime.Tests;
+
+/// <summary>An unprivileged user runs a container: state under its own --root / XDG_RUNTIME_DIR, a user namespace
+/// mapping only its own uid, no cgroups it may not write.</summary>
+public class RootlessTests
+{
+    private const string Nobody = "65534";
+
+    private static BerthResult AsNobody(string runtimeDir, string workDir, params string[] args) =>
+        Harness.Exec("setpriv", ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups", "env", "XDG_RUNTIME_DIR=" + runtimeDir,
+            "sh", "-c", "cd \"$0\" && exec \"$@\"", workDir, Harness.Berth, .. args]);
+
+    [Fact]
+    public void An_unprivileged_user_runs_a_container_in_its_own_user_namespace()
+    {
+        string home = Path.Combine(Harness.WorkDir, Harness.NewId("rootless"));
+        string runtimeDir = Path.Combine(home, "run");
+        string bundle = Path.Combine(home, "bundle");
+        Directory.CreateDirectory(runtimeDir);
+        Directory.CreateDirectory(bundle);
+        _ = Harness.Rootfs;
+        Harness.Exec("chown", ["-R", $"{Nobody}:{Nobody}", home]);
+
+        var spec = AsNobody(runtimeDir, bundle, "spec", "--rootless");
+        Assert.True(spec.ExitCode == 0, spec.ToString());
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!.AsObject();
+        Assert.Equal(65534, (int)config["linux"]!["uidMappings"]![0]!["hostID"]!);
+        config["root"]!["path"] = Harness.Rootfs;
+        config["process"]!["terminal"] = false;
+        config["process"]!["args"] = new JsonArray("sh", "-c", "id -u; cat /proc/self/uid_map; touch /proc/x 2>/dev/null || echo no-host-root");
+        File.WriteAllText(Path.Combine(bundle, "config.json"), config.ToJsonString());
+
+        string id = Harness.NewId("rl");
+        var r = AsNobody(runtimeDir, bundle, "run", id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("0", lines[0]);
+        Assert.Matches(@"^\s*0\s+65534\s+1$", lines[1]);
+        Assert.Equal("no-host-root", lines[2]);
+        Assert.False(Directory.Exists(Path.Combine(runtimeDir, "berth", id)), "state left behind");
+        Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
+    }
+}

@@ -18,6 +18,7 @@ public class ValidateBenchmarks
     private string _text = "";
     private Json.Schema.JsonSchema _jsonSchemaNet = null!;
     private Json.Schema.EvaluationOptions _options = null!;
+    private Json.Schema.EvaluationOptions _listOptions = null!;
     private NJsonSchema.JsonSchema? _njson;
     private readonly List<SchemaDiagnostic> _diagnostics = new();
 
@@ -27,10 +28,12 @@ public class ValidateBenchmarks
         _utf8 = File.ReadAllBytes(Documents.File(Document));
         _text = File.ReadAllText(Documents.File(Document));
         _options = new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.Flag };
+        _listOptions = new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.List };
         foreach (string file in Documents.SchemaFiles())
         {
             var schema = Json.Schema.JsonSchema.FromText(File.ReadAllText(file));
             _options.SchemaRegistry.Register(schema);
+            _listOptions.SchemaRegistry.Register(schema);
             if (file.EndsWith("config.schema.json", StringComparison.Ordinal)) _jsonSchemaNet = schema;
         }
         _njson = NJsonSchemaLoader.TryLoad(out _);
@@ -56,6 +59,10 @@ public class ValidateBenchmarks
     /// <summary>JsonSchema.Net 7.4.0: JsonNode.Parse + Evaluate with the Flag output (cheapest: verdict only).</summary>
     [Benchmark]
     public bool JsonSchemaNet() => _jsonSchemaNet.Evaluate(JsonNode.Parse(_utf8), _options).IsValid;
+
+    /// <summary>JsonSchema.Net asked for what the generated reader gives: every failing location (List output).</summary>
+    [Benchmark]
+    public bool JsonSchemaNetList() => _jsonSchemaNet.Evaluate(JsonNode.Parse(_utf8), _listOptions).IsValid;
 
     /// <summary>Not a validator: Utf8JsonReader over every token plus every string materialized — the floor of any reader that builds a model.</summary>
     [Benchmark]

@@ -15,6 +15,8 @@ public static class ValidateCommand
             throw new BerthException($"validate: --format must be text or json, not \"{format}\"", 2);
         if (!File.Exists(file))
             throw new BerthException($"validate: {file} does not exist");
+        if (format == "text" && (file.EndsWith(".yaml", StringComparison.Ordinal) || file.EndsWith(".yml", StringComparison.Ordinal)))
+            return ValidateYaml(file);
         var diagnostics = new List<SchemaDiagnostic>();
         // The schema, then the rules the spec states in prose (Berth.Spec/Rules).
         SpecRules.Validate(File.ReadAllBytes(file), diagnostics);
@@ -54,5 +56,15 @@ public static class ValidateCommand
             Console.Out.WriteLine(errors == 0 ? $"{file}: valid" : $"{file}: {errors} error(s)");
         }
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>A YAML config goes through the front-end, so every finding carries its file, line and column.</summary>
+    private static int ValidateYaml(string file)
+    {
+        var result = Berth.Config.ConfigCompiler.Compile(file, []);
+        foreach (var d in result.Diagnostics)
+            Console.Out.WriteLine(d.ToString());
+        Console.Out.WriteLine(result.Success ? $"{file}: valid" : $"{file}: {result.ErrorCount} error(s)");
+        return result.Success ? 0 : 1;
     }
 }

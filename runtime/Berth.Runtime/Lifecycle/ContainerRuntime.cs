@@ -239,8 +239,6 @@ public sealed partial class ContainerRuntime(StateStore store)
             Sys.Close(watch);
         }
         File.Delete(fifo);
-        record.Started = true;
-        Store.Save(record);
         if (RanConfig(id) is { } spec)
             PoststartHooks(spec, record, "start");
     }
@@ -252,8 +250,6 @@ public sealed partial class ContainerRuntime(StateStore store)
             // Orphans of a joined pid namespace come back to us, so we can wait for the container's process.
             NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         var (record, process) = CreateCore(options, "run", waitForStart: false);
-        record.Started = true;
-        Store.Save(record);
         try
         {
             PoststartHooks(options.Config.Spec, record, "run");

@@ -20,7 +20,6 @@ public sealed class ContainerRecord
     public List<string> Cgroups { get; init; } = new();
     /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
     public List<KeyValuePair<string, string>> Sources { get; init; } = new();
-    public bool Started { get; set; }
 
     public byte[] ToJson()
     {
@@ -35,7 +34,6 @@ public sealed class ContainerRecord
             w.WriteNumber("pid", Pid);
             w.WriteNumber("pidStartTime", PidStartTime);
             w.WriteString("created", Created);
-            w.WriteBoolean("started", Started);
             w.WriteStartObject("annotations");
             foreach (var (k, v) in Annotations)
                 w.WriteString(k, v);
@@ -78,7 +76,6 @@ public sealed class ContainerRecord
             Pid = root.GetProperty("pid").GetInt32(),
             PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
             Created = root.GetProperty("created").GetDateTimeOffset(),
-            Started = root.GetProperty("started").GetBoolean(),
         };
         foreach (var a in root.GetProperty("annotations").EnumerateObject())
             record.Annotations[a.Name] = a.Value.GetString() ?? "";

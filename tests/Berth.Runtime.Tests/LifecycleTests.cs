@@ -271,4 +271,48 @@ public class LifecycleTests
         Assert.Equal(0, (await b).ExitCode);
         Harness.AssertNothingLeft(id);
     }
+
+    [Fact]
+    public void A_recorded_pid_now_used_by_another_process_is_never_signalled()
+    {
+        // The container stops; then its recorded pid is pointed at a live process that is not the container (this
+        // test's own shell child), as if the pid had been reused. berth must see "stopped" and signal nothing.
+        string id = Harness.NewId("reuse");
+        Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(Harness.BaseConfig("sleep", "60")), id).ExitCode);
+        Assert.Equal(0, Harness.Run("kill", id, "KILL").ExitCode);
+        WaitForStatus(id, "stopped");
+        using var bystander = System.Diagnostics.Process.Start("sleep", "30");
+        try
+        {
+            string statePath = Path.Combine(Harness.StateRoot, id, "state.json");
+            var record = JsonNode.Parse(File.ReadAllText(statePath))!;
+            record["pid"] = bystander.Id;
+            File.WriteAllText(statePath, record.ToJsonString());
+            Assert.Equal("stopped", (string?)State(id)["status"]);
+            var kill = Harness.Run("kill", id, "KILL");
+            Assert.Equal(1, kill.ExitCode);
+            Thread.Sleep(100);
+            Assert.False(bystander.HasExited, "berth signalled a process that was not the container");
+        }
+        finally
+        {
+            bystander.Kill();
+            Harness.Run("delete", "--force", id);
+        }
+        Harness.AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void Preserve_fds_passes_extra_descriptors_through()
+    {
+        string file = Path.Combine(Harness.WorkDir, Harness.NewId("fd3"));
+        File.WriteAllText(file, "through fd 3\n");
+        string bundle = Harness.Bundle(Harness.BaseConfig("sh", "-c", "cat <&3 || exit 9"));
+        string id = Harness.NewId("fds");
+        var r = Harness.Exec("sh", ["-c", $"exec 3<{file}; exec \"$0\" --root {Harness.StateRoot} run --preserve-fds 1 --bundle {bundle} {id}", Harness.Berth]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.StartsWith("through fd 3\n", r.Stdout);
+        var without = Harness.Exec("sh", ["-c", $"exec 3<{file}; exec \"$0\" --root {Harness.StateRoot} run --bundle {bundle} {id}-no", Harness.Berth]);
+        Assert.Equal(9, without.ExitCode); // not preserved: fd 3 is closed before the program runs
+    }
 }

@@ -22,6 +22,7 @@ public static unsafe class Spawner
         var (parentFd, childFd) = Sys.SocketPair();
         int pid = -1;
         bool bornOutside = false;
+        int containerPid = -1;
         try
         {
             using var arena = new OpArena();
@@ -41,6 +42,7 @@ public static unsafe class Spawner
             }
             if (rc < 0)
                 throw BerthException.Errno($"{command}: clone the container process", -rc);
+            containerPid = pid;
         }
         finally
         {
@@ -74,7 +76,7 @@ public static unsafe class Spawner
             }
             if (rc < 0)
                 throw BerthException.Errno($"{command}: start the container process", -rc);
-            int containerPid = pid, intermediate = 0;
+            int intermediate = 0;
             bool ready = false;
             while (true)
             {
@@ -124,6 +126,9 @@ public static unsafe class Spawner
         }
         catch
         {
+            // With a joined pid namespace the container is a grandchild: kill it too, not only our child.
+            if (containerPid != pid)
+                KillAndReap(containerPid);
             KillAndReap(pid);
             throw;
         }

@@ -274,4 +274,27 @@ public class IsolationTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.All(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.EndsWith(":/", line));
     }
+
+    [Fact]
+    public void A_pid_namespace_given_by_path_is_joined()
+    {
+        var provider = Harness.BaseConfig("sleep", "31");
+        string id = Harness.NewId("pidns");
+        Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(provider), id).ExitCode);
+        try
+        {
+            int pid = int.Parse(JsonNode.Parse(Harness.Run("state", id).Stdout)!["pid"]!.ToString());
+            var config = Harness.BaseConfig();
+            config["linux"]!["namespaces"]!.AsArray()[0] = new JsonObject { ["type"] = "pid", ["path"] = $"/proc/{pid}/ns/pid" };
+            var r = Sh(config, "readlink /proc/self/ns/pid; echo $$; ps -o args");
+            var lines = r.Stdout.Split('\n');
+            Assert.Equal(new FileInfo($"/proc/{pid}/ns/pid").LinkTarget, lines[0]);
+            Assert.NotEqual("1", lines[1]); // the provider's sleep is pid 1 of that namespace
+            Assert.Contains("sleep 31", r.Stdout);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+    }
 }

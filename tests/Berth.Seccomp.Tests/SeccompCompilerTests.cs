@@ -294,19 +294,6 @@ public class SeccompCompilerTests(ITestOutputHelper output)
         Differential(s, p, seed: 2, iterations: 60_000, out _);
     }
 
-    [Fact]
-    public void Compile_time_of_the_large_profile()
-    {
-        var s = LargeProfile();
-        SeccompCompiler.Compile(s);
-        const int n = 2000;
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < n; i++)
-            SeccompCompiler.Compile(s);
-        sw.Stop();
-        output.WriteLine($"seccomp-large.json: {sw.Elapsed.TotalMicroseconds / n:F1} µs per compile (mean of {n}, warm)");
-    }
-
     private static void Differential(Berth.Spec.Seccomp s, BpfInstruction[] p, int seed, int iterations, out int maxSteps)
     {
         var rng = new Random(seed);

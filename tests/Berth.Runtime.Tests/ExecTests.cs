@@ -199,7 +199,7 @@ public class ExecTests
             var r = Harness.Run("exec", "--tty", "--detach", "--console-socket", socketPath, id, "sh", "-c", "tty; sleep 600");
             Assert.True(r.ExitCode == 0, r.ToString());
             using var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
-            int master = ReceiveFd(connection);
+            int master = Harness.ReceiveFd(connection);
             using var pty = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(master, ownsHandle: true), FileAccess.ReadWrite, 1, isAsync: false);
             var buffer = new byte[256];
             var read = Task.Run(() => System.Text.Encoding.UTF8.GetString(buffer, 0, pty.Read(buffer)));
@@ -214,19 +214,6 @@ public class ExecTests
         {
             Remove(id);
         }
-    }
-
-    private static unsafe int ReceiveFd(Socket connection)
-    {
-        byte* data = stackalloc byte[256];
-        byte* control = stackalloc byte[64];
-        var iov = new Tmds.Linux.iovec { iov_base = data, iov_len = 256 };
-        var msg = new Tmds.Linux.msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = 64 };
-        long n = Tmds.Linux.LibC.recvmsg((int)connection.Handle, &msg, 0);
-        Assert.True(n >= 0, "recvmsg failed");
-        var cmsg = Tmds.Linux.LibC.CMSG_FIRSTHDR(&msg);
-        Assert.True(cmsg != null, "no fd was sent");
-        return *(int*)Tmds.Linux.LibC.CMSG_DATA(cmsg);
     }
 
     [Fact]

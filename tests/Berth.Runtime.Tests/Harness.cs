@@ -171,6 +171,20 @@ public static class Harness
         return Run(["run", "--bundle", bundle, .. extra, id]);
     }
 
+    /// <summary>Receives one fd sent with SCM_RIGHTS on an accepted console-socket connection (as conmon does).</summary>
+    public static unsafe int ReceiveFd(System.Net.Sockets.Socket connection)
+    {
+        byte* data = stackalloc byte[256];
+        byte* control = stackalloc byte[64];
+        var iov = new Tmds.Linux.iovec { iov_base = data, iov_len = 256 };
+        var msg = new Tmds.Linux.msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = 64 };
+        long n = Tmds.Linux.LibC.recvmsg((int)connection.Handle, &msg, 0);
+        Assert.True(n >= 0, "recvmsg failed");
+        var cmsg = Tmds.Linux.LibC.CMSG_FIRSTHDR(&msg);
+        Assert.True(cmsg != null, "no fd was sent");
+        return *(int*)Tmds.Linux.LibC.CMSG_DATA(cmsg);
+    }
+
     /// <summary>Nothing of a container may survive a failed or finished command: no state, no cgroup, no mount.</summary>
     public static void AssertNothingLeft(string id, string? root = null)
     {

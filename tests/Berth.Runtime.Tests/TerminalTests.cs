@@ -6,20 +6,6 @@ namespace Berth.Runtime.Tests;
 /// <summary>process.terminal: the pty master handed over a console socket, as podman's conmon receives it.</summary>
 public class TerminalTests
 {
-    /// <summary>Receives one fd sent with SCM_RIGHTS on an accepted connection.</summary>
-    private static unsafe int ReceiveFd(Socket connection)
-    {
-        byte* data = stackalloc byte[256];
-        byte* control = stackalloc byte[64];
-        var iov = new Tmds.Linux.iovec { iov_base = data, iov_len = 256 };
-        var msg = new Tmds.Linux.msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = 64 };
-        long n = Tmds.Linux.LibC.recvmsg((int)connection.Handle, &msg, 0);
-        Assert.True(n >= 0, "recvmsg failed");
-        var cmsg = Tmds.Linux.LibC.CMSG_FIRSTHDR(&msg);
-        Assert.True(cmsg != null, "no fd was sent");
-        return *(int*)Tmds.Linux.LibC.CMSG_DATA(cmsg);
-    }
-
     [Fact]
     public async Task The_console_socket_receives_a_pty_that_talks_to_a_shell()
     {
@@ -38,7 +24,7 @@ public class TerminalTests
         try
         {
             using var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
-            int master = ReceiveFd(connection);
+            int master = Harness.ReceiveFd(connection);
             using var pty = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(master, ownsHandle: true), FileAccess.ReadWrite, 1, isAsync: false);
             Assert.Equal(0, Harness.Run("start", id).ExitCode);
 

@@ -324,27 +324,8 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         var record = Store.Load(id);
         var status = Store.StatusOf(record);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("ociVersion", record.OciVersion);
-            w.WriteString("id", record.Id);
-            w.WriteString("status", Describe(status));
-            if (status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused)
-                w.WriteNumber("pid", record.Pid);
-            else
-                w.WriteNumber("pid", 0);
-            w.WriteString("bundle", record.Bundle);
-            w.WriteString("rootfs", record.Rootfs);
-            w.WriteString("created", record.Created);
-            w.WriteStartObject("annotations");
-            foreach (var (k, v) in record.Annotations)
-                w.WriteString(k, v);
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return buffer.ToArray();
+        bool alive = status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused;
+        return record.OciState(Describe(status), alive ? record.Pid : 0, forCli: true);
     }
 
     public static string Describe(ContainerStatus status) => status switch

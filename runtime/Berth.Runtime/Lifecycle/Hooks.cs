@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Berth.Runtime.Exec;
 using Berth.Runtime.State;
 using Berth.Spec;
@@ -12,26 +11,7 @@ namespace Berth.Runtime.Lifecycle;
 /// </summary>
 public static unsafe class HookRunner
 {
-    public static byte[] StateJson(ContainerRecord record, string status, int pid)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("ociVersion", record.OciVersion);
-            w.WriteString("id", record.Id);
-            w.WriteString("status", status);
-            if (pid > 0)
-                w.WriteNumber("pid", pid);
-            w.WriteString("bundle", record.Bundle);
-            w.WriteStartObject("annotations");
-            foreach (var (k, v) in record.Annotations)
-                w.WriteString(k, v);
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
+    public static byte[] StateJson(ContainerRecord record, string status, int pid) => record.OciState(status, pid, forCli: false);
 
     /// <summary>Runs a list of hooks in order; returns the error of the first that fails (later ones do not run).</summary>
     public static string? Run(IReadOnlyList<Hook>? hooks, string kind, byte[] state)

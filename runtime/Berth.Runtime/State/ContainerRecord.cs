@@ -21,6 +21,36 @@ public sealed class ContainerRecord
     /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
     public List<KeyValuePair<string, string>> Sources { get; init; } = new();
 
+    /// <summary>
+    /// The OCI state document: for `berth state` (indented, with pid 0 once stopped and runc's extra rootfs and
+    /// created members) and for hooks on stdin (compact, pid only while there is one).
+    /// </summary>
+    public byte[] OciState(string status, int pid, bool forCli)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = forCli }))
+        {
+            w.WriteStartObject();
+            w.WriteString("ociVersion", OciVersion);
+            w.WriteString("id", Id);
+            w.WriteString("status", status);
+            if (forCli || pid > 0)
+                w.WriteNumber("pid", pid);
+            w.WriteString("bundle", Bundle);
+            if (forCli)
+            {
+                w.WriteString("rootfs", Rootfs);
+                w.WriteString("created", Created);
+            }
+            w.WriteStartObject("annotations");
+            foreach (var (k, v) in Annotations)
+                w.WriteString(k, v);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream();

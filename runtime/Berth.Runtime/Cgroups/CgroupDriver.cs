@@ -87,7 +87,7 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
     }
 
     private static HashSet<string> ReadTokens(string file) =>
-        File.Exists(file) ? File.ReadAllText(file).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(t => t.TrimStart('+')).ToHashSet() : [];
+        Sys.ReadSmall(file, out _) is { } text ? text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(t => t.TrimStart('+')).ToHashSet() : [];
 
     /// <summary>
     /// v1 keeps memory.limit_in_bytes ≤ memory.memsw.limit_in_bytes at every moment: when the new limit is above the
@@ -100,7 +100,7 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
             return writes;
         string current = Path.Combine(DirectoryOf(CgroupVersion.V1, "memory", cgroupsPath), "memory.memsw.limit_in_bytes");
         static long Bytes(string s) => long.TryParse(s.Trim(), out long v) && v >= 0 ? v : long.MaxValue;
-        if (!File.Exists(current) || Bytes(writes[limit].Value) <= Bytes(File.ReadAllText(current)))
+        if (Sys.ReadSmall(current, out _) is not { } currentText || Bytes(writes[limit].Value) <= Bytes(currentText))
             return writes;
         var reordered = writes.ToList();
         (reordered[limit], reordered[memsw]) = (reordered[memsw], reordered[limit]);
@@ -119,9 +119,16 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
     {
         string file = write.File, value = write.Value;
         string path = Path.Combine(dir, file);
-        if (!File.Exists(path) && write.Fallback is { } fallback && File.Exists(Path.Combine(dir, fallback.File)))
+        // Open first and ask questions on ENOENT: the common case costs one open, not a stat per file.
+        int fd = Sys.Open(path, O_WRONLY | O_TRUNC);
+        int openError = fd < 0 ? Sys.Errno : 0;
+        if (fd < 0 && openError == ENOENT && write.Fallback is { } fallback)
+        {
             (file, value, path) = (fallback.File, fallback.Value, Path.Combine(dir, fallback.File));
-        if (!File.Exists(path))
+            fd = Sys.Open(path, O_WRONLY | O_TRUNC);
+            openError = fd < 0 ? Sys.Errno : 0;
+        }
+        if (fd < 0 && openError == ENOENT)
         {
             string controller = write.Controller.Length > 0 ? write.Controller : "core cgroup";
             string names = write.Fallback is { } f ? $"{write.File} nor {f.File}" : write.File;
@@ -129,13 +136,18 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
                 ? $"{write.Field}: this host's kernel has no {names} in the {controller} controller ({dir})"
                 : $"{write.Field}: this host's kernel has neither {names} in the {controller} controller ({dir})");
         }
+        if (fd < 0)
+            throw BerthException.Errno($"{write.Field}: open {path}", openError);
+        using var closer = new FdCloser(fd);
         if (write.UsageFile is { } usageFile && long.TryParse(value, out long newLimit))
         {
-            string usagePath = Path.Combine(dir, usageFile);
-            if (File.Exists(usagePath) && long.TryParse(File.ReadAllText(usagePath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long usage) && usage > newLimit)
+            string? usageText = Sys.ReadSmall(Path.Combine(dir, usageFile), out _);
+            if (usageText is not null && long.TryParse(usageText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long usage) && usage > newLimit)
                 throw new BerthException($"{write.Field}: the cgroup already uses {usage} bytes, more than the new limit {newLimit} (memory.checkBeforeUpdate)");
         }
-        WriteFile(path, value, write.Field);
+        int err = Sys.WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(value));
+        if (err != 0)
+            throw BerthException.Errno($"{write.Field}: write \"{value}\" to {path}", err);
     }
 
     /// <summary>One write call, as cgroup files want it; the error names the field, the file and errno.</summary>

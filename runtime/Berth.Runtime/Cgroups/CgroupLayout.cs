@@ -10,7 +10,12 @@ public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, s
 {
     private static CgroupLayout? _host;
 
-    public static CgroupLayout Host => _host ??= Detect(File.ReadAllLines("/proc/self/mountinfo"));
+    public static CgroupLayout Host => _host ??= Detect(MountInfo());
+
+    /// <summary>This process's /proc/self/mountinfo, a line each.</summary>
+    public static string[] MountInfo() =>
+        (Sys.ReadSmall("/proc/self/mountinfo", out int error) ?? throw BerthException.Errno("read /proc/self/mountinfo", error))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public static CgroupLayout Detect(IEnumerable<string> mountinfo)
     {
@@ -42,8 +47,8 @@ public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, s
         IReadOnlyList<string> v2Controllers = [];
         if (v2 is not null)
         {
-            string file = Path.Combine(v2, "cgroup.controllers");
-            v2Controllers = File.Exists(file) ? File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+            string? text = Sys.ReadSmall(Path.Combine(v2, "cgroup.controllers"), out _);
+            v2Controllers = text is null ? [] : text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         }
         var mode = v1.Count == 0 ? CgroupMode.V2 : v2 is null ? CgroupMode.V1 : CgroupMode.Hybrid;
         return new CgroupLayout(mode, v1, v2, v2Controllers);

@@ -1,3 +1,5 @@
+using static Tmds.Linux.LibC;
+
 namespace Berth.Runtime.Cgroups;
 
 /// <summary>
@@ -39,25 +41,33 @@ public sealed class CgroupManager(CgroupLayout layout)
             foreach (string dir in Layout.DirectoriesFor(cgroupsPath))
             {
                 all.Add(dir);
-                // Record every level we make so delete can remove exactly those, deepest first.
-                var missing = new Stack<string>();
-                for (string? d = dir; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d))
-                    missing.Push(d);
-                while (missing.Count > 0)
-                {
-                    string d = missing.Pop();
-                    Directory.CreateDirectory(d);
-                    created.Add(d);
-                    InheritCpuset(d);
-                }
+                MakeDirectory(dir, created);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (BerthException)
         {
             Remove(created);
-            throw new BerthException($"create cgroup {cgroupsPath}: {e.Message}");
+            throw;
         }
         return (all, created);
+    }
+
+    /// <summary>mkdir first (the usual case: only the last level is missing); parents only on ENOENT. Records every
+    /// level made so that delete removes exactly those, deepest first.</summary>
+    private static void MakeDirectory(string dir, List<string> created)
+    {
+        int err = Sys.Mkdir(dir, 0b111_101_101);
+        if (err == EEXIST)
+            return;
+        if (err == ENOENT && Path.GetDirectoryName(dir) is { } parent)
+        {
+            MakeDirectory(parent, created);
+            err = Sys.Mkdir(dir, 0b111_101_101);
+        }
+        if (err != 0)
+            throw BerthException.Errno($"create cgroup {dir}", err);
+        created.Add(dir);
+        InheritCpuset(dir);
     }
 
     /// <summary>v1 cpuset starts empty in a new group; a process cannot join until cpus and mems are set.</summary>
@@ -66,10 +76,14 @@ public sealed class CgroupManager(CgroupLayout layout)
         foreach (string file in new[] { "cpuset.cpus", "cpuset.mems" })
         {
             string path = Path.Combine(dir, file);
-            if (!File.Exists(path) || File.ReadAllText(path).Trim().Length > 0)
+            string? current = Sys.ReadSmall(path, out _);
+            if (current is null || current.Trim().Length > 0)
                 continue;
-            string parent = Path.Combine(Path.GetDirectoryName(dir)!, file);
-            File.WriteAllText(path, File.ReadAllText(parent).Trim());
+            string parentPath = Path.Combine(Path.GetDirectoryName(dir)!, file);
+            string parentValue = (Sys.ReadSmall(parentPath, out int readError) ?? throw BerthException.Errno($"read {parentPath}", readError)).Trim();
+            int err = Sys.WriteSmall(path, parentValue, O_WRONLY);
+            if (err != 0)
+                throw BerthException.Errno($"write \"{parentValue}\" to {path}", err);
         }
     }
 
@@ -77,15 +91,9 @@ public sealed class CgroupManager(CgroupLayout layout)
     {
         foreach (string dir in dirs)
         {
-            string procs = Path.Combine(dir, "cgroup.procs");
-            try
-            {
-                File.WriteAllText(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-            catch (IOException e)
-            {
-                throw new BerthException($"join cgroup {dir}: {e.Message}");
-            }
+            int err = Sys.WriteSmall(Path.Combine(dir, "cgroup.procs"), pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY);
+            if (err != 0)
+                throw BerthException.Errno($"join cgroup {dir}", err);
         }
     }
 
@@ -94,10 +102,10 @@ public sealed class CgroupManager(CgroupLayout layout)
         var seen = new HashSet<int>();
         foreach (string dir in dirs)
         {
-            string procs = Path.Combine(dir, "cgroup.procs");
-            if (!File.Exists(procs))
+            string? procs = Sys.ReadSmall(Path.Combine(dir, "cgroup.procs"), out _);
+            if (procs is null)
                 continue;
-            foreach (string line in File.ReadAllLines(procs))
+            foreach (string line in procs.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 if (int.TryParse(line, out int pid) && seen.Add(pid))
                     yield return pid;
         }
@@ -115,17 +123,8 @@ public sealed class CgroupManager(CgroupLayout layout)
             bool killed = false;
             foreach (string dir in dirs)
             {
-                string kill = Path.Combine(dir, "cgroup.kill");
-                if (!File.Exists(kill))
-                    continue;
-                try
-                {
-                    File.WriteAllText(kill, "1");
+                if (Sys.WriteSmall(Path.Combine(dir, "cgroup.kill"), "1"u8, O_WRONLY) == 0)
                     killed = true;
-                }
-                catch (IOException)
-                {
-                }
             }
             if (killed)
                 return;
@@ -159,19 +158,28 @@ public sealed class CgroupManager(CgroupLayout layout)
         {
             for (int attempt = 0; attempt < 200; attempt++)
             {
-                try
-                {
-                    // A parent berth made (/berth) that now holds other containers' cgroups stays: not an error.
-                    if (!Directory.Exists(dir) || Directory.EnumerateDirectories(dir).Any())
-                        break;
-                    Directory.Delete(dir);
+                int err = Sys.Rmdir(dir);
+                if (err == 0 || err == ENOENT)
                     break;
-                }
-                catch (IOException)
-                {
-                    Thread.Sleep(5);
-                }
+                // A parent berth made (/berth) that now holds other containers' cgroups stays: not an error.
+                if (err == ENOTEMPTY || (err == EBUSY && HasSubdirectory(dir)))
+                    break;
+                if (err != EBUSY && err != EINTR)
+                    break;
+                Thread.Sleep(5);
             }
+        }
+    }
+
+    private static bool HasSubdirectory(string dir)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(dir).Any();
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 }

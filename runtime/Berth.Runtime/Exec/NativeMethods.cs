@@ -45,6 +45,9 @@ internal static unsafe partial class NativeMethods
 {
     private const string Helper = "berth_exec";
 
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true)]
+    internal static partial int Rename(byte* from, byte* to);
+
     [LibraryImport(Helper, EntryPoint = "berth_spawn")]
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
 

@@ -176,8 +176,14 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        File.WriteAllText(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        File.Move(temp, full, overwrite: true);
+        int err = Sys.WriteSmall(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY | O_CREAT | O_TRUNC);
+        if (err == 0)
+            err = Sys.Rename(temp, full);
+        if (err != 0)
+        {
+            Sys.Unlink(temp);
+            throw BerthException.Errno($"--pid-file: write {full}", err);
+        }
     }
 
     /// <summary>The operations create would run, without running them (berth plan).</summary>
@@ -238,7 +244,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         {
             Sys.Close(watch);
         }
-        File.Delete(fifo);
+        Sys.Unlink(fifo);
         if (RanConfig(id) is { } spec)
             PoststartHooks(spec, record, "start");
     }

@@ -21,7 +21,7 @@ public static unsafe class HostFactsReader
 
     private static bool HasCapability(int number)
     {
-        foreach (string line in File.ReadLines("/proc/self/status"))
+        foreach (string line in (Sys.ReadSmall("/proc/self/status", out _) ?? "").Split('\n'))
             if (line.StartsWith("CapEff:", StringComparison.Ordinal))
                 return ((Convert.ToUInt64(line[7..].Trim(), 16) >> number) & 1) != 0;
         return false;
@@ -29,20 +29,15 @@ public static unsafe class HostFactsReader
 
     private static int LastCapability()
     {
-        try
-        {
-            return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 40;
-        }
+        string? text = Sys.ReadSmall("/proc/sys/kernel/cap_last_cap", out _);
+        return text is not null && int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int last)
+            ? last : 40;
     }
 
     private static List<string> MountPoints()
     {
         var result = new List<string>();
-        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        foreach (string line in Cgroups.CgroupLayout.MountInfo())
         {
             string[] fields = line.Split(' ');
             if (fields.Length > 4)

@@ -107,16 +107,27 @@ public sealed unsafe partial class StateStore(string? root)
     {
         string dir = DirectoryOf(id);
         string temp = Path.Combine(dir, "." + name + ".tmp");
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            stream.Write(content);
-        File.Move(temp, Path.Combine(dir, name), overwrite: true);
+        int err = Sys.WriteSmall(temp, content, O_WRONLY | O_CREAT | O_TRUNC);
+        if (err == 0)
+            err = Sys.Rename(temp, Path.Combine(dir, name));
+        if (err != 0)
+        {
+            Sys.Unlink(temp);
+            throw BerthException.Errno($"write {Path.Combine(dir, name)}", err);
+        }
     }
 
     public void Remove(string id)
     {
         string dir = DirectoryOf(id);
-        if (Directory.Exists(dir))
+        // The usual content is known: unlink it and rmdir; anything else falls back to a recursive delete.
+        Sys.Unlink(Path.Combine(dir, StateFile));
+        Sys.Unlink(Path.Combine(dir, ConfigFile));
+        int err = Sys.Rmdir(dir);
+        if (err == ENOTEMPTY || err == EEXIST)
             Directory.Delete(dir, recursive: true);
+        else if (err != 0 && err != ENOENT)
+            throw BerthException.Errno($"remove state directory {dir}", err);
     }
 
     public IEnumerable<string> Ids()
@@ -134,7 +145,7 @@ public sealed unsafe partial class StateStore(string? root)
             return ContainerStatus.Creating;
         if (!IsAlive(record))
             return ContainerStatus.Stopped;
-        if (File.Exists(Path.Combine(DirectoryOf(record.Id), FifoFile)))
+        if (Sys.Exists(Path.Combine(DirectoryOf(record.Id), FifoFile)))
             return ContainerStatus.Created;
         foreach (string cgroup in record.Cgroups)
             if (Cgroups.Freezer.IsFrozen(cgroup))
@@ -173,7 +184,7 @@ public sealed unsafe class ContainerLock : IDisposable
             }
         }
         // The directory may have been deleted while we waited: then there is no container any more.
-        if (!Directory.Exists(dir))
+        if (!Sys.IsDirectory(dir))
         {
             Sys.Close(fd);
             return null;

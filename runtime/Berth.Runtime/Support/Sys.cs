@@ -58,6 +58,116 @@ internal static unsafe class Sys
         return 0;
     }
 
+    // The start path reads and writes a few dozen small files (cgroup, proc, state). FileStream would add an fstat,
+    // a pair of flock calls and an lseek to each: these go straight to the kernel instead.
+
+    /// <summary>Reads a whole small file; returns null and sets <paramref name="error"/> when it cannot.</summary>
+    public static string? ReadSmall(string path, out int error)
+    {
+        int fd = Open(path, O_RDONLY);
+        if (fd < 0)
+        {
+            error = errno;
+            return null;
+        }
+        try
+        {
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(8192);
+            int length = 0;
+            try
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        byte[] larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    ssize_t n;
+                    fixed (byte* p = &buffer[length])
+                        n = read(fd, p, buffer.Length - length);
+                    if (n < 0)
+                    {
+                        if (errno == EINTR)
+                            continue;
+                        error = errno;
+                        return null;
+                    }
+                    if (n == 0)
+                        break;
+                    length += (int)n;
+                }
+                error = 0;
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    /// <summary>Opens with <paramref name="flags"/> (O_WRONLY plus O_CREAT/O_TRUNC as wanted) and writes
+    /// <paramref name="content"/>; returns 0 or errno.</summary>
+    public static int WriteSmall(string path, ReadOnlySpan<byte> content, int flags, int mode = 0b110_100_100)
+    {
+        int fd = Open(path, flags, mode);
+        if (fd < 0)
+            return errno;
+        int err = WriteAll(fd, content);
+        close(fd);
+        return err;
+    }
+
+    public static int WriteSmall(string path, string content, int flags, int mode = 0b110_100_100) =>
+        WriteSmall(path, System.Text.Encoding.UTF8.GetBytes(content), flags, mode);
+
+    public static int Mkdir(string path, int mode)
+    {
+        fixed (byte* p = Utf8(path))
+            return mkdir(p, (mode_t)mode) == 0 ? 0 : errno;
+    }
+
+    public static int Rmdir(string path)
+    {
+        fixed (byte* p = Utf8(path))
+            return rmdir(p) == 0 ? 0 : errno;
+    }
+
+    public static int Unlink(string path)
+    {
+        fixed (byte* p = Utf8(path))
+            return unlink(p) == 0 ? 0 : errno;
+    }
+
+    public static int Rename(string from, string to)
+    {
+        fixed (byte* f = Utf8(from))
+        fixed (byte* t = Utf8(to))
+            return Exec.NativeMethods.Rename(f, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>lstat without following a final symlink; false when the path does not exist (or cannot be seen).</summary>
+    public static bool Exists(string path)
+    {
+        stat st;
+        fixed (byte* p = Utf8(path))
+            return lstat(p, &st) == 0;
+    }
+
+    public static bool IsDirectory(string path)
+    {
+        stat st;
+        fixed (byte* p = Utf8(path))
+            return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR;
+    }
+
     /// <summary>Writes a small file the way the kernel wants it: one write call, no truncation dance.</summary>
     public static void WriteProcFile(string path, string content, string what)
     {
@@ -105,19 +215,9 @@ internal static unsafe class Sys
     public static ulong? ProcessStartTime(int pid, out char state)
     {
         state = '?';
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
+        string? text = ReadSmall($"/proc/{pid}/stat", out _);
+        if (text is null)
             return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
         int close = text.LastIndexOf(')');
         if (close < 0)
             return null;

@@ -1018,15 +1018,38 @@ namespace Berth.Generator
                 var checks = new List<string>();
                 foreach (string json in node.Enum)
                 {
-                    if (relevant(JsonTextParser.Parse(json))) checks.Add(SJ + ".ValueEquals(" + rd + ", " + LiteralField(node, json) + ")");
+                    if (relevant(JsonTextParser.Parse(json))) checks.Add(LiteralTest(node, rd, json));
                 }
                 string cond = checks.Count == 0 ? "true" : "!(" + string.Join(" || ", checks) + ")";
                 w.Line("if (" + cond + " && context.Fail()) context.AddError(\"enum\", " + SJ + ".Text(ref " + rd + ") + " + Naming.Literal(" is not one of: " + EnumList(node)) + ", " + Loc(node, "enum") + ");");
             }
             if (node.HasConst)
             {
-                string cond = relevant(JsonTextParser.Parse(node.Const!)) ? "!" + SJ + ".ValueEquals(" + rd + ", " + LiteralField(node, node.Const!) + ")" : "true";
+                string cond = relevant(JsonTextParser.Parse(node.Const!)) ? "!(" + LiteralTest(node, rd, node.Const!) + ")" : "true";
                 w.Line("if (" + cond + " && context.Fail()) context.AddError(\"const\", " + SJ + ".Text(ref " + rd + ") + " + Naming.Literal(" is not the required value " + node.Const) + ", " + Loc(node, "const") + ");");
+            }
+        }
+
+        /// <summary>
+        /// JSON equality of the current token with a literal. Strings, booleans and null compare on the reader's
+        /// token; numbers, objects and arrays need a parsed literal (a static field, parsed when the class starts:
+        /// keep those rare, they cost start-up time).
+        /// </summary>
+        private string LiteralTest(SchemaNode node, string rd, string json)
+        {
+            JNode v = JsonTextParser.Parse(json);
+            switch (v.Kind)
+            {
+                case JKind.String:
+                    return "(" + rd + ".TokenType == " + Tok + ".String && " + rd + ".ValueTextEquals(" + Naming.Literal(v.Text) + "u8))";
+                case JKind.True:
+                    return rd + ".TokenType == " + Tok + ".True";
+                case JKind.False:
+                    return rd + ".TokenType == " + Tok + ".False";
+                case JKind.Null:
+                    return rd + ".TokenType == " + Tok + ".Null";
+                default:
+                    return SJ + ".ValueEquals(" + rd + ", " + LiteralField(node, json) + ")";
             }
         }
 

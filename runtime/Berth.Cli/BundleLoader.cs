@@ -15,7 +15,10 @@ public static class BundleLoader
     public static LoadedConfig Load(string bundle, IReadOnlyList<string> hostFiles, Log log, string command)
     {
         string path = Path.Combine(bundle, "config.json");
-        if (!File.Exists(path))
+        byte[]? json = SmallFiles.Read(path, out int readError);
+        if (json is null && readError != Tmds.Linux.LibC.ENOENT)
+            throw BerthException.Errno($"{command}: read {path}", readError);
+        if (json is null)
         {
             string? yaml = new[] { "config.yaml", "config.yml" }.Select(n => Path.Combine(bundle, n)).FirstOrDefault(File.Exists);
             if (yaml is null)
@@ -24,7 +27,6 @@ public static class BundleLoader
         }
         if (hostFiles.Count > 0 || ConfigCommands.HostDirectoryFiles().Count > 0)
             return ConfigCommands.LoadBundle(path, hostFiles, command);
-        byte[] json = File.ReadAllBytes(path);
         var diagnostics = new List<SchemaDiagnostic>();
         var spec = SpecRules.Validate(json, diagnostics); // schema + prose rules
         int errors = Report(path, diagnostics, log);

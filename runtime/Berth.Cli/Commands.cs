@@ -272,7 +272,7 @@ public static class Commands
         if (format == "json")
         {
             using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, Berth.Runtime.JsonText.Options()))
             {
                 w.WriteStartArray();
                 foreach (var (record, status) in items)

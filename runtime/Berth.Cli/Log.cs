@@ -52,7 +52,7 @@ public sealed class Log
             if (_json)
             {
                 using var buffer = new MemoryStream();
-                using (var w = new Utf8JsonWriter(buffer))
+                using (var w = new Utf8JsonWriter(buffer, Berth.Runtime.JsonText.Options()))
                 {
                     w.WriteStartObject();
                     w.WriteString("level", level);

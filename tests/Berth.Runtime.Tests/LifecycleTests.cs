@@ -315,4 +315,40 @@ public class LifecycleTests
         var without = Harness.Exec("sh", ["-c", $"exec 3<{file}; exec \"$0\" --root {Harness.StateRoot} run --bundle {bundle} {id}-no", Harness.Berth]);
         Assert.Equal(9, without.ExitCode); // not preserved: fd 3 is closed before the program runs
     }
+    [Theory]
+    [InlineData(15, "TERM")]
+    [InlineData(2, "INT")]
+    [InlineData(1, "HUP")]
+    public void Foreground_run_forwards_signals_to_the_container(int signal, string name)
+    {
+        // The container traps the signal and exits with a code of its own: berth must deliver it and report that code.
+        string shared = Directory.CreateTempSubdirectory("berth-signal").FullName;
+        var config = Harness.BaseConfig("sh", "-c", $"trap 'echo got-{name}; exit 7' {name}; touch /shared/ready; while true; do sleep 0.05; done");
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/shared", ["type"] = "bind", ["source"] = shared, ["options"] = new JsonArray("bind") });
+        string bundle = Harness.Bundle(config);
+        string id = Harness.NewId("sig");
+        var psi = new System.Diagnostics.ProcessStartInfo(Harness.Berth)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (string a in new[] { "--root", Harness.StateRoot, "run", "--bundle", bundle, id })
+            psi.ArgumentList.Add(a);
+        using var berth = System.Diagnostics.Process.Start(psi)!;
+        string ready = Path.Combine(shared, "ready");
+        for (int i = 0; i < 1000 && !File.Exists(ready) && !berth.HasExited; i++)
+            Thread.Sleep(10);
+        if (!File.Exists(ready))
+        {
+            berth.Kill(entireProcessTree: true);
+            Assert.Fail("the container never started: " + berth.StandardError.ReadToEnd());
+        }
+
+        Assert.Equal(0, Tmds.Linux.LibC.kill(berth.Id, signal));
+        Assert.True(berth.WaitForExit(30_000), "berth did not end after the container got the signal");
+        Assert.Equal(7, berth.ExitCode);
+        Assert.Contains($"got-{name}", berth.StandardOutput.ReadToEnd());
+        Harness.AssertNothingLeft(id);
+    }
 }

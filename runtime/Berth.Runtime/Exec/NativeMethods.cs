@@ -54,6 +54,15 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Helper, EntryPoint = "berth_wait")]
     internal static partial int Wait(int pid, out int status, int options);
 
+    [LibraryImport(Helper, EntryPoint = "berth_forward_begin")]
+    internal static partial void ForwardBegin();
+
+    [LibraryImport(Helper, EntryPoint = "berth_forward_end")]
+    internal static partial void ForwardEnd();
+
+    [LibraryImport(Helper, EntryPoint = "berth_wait_forwarding")]
+    internal static partial int WaitForwarding(int pid, out int status);
+
     [LibraryImport(Helper, EntryPoint = "berth_read_report")]
     internal static partial int ReadReport(int fd, out NativeReport report, out int receivedFd);
 

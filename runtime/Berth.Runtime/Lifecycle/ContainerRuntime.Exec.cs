@@ -36,6 +36,22 @@ public sealed partial class ContainerRuntime
     /// <summary>exec: runs one more process in a running container; returns its exit status (0 with --detach).</summary>
     public int Exec(ExecOptions options)
     {
+        if (options.Detach)
+            return ExecCore(options);
+        // INT/TERM/HUP/QUIT that come from now on are kept for the process (berth_exec.c).
+        NativeMethods.ForwardBegin();
+        try
+        {
+            return ExecCore(options);
+        }
+        finally
+        {
+            NativeMethods.ForwardEnd();
+        }
+    }
+
+    private int ExecCore(ExecOptions options)
+    {
         const string command = "exec";
         StateStore.CheckId(options.Id);
         if (!Store.Exists(options.Id))
@@ -103,24 +119,15 @@ public sealed partial class ContainerRuntime
         if (options.Detach)
             return 0;
 
-        int pidToSignal = process.Pid;
-        var forwarded = new List<PosixSignalRegistration>();
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
-            forwarded.Add(PosixSignalRegistration.Create(signal, context =>
-            {
-                context.Cancel = true;
-                kill(pidToSignal, SignalNumber(context.Signal));
-            }));
         var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
         try
         {
-            return WaitForExit(process.Pid);
+            // INT, TERM, HUP and QUIT sent to berth meanwhile go to the process (berth_exec.c).
+            return ExitCode(NativeMethods.WaitForwarding(process.Pid, out int status), status);
         }
         finally
         {
             console?.Dispose();
-            foreach (var registration in forwarded)
-                registration.Dispose();
         }
     }
 

@@ -69,21 +69,22 @@ public sealed partial class ContainerRuntime(StateStore store)
         SpawnedProcess? process = null;
         try
         {
-            Store.Save(record);
-            Store.WriteAtomic(options.Id, StateStore.ConfigFile, options.Config.Json);
+            // The cgroups come first so that the first state.json already names those berth made: delete can then
+            // clean up after a create that was killed half-way. Each file is written once, in place.
+            var manager = new CgroupManager(layout);
+            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
+            record.Cgroups.AddRange(all);
+            record.CreatedCgroups.AddRange(created);
+            Store.SaveNew(record);
+            Store.WriteNew(options.Id, StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
-                Store.WriteAtomic(options.Id, name, content);
+                Store.WriteNew(options.Id, name, content);
             if (waitForStart)
             {
                 int err = Sys.Mkfifo(fifo, 0x180);
                 if (err != 0)
                     throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
             }
-            var manager = new CgroupManager(layout);
-            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
-            record.Cgroups.AddRange(all);
-            record.CreatedCgroups.AddRange(created);
-            Store.Save(record);
             CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
 
             // The child moves itself into v1 cgroups and is born in the cgroup2 one; berth writes cgroup.procs only
@@ -252,9 +253,24 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// <summary>run: create and start; in the foreground, wait and return the container's exit status.</summary>
     public int Run(CreateOptions options, bool detach, bool keep)
     {
-        if (!detach)
-            // Orphans of a joined pid namespace come back to us, so we can wait for the container's process.
-            NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (detach)
+            return RunCore(options, detach, keep);
+        // Orphans of a joined pid namespace come back to us, so we can wait for the container's process.
+        NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        // From here, INT/TERM/HUP/QUIT are kept for the container rather than ending berth half-way (berth_exec.c).
+        NativeMethods.ForwardBegin();
+        try
+        {
+            return RunCore(options, detach, keep);
+        }
+        finally
+        {
+            NativeMethods.ForwardEnd();
+        }
+    }
+
+    private int RunCore(CreateOptions options, bool detach, bool keep)
+    {
         var (record, process) = CreateCore(options, "run", waitForStart: false);
         try
         {
@@ -269,24 +285,16 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (detach)
             return 0;
 
-        var forwarded = new List<PosixSignalRegistration>();
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
-            forwarded.Add(PosixSignalRegistration.Create(signal, context =>
-            {
-                context.Cancel = true;
-                ProcessHandle.Signal(record, SignalNumber(context.Signal));
-            }));
         int exitCode;
         var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
         try
         {
-            exitCode = WaitForExit(process.Pid);
+            // INT, TERM, HUP and QUIT sent to berth meanwhile go to the container's process (berth_exec.c).
+            exitCode = ExitCode(NativeMethods.WaitForwarding(process.Pid, out int status), status);
         }
         finally
         {
             console?.Dispose();
-            foreach (var registration in forwarded)
-                registration.Dispose();
         }
         if (!keep)
         {
@@ -300,27 +308,14 @@ public sealed partial class ContainerRuntime(StateStore store)
         return exitCode;
     }
 
-    private static int SignalNumber(PosixSignal signal) => signal switch
+    /// <summary>The exit status as a shell reports it: the code, or 128 + the signal that killed the process.</summary>
+    private static int ExitCode(int waitResult, int status)
     {
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGTERM => 15,
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGQUIT => 3,
-        _ => (int)signal,
-    };
-
-    private static int WaitForExit(int pid)
-    {
-        while (true)
-        {
-            int rc = NativeMethods.Wait(pid, out int status, 0);
-            if (rc < 0)
-                return 255;
-            if ((status & 0x7f) == 0)
-                return (status >> 8) & 0xff;
-            if ((status & 0xff) != 0x7f)
-                return 128 + (status & 0x7f);
-        }
+        if (waitResult < 0)
+            return 255;
+        if ((status & 0x7f) == 0)
+            return (status >> 8) & 0xff;
+        return 128 + (status & 0x7f);
     }
 
     public ContainerRecord Load(string id) => Store.Load(id);

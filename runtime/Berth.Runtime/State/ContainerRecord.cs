@@ -28,7 +28,7 @@ public sealed class ContainerRecord
     public byte[] OciState(string status, int pid, bool forCli)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = forCli }))
+        using (var w = new Utf8JsonWriter(buffer, JsonText.Options(forCli)))
         {
             w.WriteStartObject();
             w.WriteString("ociVersion", OciVersion);
@@ -54,7 +54,7 @@ public sealed class ContainerRecord
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, JsonText.Options(indented: true)))
         {
             w.WriteStartObject();
             w.WriteString("id", Id);

@@ -103,6 +103,22 @@ public sealed unsafe partial class StateStore(string? root)
 
     public void Save(ContainerRecord record) => WriteAtomic(record.Id, StateFile, record.ToJson());
 
+    /// <summary>The first state of a container whose directory was just made (and is locked): written in place.</summary>
+    public void SaveNew(ContainerRecord record) => WriteNew(record.Id, StateFile, record.ToJson());
+
+    /// <summary>
+    /// Creates a file that does not exist yet in a container's directory, in place. Replacing a file by rename costs
+    /// ext4 a flush of the new data (its auto_da_alloc rule) — ~0.2 ms a time on this project's CI disk — so only
+    /// updates of state.json, which unlocked readers may be reading, go through <see cref="WriteAtomic"/>.
+    /// </summary>
+    public void WriteNew(string id, string name, ReadOnlySpan<byte> content)
+    {
+        string path = Path.Combine(DirectoryOf(id), name);
+        int err = Sys.WriteSmall(path, content, O_WRONLY | O_CREAT | O_EXCL);
+        if (err != 0)
+            throw BerthException.Errno($"write {path}", err);
+    }
+
     public void WriteAtomic(string id, string name, ReadOnlySpan<byte> content)
     {
         string dir = DirectoryOf(id);

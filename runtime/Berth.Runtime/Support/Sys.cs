@@ -64,6 +64,14 @@ internal static unsafe class Sys
     /// <summary>Reads a whole small file; returns null and sets <paramref name="error"/> when it cannot.</summary>
     public static string? ReadSmall(string path, out int error)
     {
+        byte[]? bytes = ReadSmallBytes(path, out error);
+        return bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>Reads a whole file into an exact-size array (no ArrayPool: its first use calibrates a per-CPU
+    /// cache, a cost this short-lived process would pay once for nothing).</summary>
+    public static byte[]? ReadSmallBytes(string path, out int error)
+    {
         int fd = Open(path, O_RDONLY);
         if (fd < 0)
         {
@@ -72,40 +80,41 @@ internal static unsafe class Sys
         }
         try
         {
-            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(8192);
+            byte* first = stackalloc byte[4096];
+            byte[]? buffer = null;
             int length = 0;
-            try
+            while (true)
             {
-                while (true)
+                int capacity = buffer?.Length ?? 4096;
+                if (length == capacity)
                 {
-                    if (length == buffer.Length)
-                    {
-                        byte[] larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    var larger = new byte[capacity * 2];
+                    if (buffer is null)
+                        new ReadOnlySpan<byte>(first, length).CopyTo(larger);
+                    else
                         buffer.AsSpan(0, length).CopyTo(larger);
-                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    ssize_t n;
-                    fixed (byte* p = &buffer[length])
-                        n = read(fd, p, buffer.Length - length);
-                    if (n < 0)
-                    {
-                        if (errno == EINTR)
-                            continue;
-                        error = errno;
-                        return null;
-                    }
-                    if (n == 0)
-                        break;
-                    length += (int)n;
+                    buffer = larger;
+                    capacity = larger.Length;
                 }
-                error = 0;
-                return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+                ssize_t n;
+                if (buffer is null)
+                    n = read(fd, first + length, capacity - length);
+                else
+                    fixed (byte* p = &buffer[length])
+                        n = read(fd, p, capacity - length);
+                if (n < 0)
+                {
+                    if (errno == EINTR)
+                        continue;
+                    error = errno;
+                    return null;
+                }
+                if (n == 0)
+                    break;
+                length += (int)n;
             }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
+            error = 0;
+            return buffer is null ? new ReadOnlySpan<byte>(first, length).ToArray() : buffer.AsSpan(0, length).ToArray();
         }
         finally
         {
@@ -241,4 +250,11 @@ internal static unsafe class Sys
 internal readonly struct FdCloser(int fd) : IDisposable
 {
     public void Dispose() => Sys.Close(fd);
+}
+
+/// <summary>Whole-file reads for the command line's start path, straight to the kernel (see <see cref="Sys.ReadSmallBytes"/>).</summary>
+public static class SmallFiles
+{
+    /// <summary>The file's bytes, or null with errno in <paramref name="error"/>.</summary>
+    public static byte[]? Read(string path, out int error) => Sys.ReadSmallBytes(path, out error);
 }

@@ -594,6 +594,72 @@ int berth_wait(int pid, int *status, int options)
     return rc < 0 ? -errno : rc;
 }
 
+/* A foreground `run` or `exec` forwards the signals a terminal or supervisor sends to berth (INT, TERM, HUP, QUIT)
+ * to the container's process. Plain handlers do it: kill() is async-signal-safe, and the child cannot be reaped (so
+ * its pid cannot be reused) before berth_wait_forwarding returns. The handlers go in before the container is
+ * created: a signal that comes while berth sets it up is kept and delivered once the process exists, instead of
+ * killing berth half-way. (This also saves the .NET runtime's signal thread, a thread start per run.) */
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+enum { FORWARDED = sizeof forwarded_signals / sizeof forwarded_signals[0] };
+static volatile sig_atomic_t forward_to;
+static volatile sig_atomic_t forward_pending;
+static struct sigaction forward_previous[FORWARDED];
+static int forward_installed;
+
+static void forward_signal(int sig)
+{
+    int saved = errno;
+    if (forward_to > 0)
+        kill((pid_t)forward_to, sig);
+    else
+        forward_pending |= 1 << sig;
+    errno = saved;
+}
+
+void berth_forward_begin(void)
+{
+    if (forward_installed)
+        return;
+    struct sigaction forward = { 0 };
+    forward.sa_handler = forward_signal;
+    forward.sa_flags = SA_RESTART;
+    sigemptyset(&forward.sa_mask);
+    forward_to = 0;
+    forward_pending = 0;
+    for (int i = 0; i < FORWARDED; i++)
+        sigaction(forwarded_signals[i], &forward, &forward_previous[i]);
+    forward_installed = 1;
+}
+
+void berth_forward_end(void)
+{
+    if (!forward_installed)
+        return;
+    forward_to = 0;
+    for (int i = 0; i < FORWARDED; i++)
+        sigaction(forwarded_signals[i], &forward_previous[i], NULL);
+    forward_installed = 0;
+}
+
+int berth_wait_forwarding(int pid, int *status)
+{
+    berth_forward_begin();
+    forward_to = pid;
+    /* Signals that came before the pid was known; one that races with the line above may be sent twice. */
+    int pending = forward_pending;
+    forward_pending = 0;
+    for (int i = 0; i < FORWARDED; i++)
+        if (pending & (1 << forwarded_signals[i]))
+            kill(pid, forwarded_signals[i]);
+    int rc;
+    do
+        rc = waitpid(pid, status, 0);
+    while (rc < 0 && errno == EINTR);
+    int err = errno;
+    berth_forward_end();
+    return rc < 0 ? -err : rc;
+}
+
 /* Reads one report; a report may carry an fd (the pty master), returned in *received_fd (else -1). */
 int berth_read_report(int fd, struct berth_report *r, int *received_fd)
 {

@@ -95,6 +95,11 @@ struct berth_report {
 
 int berth_spawn(const struct berth_spawn *spawn, int sync_child_fd, int *out_pid);
 int berth_wait(int pid, int *status, int options);
+/* Foreground run/exec: from begin on, INT, TERM, HUP and QUIT sent to berth are kept, then forwarded to the
+ * process berth_wait_forwarding waits for; end restores the previous handlers (wait does it too). */
+void berth_forward_begin(void);
+void berth_forward_end(void);
+int berth_wait_forwarding(int pid, int *status);
 int berth_read_report(int fd, struct berth_report *r, int *received_fd);
 int berth_send_fd(int sock, int fd, const char *name);
 int berth_send_go(int fd);

@@ -177,6 +177,26 @@ internal static unsafe class Sys
             return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR;
     }
 
+    public static int PwriteAll(int fd, ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                ssize_t n = pwrite(fd, p + done, data.Length - done, offset + done);
+                if (n < 0)
+                {
+                    if (errno == EINTR)
+                        continue;
+                    return errno;
+                }
+                done += (int)n;
+            }
+        }
+        return 0;
+    }
+
     /// <summary>Writes a small file the way the kernel wants it: one write call, no truncation dance.</summary>
     public static void WriteProcFile(string path, string content, string what)
     {

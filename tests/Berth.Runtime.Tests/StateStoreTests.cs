@@ -1,0 +1,72 @@
+using Berth.Runtime.State;
+
+namespace Berth.Runtime.Tests;
+
+/// <summary>The state directory's files: written in place under the lock, read without it.</summary>
+public class StateStoreTests
+{
+    private static (StateStore Store, ContainerRecord Record) NewContainer()
+    {
+        var store = new StateStore(Directory.CreateTempSubdirectory("berth-store").FullName);
+        var record = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/rootfs", OciVersion = "1.3.0" };
+        using (store.CreateDirectory(record.Id))
+            store.SaveNew(record);
+        return (store, record);
+    }
+
+    [Fact]
+    public void Save_rewrites_in_place_and_load_reads_the_new_record()
+    {
+        var (store, record) = NewContainer();
+        record.Pid = 4242;
+        record.Cgroups.Add("/sys/fs/cgroup/pids/berth/c1");
+        store.Save(record);
+        var loaded = store.Load(record.Id);
+        Assert.Equal(4242, loaded.Pid);
+        Assert.Equal(["/sys/fs/cgroup/pids/berth/c1"], loaded.Cgroups);
+
+        // A shorter record leaves no tail of the longer one behind.
+        record.Cgroups.Clear();
+        record.Pid = 7;
+        store.Save(record);
+        Assert.Equal(7, store.Load(record.Id).Pid);
+        Assert.Equal(record.ToJson().Length, new FileInfo(Path.Combine(store.DirectoryOf(record.Id), StateStore.StateFile)).Length);
+    }
+
+    [Fact]
+    public void Load_waits_out_a_half_written_file()
+    {
+        var (store, record) = NewContainer();
+        string path = Path.Combine(store.DirectoryOf(record.Id), StateStore.StateFile);
+        byte[] full = record.ToJson();
+        File.WriteAllBytes(path, full.AsSpan(0, full.Length / 2).ToArray());
+        // The writer finishes a moment later, as Save does under the lock (its own thread: a pool thread may be late).
+        var writer = new Thread(() =>
+        {
+            Thread.Sleep(30);
+            File.WriteAllBytes(path, full);
+        });
+        writer.Start();
+        var loaded = store.Load(record.Id);
+        writer.Join();
+        Assert.Equal(record.Id, loaded.Id);
+        Assert.Equal("/b", loaded.Bundle);
+    }
+
+    [Fact]
+    public void Load_of_a_missing_container_says_it_does_not_exist()
+    {
+        var store = new StateStore(Directory.CreateTempSubdirectory("berth-store").FullName);
+        var e = Assert.Throws<BerthException>(() => store.Load("nope"));
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    [Fact]
+    public void Remove_deletes_the_directory_with_everything_in_it()
+    {
+        var (store, record) = NewContainer();
+        File.WriteAllText(Path.Combine(store.DirectoryOf(record.Id), "config.provenance.json"), "{}");
+        store.Remove(record.Id);
+        Assert.False(Directory.Exists(store.DirectoryOf(record.Id)));
+    }
+}

@@ -38,14 +38,20 @@ internal static unsafe class Sys
             return mkfifo(p, (mode_t)mode) == 0 ? 0 : errno;
     }
 
-    public static int WriteAll(int fd, ReadOnlySpan<byte> data)
+    /// <summary>Writes all of <paramref name="data"/> at the file position; returns 0 or errno.</summary>
+    public static int WriteAll(int fd, ReadOnlySpan<byte> data) => WriteAllAt(fd, data, -1);
+
+    /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/> (pwrite); returns 0 or errno.</summary>
+    public static int PwriteAll(int fd, ReadOnlySpan<byte> data, long offset) => WriteAllAt(fd, data, offset);
+
+    private static int WriteAllAt(int fd, ReadOnlySpan<byte> data, long offset)
     {
         fixed (byte* p = data)
         {
             int done = 0;
             while (done < data.Length)
             {
-                ssize_t n = write(fd, p + done, data.Length - done);
+                ssize_t n = offset < 0 ? write(fd, p + done, data.Length - done) : pwrite(fd, p + done, data.Length - done, offset + done);
                 if (n < 0)
                 {
                     if (errno == EINTR)
@@ -175,26 +181,6 @@ internal static unsafe class Sys
         stat st;
         fixed (byte* p = Utf8(path))
             return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR;
-    }
-
-    public static int PwriteAll(int fd, ReadOnlySpan<byte> data, long offset)
-    {
-        fixed (byte* p = data)
-        {
-            int done = 0;
-            while (done < data.Length)
-            {
-                ssize_t n = pwrite(fd, p + done, data.Length - done, offset + done);
-                if (n < 0)
-                {
-                    if (errno == EINTR)
-                        continue;
-                    return errno;
-                }
-                done += (int)n;
-            }
-        }
-        return 0;
     }
 
     /// <summary>Writes a small file the way the kernel wants it: one write call, no truncation dance.</summary>

@@ -31,9 +31,70 @@ public class DeviceTests
             new LinuxDeviceCgroup { Allow = false, Type = LinuxDeviceCgroupType.C, Major = 1, Minor = 5, Access = "rwm" },
         ]);
         Assert.False(DeviceRules.Allows(rules, 'c', 1, 5, "r"));
+        Assert.False(DeviceRules.Allows(rules, 'c', 1, 5, "w"));
         Assert.True(DeviceRules.Allows(rules, 'c', 1, 3, "rw"));
-        Assert.False(DeviceRules.Allows(rules, 'c', 1, 5, "m")); // the deny names m too
-        Assert.True(DeviceRules.Allows(rules, 'c', 1, 11, "m")); // mknod of any other char device stays allowed
+        // As the v1 kernel (and runc on v2) decides: the deny takes away the "c 1:5" exception, but "c *:* m" still
+        // grants mknod of every char device — so the node can be made and then not opened.
+        Assert.True(DeviceRules.Allows(rules, 'c', 1, 5, "m"));
+        Assert.True(DeviceRules.Allows(rules, 'c', 1, 11, "m"));
+        Assert.False(DeviceRules.Allows(rules, 'c', 1, 11, "r"));
+    }
+
+    [Fact]
+    public void Emulation_keeps_exceptions_as_the_kernel_does()
+    {
+        // deny-all, allow c 1:5 rw, allow c 1:5 m (merged), deny c 1:5 w (taken away), deny b *:* m (no such exception)
+        var state = DeviceRules.Emulate([R(false, 'a', -1, -1, "rwm"), R(true, 'c', 1, 5, "rw"), R(true, 'c', 1, 5, "m"), R(false, 'c', 1, 5, "w"), R(false, 'b', -1, -1, "m")]);
+        Assert.False(state.DefaultAllow);
+        Assert.Equal(["c 1:5 rm"], state.ListLines());
+        // allow-all, deny c 1:3 w: one deny exception; "a" again clears it.
+        Assert.Equal(["a *:* rwm"], DeviceRules.Emulate([R(false, 'c', 1, 3, "w")]).ListLines());
+        Assert.Single(DeviceRules.Emulate([R(false, 'c', 1, 3, "w")]).Exceptions);
+        Assert.Empty(DeviceRules.Emulate([R(false, 'c', 1, 3, "w"), R(true, 'a', -1, -1, "rwm")]).Exceptions);
+    }
+
+    /// <summary>
+    /// The emulation against the kernel itself: random rule lists written to a real v1 devices cgroup on this host,
+    /// then its devices.list compared with what <see cref="DeviceRules.Emulate"/> says it holds.
+    /// </summary>
+    [Fact]
+    public void Emulation_matches_the_v1_kernel_on_random_rule_lists()
+    {
+        const string mount = "/sys/fs/cgroup/devices";
+        if (!File.Exists(Path.Combine(mount, "devices.list")))
+            return; // no v1 devices hierarchy on this machine
+        string dir = Path.Combine(mount, $"berth-test-emulate-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var random = new Random(11);
+            char[] types = ['a', 'c', 'b'];
+            string[] accesses = ["r", "w", "m", "rw", "rm", "wm", "rwm"];
+            for (int round = 0; round < 200; round++)
+            {
+                // Start from the parent's allow-all, as the emulation does.
+                File.WriteAllText(Path.Combine(dir, "devices.allow"), "a");
+                var rules = new List<DeviceRule>();
+                int n = random.Next(1, 10);
+                for (int i = 0; i < n; i++)
+                {
+                    char type = types[random.Next(8) == 0 ? 0 : random.Next(1, 3)];
+                    bool all = type == 'a';
+                    var rule = R(random.Next(2) == 0, type, all || random.Next(3) == 0 ? -1 : random.Next(1, 4), all || random.Next(3) == 0 ? -1 : random.Next(0, 3),
+                        all ? "rwm" : accesses[random.Next(accesses.Length)]);
+                    rules.Add(rule);
+                    File.WriteAllText(Path.Combine(dir, rule.Allow ? "devices.allow" : "devices.deny"), rule.ToV1Line());
+                }
+                var kernel = File.ReadAllLines(Path.Combine(dir, "devices.list")).Order();
+                var emulated = DeviceRules.Emulate(rules).ListLines().Order();
+                Assert.True(kernel.SequenceEqual(emulated),
+                    $"round {round}: rules [{string.Join("; ", rules.Select(r => (r.Allow ? "allow " : "deny ") + r.ToV1Line()))}] kernel [{string.Join("; ", kernel)}] emulated [{string.Join("; ", emulated)}]");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
     }
 
     [Fact]

@@ -38,10 +38,12 @@ public sealed class CgroupManager(CgroupLayout layout)
         var created = new List<string>();
         try
         {
+            // Only a v1 cpuset hierarchy needs its values copied down; cgroup2 inherits the parent's effective ones.
+            string? cpusetMount = Layout.V1Mounts.TryGetValue("cpuset", out string? m) ? m.TrimEnd('/') + "/" : null;
             foreach (string dir in Layout.DirectoriesFor(cgroupsPath))
             {
                 all.Add(dir);
-                MakeDirectory(dir, created);
+                MakeDirectory(dir, created, cpusetMount is not null && dir.StartsWith(cpusetMount, StringComparison.Ordinal));
             }
         }
         catch (BerthException)
@@ -54,20 +56,21 @@ public sealed class CgroupManager(CgroupLayout layout)
 
     /// <summary>mkdir first (the usual case: only the last level is missing); parents only on ENOENT. Records every
     /// level made so that delete removes exactly those, deepest first.</summary>
-    private static void MakeDirectory(string dir, List<string> created)
+    private static void MakeDirectory(string dir, List<string> created, bool cpusetV1)
     {
         int err = Sys.Mkdir(dir, 0b111_101_101);
         if (err == EEXIST)
             return;
         if (err == ENOENT && Path.GetDirectoryName(dir) is { } parent)
         {
-            MakeDirectory(parent, created);
+            MakeDirectory(parent, created, cpusetV1);
             err = Sys.Mkdir(dir, 0b111_101_101);
         }
         if (err != 0)
             throw BerthException.Errno($"create cgroup {dir}", err);
         created.Add(dir);
-        InheritCpuset(dir);
+        if (cpusetV1)
+            InheritCpuset(dir);
     }
 
     /// <summary>v1 cpuset starts empty in a new group; a process cannot join until cpus and mems are set.</summary>

@@ -4,8 +4,8 @@ namespace Berth.Runtime.Cgroups;
 /// Compiles device rules into an eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE, the way cgroup v2 filters device
 /// access. The kernel calls it with a <c>struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }</c>
 /// (access_type = access &lt;&lt; 16 | device type) and lets the access happen when it returns 1.
-/// The decision is the one <see cref="DeviceRules.Allows"/> describes: rules are tested last to first and the first
-/// that decides wins; the last rule for all devices is the default.
+/// The decision is the v1 kernel's for the same rules (<see cref="DeviceRules.Emulate"/>): the program tests the
+/// exceptions to the default, and returns the default when none decides.
 /// </summary>
 public static class DeviceProgram
 {
@@ -31,11 +31,10 @@ public static class DeviceProgram
     /// <summary>The program's instructions, 8 bytes each, ready for BPF_PROG_LOAD.</summary>
     public static byte[] Compile(IReadOnlyList<DeviceRule> rules)
     {
-        int reset = -1;
-        for (int i = rules.Count - 1; i >= 0 && reset < 0; i--)
-            if (rules[i].IsAll)
-                reset = i;
-        bool defaultAllow = reset < 0 || rules[reset].Allow;
+        // The v1 kernel's state for these rules: its exceptions are the program's tests, in any order (they all
+        // decide the same way), and its default is what the program returns when none decides.
+        var state = DeviceRules.Emulate(rules);
+        bool defaultAllow = state.DefaultAllow;
 
         var code = new List<Insn>
         {
@@ -46,9 +45,8 @@ public static class DeviceProgram
             new(LdxW, 4, 1, 4, 0),       // r4 = ctx->major
             new(LdxW, 5, 1, 8, 0),       // r5 = ctx->minor
         };
-        for (int i = rules.Count - 1; i > reset; i--)
+        foreach (var r in state.Exceptions)
         {
-            var r = rules[i];
             var block = new List<(Insn Insn, bool JumpsToEnd)>();
             if (r.Type != 'a')
                 block.Add((new(JneImm, 3, 0, 0, r.Type == 'c' ? DevChar : DevBlock), true));

@@ -83,23 +83,75 @@ public static class DeviceRules
             r.Field.StartsWith("default", StringComparison.Ordinal) ? $"{Field} ({r.Field})" : r.Field));
 
     /// <summary>
-    /// Whether an access is allowed under the rules, with the semantics the v1 kernel list has and the v2 program
-    /// reproduces: the last rule that decides wins; an allow rule decides when it grants every access asked for,
-    /// a deny rule when it forbids any of them; a rule for all devices resets. With no deciding rule: allowed.
+    /// What a cgroup v1 devices controller holds once the rules are written to devices.allow / devices.deny in
+    /// order, computed the way the kernel does (security/device_cgroup.c): a rule for all devices ("a") sets the
+    /// default and clears the exceptions; a rule against the default adds an exception (merging the access of one with
+    /// the same type and numbers); a rule with the default takes its access away from the exception with exactly the
+    /// same type and numbers. cgroup v2 has no list: berth compiles this state into the eBPF program
+    /// (<see cref="DeviceProgram"/>), so a config means the same on both — as runc's emulator does. Example: after
+    /// "deny a; allow c *:* m; allow c 1:5 rwm; deny c 1:5 rwm", mknod of /dev/zero is still allowed (by "c *:* m").
+    /// </summary>
+    public static DeviceState Emulate(IReadOnlyList<DeviceRule> rules)
+    {
+        // A new v1 cgroup starts from its parent's list; berth's lists start with "a", and a cgroup2 program has
+        // nothing to inherit: start from allow-all.
+        bool defaultAllow = true;
+        var exceptions = new List<DeviceRule>();
+        foreach (var rule in rules)
+        {
+            if (rule.Type == 'a')
+            {
+                defaultAllow = rule.Allow;
+                exceptions.Clear();
+                continue;
+            }
+            int at = exceptions.FindIndex(e => e.Type == rule.Type && e.Major == rule.Major && e.Minor == rule.Minor);
+            if (rule.Allow != defaultAllow)
+            {
+                if (at >= 0)
+                    exceptions[at] = exceptions[at] with { Access = Union(exceptions[at].Access, rule.Access) };
+                else
+                    exceptions.Add(rule with { Allow = !defaultAllow });
+            }
+            else if (at >= 0)
+            {
+                string left = string.Concat(exceptions[at].Access.Where(c => !rule.Access.Contains(c)));
+                if (left.Length == 0)
+                    exceptions.RemoveAt(at);
+                else
+                    exceptions[at] = exceptions[at] with { Access = left };
+            }
+        }
+        return new DeviceState(defaultAllow, exceptions);
+    }
+
+    private static string Union(string a, string b) => string.Concat("rwm".Where(c => a.Contains(c) || b.Contains(c)));
+
+    /// <summary>
+    /// Whether an access is allowed under the rules, as the v1 kernel decides from <see cref="Emulate"/>'s state:
+    /// with a deny default, one exception must grant every access asked for; with an allow default, no exception may
+    /// name any of them.
     /// </summary>
     public static bool Allows(IReadOnlyList<DeviceRule> rules, char type, long major, long minor, string access)
     {
-        for (int i = rules.Count - 1; i >= 0; i--)
+        var state = Emulate(rules);
+        foreach (var e in state.Exceptions)
         {
-            var r = rules[i];
-            if (r.Type != 'a' && r.Type != type || r.Major >= 0 && r.Major != major || r.Minor >= 0 && r.Minor != minor)
+            if (e.Type != type || e.Major >= 0 && e.Major != major || e.Minor >= 0 && e.Minor != minor)
                 continue;
-            if (r.IsAll)
-                return r.Allow;
-            bool decides = r.Allow ? access.All(r.Access.Contains) : access.Any(r.Access.Contains);
-            if (decides)
-                return r.Allow;
+            if (state.DefaultAllow && access.Any(e.Access.Contains))
+                return false;
+            if (!state.DefaultAllow && access.All(e.Access.Contains))
+                return true;
         }
-        return true;
+        return state.DefaultAllow;
     }
+}
+
+/// <summary>A devices cgroup's state: the default, and the exceptions to it (each with Allow = not the default).</summary>
+public sealed record DeviceState(bool DefaultAllow, IReadOnlyList<DeviceRule> Exceptions)
+{
+    /// <summary>What devices.list shows: "a *:* rwm" for allow-all, else one line per exception.</summary>
+    public IEnumerable<string> ListLines() =>
+        DefaultAllow ? ["a *:* rwm"] : Exceptions.Select(e => e.ToV1Line());
 }

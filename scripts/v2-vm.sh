@@ -3,7 +3,8 @@
 # holds berth, crun, runc (with their libraries), busybox and two bundles, and prints what happened. This machine's
 # own cgroups are hybrid and cannot be switched (PLATFORM.md), so this is how berth's v2 path runs end to end.
 #
-#   scripts/v2-vm.sh            checks only: limits, device rules, cgroup namespace, nothing left behind
+#   scripts/v2-vm.sh            checks only: limits, device rules, cgroup namespace, the lifecycle commands
+#                               (pause/resume by cgroup.freeze, kill --all by cgroup.kill), nothing left behind
 #   scripts/v2-vm.sh 100        and a timing of 100 runs each of berth, crun and runc
 #
 # qemu runs with TCG (software emulation): nested KVM guests hang at boot on this VM. Timings are therefore only
@@ -76,15 +77,16 @@ int main(int argc, char **argv)
 }
 EOF
 
-# Two bundles: /bench runs /bin/true; /check reports its cgroup, limits and device access from inside.
-for b in bench check; do
+# Three bundles: /bench runs /bin/true; /check reports its cgroup, limits and device access from inside; /life
+# sleeps, for the lifecycle commands.
+for b in bench check life; do
   scripts/make-rootfs.sh "$root/$b/rootfs" >/dev/null
   artifacts/bin/berth spec --bundle "$root/$b"
 done
 python3 - "$root" <<'EOF'
 import json, sys
 root = sys.argv[1]
-for bundle, args in [("bench", ["/bin/true"]), ("check", ["sh", "-c",
+for bundle, args in [("bench", ["/bin/true"]), ("life", ["sleep", "600"]), ("check", ["sh", "-c",
         "echo cgroup=$(cat /proc/self/cgroup) memory.max=$(cat /sys/fs/cgroup/memory.max) pids.max=$(cat /sys/fs/cgroup/pids.max);"
         " ls /dev/zero >/dev/null && echo zero-node-exists;"
         " head -c1 /dev/zero >/dev/null 2>&1 && echo zero-readable || echo zero-denied;"
@@ -108,7 +110,7 @@ export PATH=/bin:/usr/bin
 if [ "\$1" != stage2 ]; then
   # pivot_root cannot leave the initramfs: copy everything into a tmpfs and make that the root.
   mount -t tmpfs -o size=1g tmpfs /newroot
-  for d in bin usr lib lib64 bench check init; do [ -e /\$d ] && cp -a /\$d /newroot/; done
+  for d in bin usr lib lib64 bench check life init; do [ -e /\$d ] && cp -a /\$d /newroot/; done
   mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/run /newroot/tmp
   exec switch_root /newroot /init stage2
 fi
@@ -118,6 +120,15 @@ mkdir -p /dev/pts /dev/shm /dev/mqueue; mount -t devpts devpts /dev/pts
 echo "== kernel \$(uname -r); cgroup v1 hierarchies: \$(grep -c ' - cgroup ' /proc/self/mountinfo); cgroup2: \$(cat /sys/fs/cgroup/cgroup.controllers)"
 echo "== berth run of /check (memory 64 MiB, pids 32, devices: deny all, the defaults, then deny c 1:5)"
 berth --root /run/berth run --bundle /check check; echo "exit=\$?"
+echo "== lifecycle: create, start, exec, pause (cgroup.freeze), resume, kill --all (cgroup.kill), delete"
+B="berth --root /run/berth"
+\$B create --bundle /life life && echo "state after create: \$(\$B state life | grep '\"status\"')"
+\$B start life && echo "state after start: \$(\$B state life | grep '\"status\"')"
+\$B exec life sh -c 'echo exec: cgroup=\$(cat /proc/self/cgroup) pid1=\$(cat /proc/1/comm)'
+\$B pause life && echo "frozen=\$(cat /sys/fs/cgroup/berth/life/cgroup.freeze) state: \$(\$B state life | grep '\"status\"')"
+\$B resume life && echo "state after resume: \$(\$B state life | grep '\"status\"')"
+\$B kill --all life KILL; sleep 0.5; echo "state after kill: \$(\$B state life | grep '\"status\"')"
+\$B delete life; echo "delete exit=\$?"
 echo "== left behind: \$(ls /run/berth | wc -l) state directories, \$(ls -d /sys/fs/cgroup/berth/*/ 2>/dev/null | wc -l) cgroups"
 if [ $runs -gt 0 ]; then
   cd /bench

@@ -5,7 +5,8 @@ All three run under the same conditions: crun refuses this host's hybrid cgroups
 itself once inside a private mount namespace where the cgroup2 mount is hidden (PLATFORM.md), and every runtime is
 started directly from there (no per-run wrapper whose cost would be added to all three alike). Runs are interleaved
 (berth, runc, crun, berth, …) so that machine noise hits each runtime alike. Reports medians, ratios and the
-peak RSS of each runtime process tree (ru_maxrss from wait4, as GNU time reports it).
+peak RSS of each runtime process tree (ru_maxrss from wait4, as GNU time reports it), then the same for the
+create + start + delete cycle that podman and containerd use.
 
 BERTH_BIN names the berth binary; BERTH_VARIANTS="name=path …" adds more berth builds to compare (A/B runs).
 """
@@ -42,11 +43,14 @@ def make_bundle(work):
 
 
 def run_once(cmd, cwd):
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode()}")
+    # stderr goes to a file, not a pipe: after `create` the container's process holds it open until `start`.
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"{' '.join(cmd)} failed: {err.read().decode()}")
     return elapsed * 1000
 
 
@@ -77,6 +81,8 @@ def main():
     runtimes["floor (C, kernel work only)"] = floor_bin
     results = {name: [] for name in runtimes}
     rss = {name: 0.0 for name in runtimes}
+    # What podman and containerd call instead of run: create, start, delete --force, three processes.
+    cycles = {name: [] for name in runtimes if runtimes[name] != floor_bin}
     floor = []
     for i in range(runs):
         for name, binary in runtimes.items():
@@ -89,6 +95,13 @@ def main():
             if i < 5:
                 rss[name] = max(rss[name], peak_rss_mb(command(f"rss-{i}"), bundle))
         floor.append(run_once(["true"], bundle))
+    # A second pass, so that the cycles' cgroup work does not change the kernel's state under the runs above.
+    for i in range(runs):
+        for name in cycles:
+            root = os.path.join(work, "state-" + name)
+            cycle_id = f"cycle-{i}"
+            cycles[name].append(sum(run_once([runtimes[name], "--root", root] + step, bundle) for step in
+                                    (["create", "--bundle", bundle, cycle_id], ["start", cycle_id], ["delete", "--force", cycle_id])))
     base = statistics.median(results["crun"]) if "crun" in results else None
     print(f"{runs} sequential runs of /bin/true, interleaved; starting /bin/true alone: median {statistics.median(floor):.1f} ms")
     print("| runtime | median ms | p10 ms | p90 ms | vs crun | peak RSS MB |")
@@ -98,6 +111,16 @@ def main():
         med = statistics.median(times)
         ratio = f"{med / base:.2f}" if base else "n/a"
         print(f"| {name} | {med:.1f} | {times[len(times) // 10]:.1f} | {times[len(times) * 9 // 10]:.1f} | {ratio} | {rss[name]:.1f} |")
+    print()
+    print("create + start + delete --force (three processes, as podman and containerd drive a runtime):")
+    print("| runtime | median ms | p10 ms | p90 ms | vs crun |")
+    print("|---|---|---|---|---|")
+    cycle_base = statistics.median(cycles["crun"]) if "crun" in cycles else None
+    for name, times in cycles.items():
+        times.sort()
+        med = statistics.median(times)
+        ratio = f"{med / cycle_base:.2f}" if cycle_base else "n/a"
+        print(f"| {name} | {med:.1f} | {times[len(times) // 10]:.1f} | {times[len(times) * 9 // 10]:.1f} | {ratio} |")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -69,4 +69,39 @@ public class StateStoreTests
         store.Remove(record.Id);
         Assert.False(Directory.Exists(store.DirectoryOf(record.Id)));
     }
+    [Fact]
+    public void Readers_never_see_a_mix_of_two_writes()
+    {
+        var (store, record) = NewContainer();
+        bool stop = false;
+        // The writer alternates a short and a long record (the long one adds cgroups), as create does.
+        var writer = new Thread(() =>
+        {
+            for (int i = 0; !Volatile.Read(ref stop); i++)
+            {
+                var next = new ContainerRecord { Id = record.Id, Bundle = "/b", Rootfs = "/b/rootfs", OciVersion = "1.3.0", Pid = i % 2 == 0 ? 1 : 123456 };
+                if (i % 2 == 1)
+                    next.Cgroups.AddRange(Enumerable.Range(0, 10).Select(n => $"/sys/fs/cgroup/h{n}/berth/c1"));
+                // Records of several pages, so that an unprotected read could straddle a write.
+                next.Annotations["filler"] = new string(i % 2 == 0 ? 'a' : 'b', 20_000 + (i % 2) * 5_000);
+                store.Save(next);
+            }
+        });
+        writer.Start();
+        try
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                var seen = store.Load(record.Id);
+                bool first = seen.Pid == 1 && seen.Cgroups.Count == 0 && seen.Annotations.GetValueOrDefault("filler") is { Length: 20_000 } a && !a.Contains('b');
+                bool second = seen.Pid == 123456 && seen.Cgroups.Count == 10 && seen.Annotations.GetValueOrDefault("filler") is { Length: 25_000 } b && !b.Contains('a');
+                Assert.True(first || second || seen.Pid == 0, $"read {i}: pid {seen.Pid} with {seen.Cgroups.Count} cgroups, a mixed record");
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            writer.Join();
+        }
+    }
 }

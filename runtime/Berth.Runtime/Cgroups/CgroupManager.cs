@@ -65,6 +65,8 @@ public sealed class CgroupManager(CgroupLayout layout)
         {
             MakeDirectory(parent, created, cpusetV1);
             err = Sys.Mkdir(dir, 0b111_101_101);
+            if (err == EEXIST)
+                return; // another create made it meanwhile (two containers under one new parent)
         }
         if (err != 0)
             throw BerthException.Errno($"create cgroup {dir}", err);
@@ -157,6 +159,7 @@ public sealed class CgroupManager(CgroupLayout layout)
     /// <summary>Removes directories berth created, deepest first, waiting briefly for dying processes to leave.</summary>
     public static void Remove(IEnumerable<string> created)
     {
+        string? failure = null;
         foreach (string dir in created.OrderByDescending(d => d.Length))
         {
             for (int attempt = 0; attempt < 200; attempt++)
@@ -168,10 +171,16 @@ public sealed class CgroupManager(CgroupLayout layout)
                 if (err == ENOTEMPTY || (err == EBUSY && HasSubdirectory(dir)))
                     break;
                 if (err != EBUSY && err != EINTR)
+                {
+                    failure ??= $"remove cgroup {dir}: {Linux.Describe(err)}";
                     break;
+                }
                 Thread.Sleep(5);
             }
         }
+        // Every directory was tried; the first failure is reported (the container's record stays for a retry).
+        if (failure is not null)
+            throw new BerthException(failure);
     }
 
     private static bool HasSubdirectory(string dir)

@@ -94,7 +94,7 @@ internal static unsafe partial class NativeMethods
     internal static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
 
     internal const int PR_SET_CHILD_SUBREAPER = 36;
-    internal const int LOCK_EX = 2, LOCK_UN = 8, LOCK_NB = 4;
+    internal const int LOCK_SH = 1, LOCK_EX = 2, LOCK_UN = 8, LOCK_NB = 4;
     internal const long SYS_pidfd_open = 434, SYS_pidfd_send_signal = 424;
     internal const int WNOHANG = 1;
 }

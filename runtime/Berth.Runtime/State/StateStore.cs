@@ -71,16 +71,17 @@ public sealed unsafe partial class StateStore(string? root)
         TryLock(id) ?? throw new BerthException($"container \"{id}\" does not exist");
 
     /// <summary>
-    /// Reads state.json. Commands that only read (state, list, ps) do not take the lock, and a writer rewrites the file
-    /// in place (see <see cref="Save"/>), so a read can meet a half-written file: it reads again until the writer is
-    /// done (a write is one pwrite of about a kilobyte).
+    /// Reads state.json. Commands that only read (state, list, ps) do not take the container's lock; a writer rewrites
+    /// the file in place (see <see cref="Save"/>) holding an exclusive flock on the file itself, and the read holds a
+    /// shared one, so it sees the file before or after a write, never during. A file met between its creation and
+    /// its first write (empty) is read again.
     /// </summary>
     public ContainerRecord Load(string id)
     {
         string path = Path.Combine(DirectoryOf(id), StateFile);
         for (int attempt = 0; ; attempt++)
         {
-            byte[]? json = Sys.ReadSmallBytes(path, out int error);
+            byte[]? json = Sys.ReadSmallBytes(path, out int error, sharedLock: true);
             if (json is null)
             {
                 if (error == ENOENT || error == ENOTDIR)
@@ -91,12 +92,16 @@ public sealed unsafe partial class StateStore(string? root)
             {
                 return ContainerRecord.FromJson(json);
             }
-            catch (Exception e) when (attempt < 200 && e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (attempt < 200 && IsUnreadable(e))
             {
                 Thread.Sleep(1);
             }
         }
     }
+
+    /// <summary>What reading a damaged or unfinished state.json throws.</summary>
+    private static bool IsUnreadable(Exception e) =>
+        e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException;
 
     public bool TryLoad(string id, out ContainerRecord? record)
     {
@@ -105,7 +110,7 @@ public sealed unsafe partial class StateStore(string? root)
             record = Load(id);
             return true;
         }
-        catch (Exception e) when (e is BerthException or IOException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is BerthException or IOException || IsUnreadable(e))
         {
             record = null;
             return false;
@@ -113,27 +118,30 @@ public sealed unsafe partial class StateStore(string? root)
     }
 
     /// <summary>
-    /// Updates state.json in place: one pwrite at offset 0, then ftruncate. Writers hold the container's lock; readers
-    /// that meet a half-written file read again (<see cref="Load"/>). Replacing the file by rename instead would cost a
+    /// Updates state.json in place: one pwrite at offset 0, then ftruncate, under the container's lock and an exclusive
+    /// flock on the file, which readers share (<see cref="Load"/>). Replacing the file by rename instead would cost a
     /// new inode and, on ext4, a flush of the new data (auto_da_alloc) at every update.
     /// </summary>
-    public void Save(ContainerRecord record)
+    public void Save(ContainerRecord record) => WriteState(record, create: false);
+
+    /// <summary>The first state of a container whose directory was just made (and is locked): written in place.</summary>
+    public void SaveNew(ContainerRecord record) => WriteState(record, create: true);
+
+    private void WriteState(ContainerRecord record, bool create)
     {
         string path = Path.Combine(DirectoryOf(record.Id), StateFile);
         byte[] content = record.ToJson();
-        int fd = Sys.Open(path, O_WRONLY | O_CREAT, 0b110_100_100);
+        int fd = Sys.Open(path, O_WRONLY | O_CREAT | (create ? O_EXCL : 0), 0b110_100_100);
         if (fd < 0)
             throw BerthException.Errno($"write {path}", errno);
         using var closer = new FdCloser(fd);
+        Sys.LockFile(fd, Exec.NativeMethods.LOCK_EX);
         int err = Sys.PwriteAll(fd, content, 0);
-        if (err == 0 && ftruncate(fd, content.Length) != 0)
+        if (err == 0 && !create && ftruncate(fd, content.Length) != 0)
             err = errno;
         if (err != 0)
             throw BerthException.Errno($"write {path}", err);
     }
-
-    /// <summary>The first state of a container whose directory was just made (and is locked): written in place.</summary>
-    public void SaveNew(ContainerRecord record) => WriteNew(record.Id, StateFile, record.ToJson());
 
     /// <summary>
     /// Creates a file that does not exist yet in a container's directory (fresh and locked), in place: no temporary
@@ -207,10 +215,11 @@ public sealed unsafe class ContainerLock : IDisposable
             return null;
         while (Exec.NativeMethods.Flock(fd, Exec.NativeMethods.LOCK_EX) < 0)
         {
-            if (errno != EINTR)
+            int err = errno;
+            if (err != EINTR)
             {
                 Sys.Close(fd);
-                throw BerthException.Errno($"lock {dir}", errno);
+                throw BerthException.Errno($"lock {dir}", err);
             }
         }
         // The directory may have been deleted while we waited: then there is no container any more.

@@ -25,8 +25,9 @@ internal sealed class MinimalJsonEncoder : JavaScriptEncoder
 
     public override unsafe int FindFirstCharacterToEncode(char* text, int textLength)
     {
+        // Surrogates go through the encoder too: a pair is written as its character, a lone one as U+FFFD.
         for (int i = 0; i < textLength; i++)
-            if (NeedsEscape(text[i]))
+            if (NeedsEscape(text[i]) || char.IsSurrogate(text[i]))
                 return i;
         return -1;
     }

@@ -76,7 +76,7 @@ internal static unsafe class Sys
 
     /// <summary>Reads a whole file into an exact-size array (no ArrayPool: its first use calibrates a per-CPU
     /// cache, a cost this short-lived process would pay once for nothing).</summary>
-    public static byte[]? ReadSmallBytes(string path, out int error)
+    public static byte[]? ReadSmallBytes(string path, out int error, bool sharedLock = false)
     {
         int fd = Open(path, O_RDONLY);
         if (fd < 0)
@@ -86,6 +86,8 @@ internal static unsafe class Sys
         }
         try
         {
+            if (sharedLock)
+                LockFile(fd, Exec.NativeMethods.LOCK_SH);
             byte* first = stackalloc byte[4096];
             byte[]? buffer = null;
             int length = 0;
@@ -125,6 +127,15 @@ internal static unsafe class Sys
         finally
         {
             close(fd);
+        }
+    }
+
+    /// <summary>flock on an open file, waiting (and retrying EINTR); released when the fd is closed. A file system
+    /// without flock (ENOLCK) leaves the file unlocked rather than failing.</summary>
+    public static void LockFile(int fd, int operation)
+    {
+        while (Exec.NativeMethods.Flock(fd, operation) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+        {
         }
     }
 

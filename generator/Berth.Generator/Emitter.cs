@@ -65,10 +65,10 @@ namespace Berth.Generator
         private readonly Dictionary<SchemaNode, SchemaNode?> _resolved = new Dictionary<SchemaNode, SchemaNode?>(RefComparer.Instance);
         private readonly HashSet<string> _typeNames = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<Info> _queue = new List<Info>();
-        private readonly Dictionary<string, string> _regexFields = new Dictionary<string, string>(StringComparer.Ordinal); // key ns+pattern
-        private readonly Dictionary<string, List<string>> _regexDecls = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _literalFields = new Dictionary<string, string>(StringComparer.Ordinal);
-        private readonly Dictionary<string, List<string>> _literalDecls = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        // Static members of each namespace's readers class: patterns, literals, member lookups. Fields are made once per
+        // namespace and value (key: namespace, kind, value).
+        private readonly Dictionary<string, string> _staticFields = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<string>> _staticDecls = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         private int _tmp;
 
         private Emitter(SchemaSet set, CancellationToken ct)
@@ -189,8 +189,7 @@ namespace Berth.Generator
                 if (perNamespace.TryGetValue(ns, out IndentedWriter? types)) text.Append(types.ToString());
                 text.Append("    /// <summary>Generated readers for schema values that have no class of their own.</summary>\n");
                 text.Append("    internal static partial class " + ReadersClass + "\n    {\n");
-                if (_regexDecls.TryGetValue(ns, out List<string>? regexes)) foreach (string d in regexes) text.Append("        ").Append(d).Append('\n');
-                if (_literalDecls.TryGetValue(ns, out List<string>? literals)) foreach (string d in literals) text.Append("        ").Append(d).Append('\n');
+                if (_staticDecls.TryGetValue(ns, out List<string>? statics)) foreach (string d in statics) text.Append("        ").Append(d).Append('\n');
                 if (readers.TryGetValue(ns, out IndentedWriter? rw)) text.Append(rw.ToString());
                 text.Append("    }\n}\n");
                 sources.Add(new GeneratedSource(ns + ".Schemas.g.cs", text.ToString()));
@@ -469,49 +468,45 @@ namespace Berth.Generator
         /// <summary>The boolean expression that tests <paramref name="value"/> (a string) against a schema pattern.</summary>
         private string PatternTest(SchemaNode node, string pattern, string value)
         {
-            if (!SimplePattern.TryCompile(pattern, out List<SimplePattern.Atom> atoms, out bool anchoredEnd)) return RegexField(node, pattern) + ".IsMatch(" + value + ")";
-            string ns = InfoOf(node).Namespace;
-            string key = ns + "\0simple\0" + pattern;
-            if (!_regexFields.TryGetValue(key, out string? field))
+            if (!SimplePattern.TryCompile(pattern, out List<SimplePattern.Atom> atoms, out bool anchoredEnd))
+                return StaticField(node, "pattern", pattern, field => new[]
+                {
+                    "internal static readonly global::System.Text.RegularExpressions.Regex " + field + " = new global::System.Text.RegularExpressions.Regex(" +
+                        Naming.Literal(pattern) + ", global::System.Text.RegularExpressions.RegexOptions.None);",
+                }) + ".IsMatch(" + value + ")";
+            string atomsField = StaticField(node, "simplePattern", pattern, field => new[]
             {
-                if (!_regexDecls.TryGetValue(ns, out List<string>? list)) _regexDecls[ns] = list = new List<string>();
-                field = "s_simplePattern" + list.Count.ToString(CultureInfo.InvariantCulture);
-                list.Add("/// <summary>Pattern " + Naming.Xml(pattern) + "</summary>");
-                list.Add("internal static readonly PatternAtom[] " + field + " = { " + string.Join(", ", atoms.Select(a =>
+                "/// <summary>Pattern " + Naming.Xml(pattern) + "</summary>",
+                "internal static readonly PatternAtom[] " + field + " = { " + string.Join(", ", atoms.Select(a =>
                     "new PatternAtom(" + Naming.Literal(a.Ranges) + ", " + a.Min.ToString(CultureInfo.InvariantCulture) + ", " +
-                    (a.Max == int.MaxValue ? "int.MaxValue" : a.Max.ToString(CultureInfo.InvariantCulture)) + ")")) + " };");
-                _regexFields[key] = field;
-            }
-            return SJ + ".MatchSimple(" + value + ", global::" + ns + "." + ReadersClass + "." + field + ", " + (anchoredEnd ? "true" : "false") + ")";
+                    (a.Max == int.MaxValue ? "int.MaxValue" : a.Max.ToString(CultureInfo.InvariantCulture)) + ")")) + " };",
+            });
+            return SJ + ".MatchSimple(" + value + ", " + atomsField + ", " + (anchoredEnd ? "true" : "false") + ")";
         }
 
-        private string RegexField(SchemaNode node, string pattern)
+        private string LiteralField(SchemaNode node, string json) =>
+            StaticField(node, "literal", json, field => new[] { "internal static readonly " + JE + " " + field + " = " + SJ + ".Literal(" + Naming.Literal(json) + ");" });
+
+        /// <summary>The fully qualified name of a static field of the node's readers class holding <paramref name="value"/>
+        /// as <paramref name="declare"/> declares it; declared once per namespace, kind and value.</summary>
+        private string StaticField(SchemaNode node, string kind, string value, Func<string, IEnumerable<string>> declare)
         {
             string ns = InfoOf(node).Namespace;
-            string key = ns + "\0" + pattern;
-            if (!_regexFields.TryGetValue(key, out string? field))
+            string key = ns + "\0" + kind + "\0" + value;
+            if (!_staticFields.TryGetValue(key, out string? field))
             {
-                if (!_regexDecls.TryGetValue(ns, out List<string>? list)) _regexDecls[ns] = list = new List<string>();
-                field = "s_pattern" + list.Count.ToString(CultureInfo.InvariantCulture);
-                list.Add("internal static readonly global::System.Text.RegularExpressions.Regex " + field + " = new global::System.Text.RegularExpressions.Regex(" +
-                    Naming.Literal(pattern) + ", global::System.Text.RegularExpressions.RegexOptions.None);");
-                _regexFields[key] = field;
+                List<string> list = StaticDecls(ns);
+                field = "s_" + kind + _staticFields.Count.ToString(CultureInfo.InvariantCulture);
+                list.AddRange(declare(field));
+                _staticFields[key] = field;
             }
             return "global::" + ns + "." + ReadersClass + "." + field;
         }
 
-        private string LiteralField(SchemaNode node, string json)
+        private List<string> StaticDecls(string ns)
         {
-            string ns = InfoOf(node).Namespace;
-            string key = ns + "\0" + json;
-            if (!_literalFields.TryGetValue(key, out string? field))
-            {
-                if (!_literalDecls.TryGetValue(ns, out List<string>? list)) _literalDecls[ns] = list = new List<string>();
-                field = "s_literal" + list.Count.ToString(CultureInfo.InvariantCulture);
-                list.Add("internal static readonly " + JE + " " + field + " = " + SJ + ".Literal(" + Naming.Literal(json) + ");");
-                _literalFields[key] = field;
-            }
-            return "global::" + ns + "." + ReadersClass + "." + field;
+            if (!_staticDecls.TryGetValue(ns, out List<string>? list)) _staticDecls[ns] = list = new List<string>();
+            return list;
         }
 
         private string Tmp(string prefix) => prefix + (++_tmp).ToString(CultureInfo.InvariantCulture);
@@ -1572,11 +1567,11 @@ namespace Berth.Generator
             foreach (Member m in members)
             {
                 if (!m.Required) continue;
-                w.Line("if (!s" + m.Index.ToString(CultureInfo.InvariantCulture) + " && context.Fail()) context.AddError(\"required\", " + Naming.Literal("missing required member " + JNode.Quote(m.Json)) + ", " + Loc(node, "required") + ");");
+                w.Line("if (!s" + m.Index.ToString(CultureInfo.InvariantCulture) + " && context.Fail()) context.AddError(\"required\", " + Naming.Literal("missing required member " + Naming.Literal(m.Json)) + ", " + Loc(node, "required") + ");");
             }
             for (int i = 0; i < requiredOther.Count; i++)
             {
-                w.Line("if (!q" + i.ToString(CultureInfo.InvariantCulture) + " && context.Fail()) context.AddError(\"required\", " + Naming.Literal("missing required member " + JNode.Quote(requiredOther[i])) + ", " + Loc(node, "required") + ");");
+                w.Line("if (!q" + i.ToString(CultureInfo.InvariantCulture) + " && context.Fail()) context.AddError(\"required\", " + Naming.Literal("missing required member " + Naming.Literal(requiredOther[i])) + ", " + Loc(node, "required") + ");");
             }
             if (isClass)
             {
@@ -1622,9 +1617,7 @@ namespace Berth.Generator
             w.Line("return -1;");
             w.Close();
             w.Line();
-            string ns = info.Namespace;
-            if (!_regexDecls.TryGetValue(ns, out List<string>? list)) _regexDecls[ns] = list = new List<string>();
-            list.Add(w.ToString().Trim('\n').TrimStart(' '));
+            StaticDecls(info.Namespace).Add(w.ToString().Trim('\n').TrimStart(' '));
         }
     }
 }

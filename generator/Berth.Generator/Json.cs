@@ -29,7 +29,7 @@ namespace Berth.Generator
         {
             switch (Kind)
             {
-                case JKind.String: sb.Append(Quote(Text)); break;
+                case JKind.String: sb.Append(Naming.Literal(Text)); break;
                 case JKind.Number: sb.Append(Text); break;
                 case JKind.True: sb.Append("true"); break;
                 case JKind.False: sb.Append("false"); break;
@@ -48,7 +48,7 @@ namespace Berth.Generator
                     for (int i = 0; i < Properties!.Count; i++)
                     {
                         if (i > 0) sb.Append(',');
-                        sb.Append(Quote(Properties[i].Name)).Append(':');
+                        sb.Append(Naming.Literal(Properties[i].Name)).Append(':');
                         Properties[i].Value.Write(sb);
                     }
                     sb.Append('}');
@@ -56,28 +56,6 @@ namespace Berth.Generator
             }
         }
 
-        public static string Quote(string s)
-        {
-            var sb = new StringBuilder(s.Length + 2);
-            sb.Append('"');
-            foreach (char c in s)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-            sb.Append('"');
-            return sb.ToString();
-        }
     }
 
     internal sealed class JProperty

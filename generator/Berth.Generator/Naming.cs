@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Text;
 
 namespace Berth.Generator
@@ -54,6 +55,11 @@ namespace Berth.Generator
             return ok ? key : Pascal(key);
         }
 
+        /// <summary>
+        /// A string in double quotes that reads the same as a C# regular string literal and as JSON text: quote,
+        /// backslash, \n \r \t escaped by name, every other control character and the characters C# takes as line
+        /// ends (U+0085, U+2028, U+2029) as \uXXXX.
+        /// </summary>
         public static string Literal(string s)
         {
             var sb = new StringBuilder(s.Length + 2);
@@ -67,9 +73,8 @@ namespace Berth.Generator
                     case '\n': sb.Append("\\n"); break;
                     case '\r': sb.Append("\\r"); break;
                     case '\t': sb.Append("\\t"); break;
-                    case '\0': sb.Append("\\0"); break;
                     default:
-                        if (c < 0x20 || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.Append("\\u").Append(((int)c).ToString("x4"));
+                        if (c < 0x20 || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                         else sb.Append(c);
                         break;
                 }

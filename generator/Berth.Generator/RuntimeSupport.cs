@@ -323,7 +323,8 @@ public static class SchemaJson
         _ => Describe(ref reader),
     };
 
-    /// <summary>A string in double quotes, JSON-escaped.</summary>
+    /// <summary>A string in double quotes, JSON-escaped (\n \r \t by name, other control characters as \uXXXX): for
+    /// messages and for JSON text written by hand. The one such function of the runtime libraries.</summary>
     public static string Quote(string s)
     {
         var sb = new global::System.Text.StringBuilder(s.Length + 2);
@@ -332,6 +333,9 @@ public static class SchemaJson
         {
             if (c == '"') sb.Append("\\\"");
             else if (c == '\\') sb.Append("\\\\");
+            else if (c == '\n') sb.Append("\\n");
+            else if (c == '\r') sb.Append("\\r");
+            else if (c == '\t') sb.Append("\\t");
             else if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", global::System.Globalization.CultureInfo.InvariantCulture));
             else sb.Append(c);
         }

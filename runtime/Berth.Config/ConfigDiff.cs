@@ -169,7 +169,7 @@ public static class ConfigDiff
                 for (int i = 0; i < m.Members.Count; i++)
                 {
                     if (i > 0) sb.Append(',');
-                    sb.Append(ScalarNode.Quote(m.Members[i].Key)).Append(':');
+                    sb.Append(Berth.Spec.SchemaJson.Quote(m.Members[i].Key)).Append(':');
                     Compact(m.Members[i].Value, sb);
                 }
                 sb.Append('}');

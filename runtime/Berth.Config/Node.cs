@@ -71,30 +71,9 @@ public sealed class ScalarNode : Node
 
     public string ToJsonText() => Kind switch
     {
-        ScalarKind.String => Quote(Text),
+        ScalarKind.String => Berth.Spec.SchemaJson.Quote(Text),
         _ => Text,
     };
-
-    public static string Quote(string s)
-    {
-        var sb = new StringBuilder(s.Length + 2).Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
 }
 
 public sealed class MappingNode : Node

@@ -46,7 +46,7 @@ public static class Paths
             sb.Append(seg);
         }
         else
-            sb.Append('[').Append(ScalarNode.Quote(seg)).Append(']');
+            sb.Append('[').Append(Berth.Spec.SchemaJson.Quote(seg)).Append(']');
     }
 
     public static string Singular(string plural) => plural switch

@@ -89,7 +89,7 @@ public static class YamlWriter
     {
         if (IsPlainSafe(s))
             return s;
-        return ScalarNode.Quote(s);
+        return Berth.Spec.SchemaJson.Quote(s);
     }
 
     private static bool IsPlainSafe(string s)

@@ -224,11 +224,7 @@ public class CgroupTests
     public void A_resource_the_host_cannot_apply_is_an_error_that_leaves_nothing(string resources, string message)
     {
         var config = WithResources(Harness.BaseConfig("true"), JsonNode.Parse(resources)!.AsObject());
-        string id = Harness.NewId("cgerr");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains(message, r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "cgerr", message);
     }
 
     [Theory]
@@ -238,11 +234,7 @@ public class CgroupTests
     {
         var config = Harness.BaseConfig("true");
         config["linux"]!["cgroupsPath"] = cgroupsPath;
-        string id = Harness.NewId("cgesc");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains($"linux.cgroupsPath \"{cgroupsPath}\" leaves the cgroup hierarchy", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "cgesc", $"linux.cgroupsPath \"{cgroupsPath}\" leaves the cgroup hierarchy");
         Assert.False(Directory.Exists("/sys/fs/cgroup/escape"));
     }
 }

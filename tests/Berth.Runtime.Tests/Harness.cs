@@ -185,6 +185,21 @@ public static class Harness
         return *(int*)Tmds.Linux.LibC.CMSG_DATA(cmsg);
     }
 
+    /// <summary>
+    /// `berth COMMAND --bundle BUNDLE ID` must fail with exit code 1, its error must mention each of
+    /// <paramref name="mentions"/> (field names, paths, errno), and nothing of the container may be left.
+    /// </summary>
+    public static BerthResult AssertFailsLeavingNothing(string command, string bundle, string idPrefix, params string[] mentions)
+    {
+        string id = NewId(idPrefix);
+        var r = Run(command, "--bundle", bundle, id);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        foreach (string mention in mentions)
+            Assert.Contains(mention, r.Stderr);
+        AssertNothingLeft(id);
+        return r;
+    }
+
     /// <summary>Nothing of a container may survive a failed or finished command: no state, no cgroup, no mount.</summary>
     public static void AssertNothingLeft(string id, string? root = null)
     {

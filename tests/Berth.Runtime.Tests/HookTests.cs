@@ -73,12 +73,7 @@ public class HookTests
     {
         var config = Harness.BaseConfig("true");
         config["hooks"] = new JsonObject { [kind] = new JsonArray(Hook("/bin/sh", "sh", "-c", "exit 3")) };
-        string id = Harness.NewId("hookfail");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains($"hooks.{kind}[0]", r.Stderr);
-        Assert.Contains(expected, r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "hookfail", $"hooks.{kind}[0]", expected);
     }
 
     [Fact]
@@ -102,11 +97,7 @@ public class HookTests
     {
         var config = Harness.BaseConfig("true");
         config["hooks"] = new JsonObject { ["createRuntime"] = new JsonArray(Hook("/no/such/hook")) };
-        string id = Harness.NewId("hookmissing");
-        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("/no/such/hook", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "hookmissing", "/no/such/hook");
     }
 
     [Fact]

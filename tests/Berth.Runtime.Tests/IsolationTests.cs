@@ -182,11 +182,7 @@ public class IsolationTests
     {
         var config = Harness.BaseConfig("true");
         config["linux"]!["sysctl"] = new JsonObject { ["vm.swappiness"] = "10" };
-        string id = Harness.NewId("sysctl");
-        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("vm.swappiness", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "sysctl", "vm.swappiness");
     }
 
     [Fact]
@@ -226,11 +222,7 @@ public class IsolationTests
     {
         var config = Harness.BaseConfig("true");
         config["linux"]!["personality"] = new JsonObject { ["domain"] = "LINUX32" };
-        string id = Harness.NewId("unsupported");
-        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("linux.personality", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "unsupported", "linux.personality");
     }
 
     [Fact]

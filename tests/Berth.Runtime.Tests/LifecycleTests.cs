@@ -175,12 +175,7 @@ public class LifecycleTests
     {
         var config = Harness.BaseConfig("true");
         config["root"]!["path"] = "/nonexistent/rootfs";
-        string id = Harness.NewId("norootfs");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("root.path", r.Stderr);
-        Assert.Contains("/nonexistent/rootfs", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "norootfs", "root.path", "/nonexistent/rootfs");
     }
 
     [Fact]
@@ -189,12 +184,7 @@ public class LifecycleTests
         var config = Harness.BaseConfig("true");
         config["process"]!["user"]!["uid"] = -1;
         config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "pidd" });
-        string id = Harness.NewId("badconfig");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("/process/user/uid", r.Stderr);
-        Assert.Contains("/linux/namespaces/5/type", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "badconfig", "/process/user/uid", "/linux/namespaces/5/type");
     }
 
     [Fact]
@@ -202,13 +192,7 @@ public class LifecycleTests
     {
         var config = Harness.BaseConfig("true");
         config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/broken", ["type"] = "no-such-fs", ["source"] = "none" });
-        string id = Harness.NewId("badmount");
-        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("mounts[6]", r.Stderr);
-        Assert.Contains("no-such-fs", r.Stderr);
-        Assert.Contains("(ENODEV)", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "badmount", "mounts[6]", "no-such-fs", "(ENODEV)");
     }
 
     [Fact]

@@ -116,12 +116,7 @@ public class ProcessTests
         var config = Harness.BaseConfig("true");
         config["process"]!["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 100_000_000, ["soft"] = 1024 });
         string bundle = Harness.Bundle(config);
-        string id = Harness.NewId("rlimit");
-        var r = Harness.Run("run", "--bundle", bundle, id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("process.rlimits[0]", r.Stderr);
-        Assert.Contains("RLIMIT_NOFILE", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", bundle, "rlimit", "process.rlimits[0]", "RLIMIT_NOFILE");
     }
 
     [Fact]
@@ -137,12 +132,7 @@ public class ProcessTests
     public void A_program_missing_from_the_rootfs_is_an_error_naming_it()
     {
         string bundle = Harness.Bundle(Harness.BaseConfig("no-such-program"));
-        string id = Harness.NewId("noexec");
-        var r = Harness.Run("run", "--bundle", bundle, id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("no-such-program", r.Stderr);
-        Assert.Contains("process.args[0]", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("run", bundle, "noexec", "no-such-program", "process.args[0]");
     }
 
     [Fact]

@@ -64,11 +64,7 @@ public class TerminalTests
     {
         var config = Harness.BaseConfig("sh");
         config["process"]!["terminal"] = true;
-        string id = Harness.NewId("notty");
-        var r = Harness.Run("create", "--bundle", Harness.Bundle(config), id);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--console-socket", r.Stderr);
-        Harness.AssertNothingLeft(id);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "notty", "--console-socket");
     }
 
     [Fact]

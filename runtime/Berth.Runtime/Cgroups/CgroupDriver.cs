@@ -80,7 +80,7 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
                     continue;
                 if (!available.Contains(c))
                     throw new BerthException($"{field}: the {c} controller is not available in {dir} (cgroup.controllers)");
-                WriteFile(control, "+" + c, field);
+                Sys.WriteKernelFile(control, "+" + c, field);
             }
             dir = Path.Combine(dir, part);
         }
@@ -148,23 +148,5 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
         int err = Sys.WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(value));
         if (err != 0)
             throw BerthException.Errno($"{write.Field}: write \"{value}\" to {path}", err);
-    }
-
-    /// <summary>One write call, as cgroup files want it; the error names the field, the file and errno.</summary>
-    public static void WriteFile(string path, string value, string field)
-    {
-        int fd = Sys.Open(path, O_WRONLY | O_TRUNC);
-        if (fd < 0)
-            throw BerthException.Errno($"{field}: open {path}", Sys.Errno);
-        try
-        {
-            int err = Sys.WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(value));
-            if (err != 0)
-                throw BerthException.Errno($"{field}: write \"{value}\" to {path}", err);
-        }
-        finally
-        {
-            Sys.Close(fd);
-        }
     }
 }

@@ -40,13 +40,13 @@ public static class Freezer
         string v1 = Path.Combine(cgroupDir, "freezer.state");
         if (File.Exists(v1))
         {
-            CgroupDriver.WriteFile(v1, frozen ? "FROZEN" : "THAWED", frozen ? "pause" : "resume");
+            Sys.WriteKernelFile(v1, frozen ? "FROZEN" : "THAWED", frozen ? "pause" : "resume");
             // v1 freezing is asynchronous: wait until the kernel says it is done.
             for (int i = 0; i < 2000 && frozen && Read(v1) != "FROZEN"; i++)
             {
                 Thread.Sleep(1);
                 if (i % 100 == 99)
-                    CgroupDriver.WriteFile(v1, "FROZEN", "pause"); // a task that forked meanwhile: ask again
+                    Sys.WriteKernelFile(v1, "FROZEN", "pause"); // a task that forked meanwhile: ask again
             }
             if (frozen && Read(v1) != "FROZEN")
                 throw new BerthException($"pause: {cgroupDir} did not freeze (freezer.state {Read(v1)})");
@@ -55,7 +55,7 @@ public static class Freezer
         string v2 = Path.Combine(cgroupDir, "cgroup.freeze");
         if (!File.Exists(v2))
             return;
-        CgroupDriver.WriteFile(v2, frozen ? "1" : "0", frozen ? "pause" : "resume");
+        Sys.WriteKernelFile(v2, frozen ? "1" : "0", frozen ? "pause" : "resume");
         // v2 reports the finished state in cgroup.events ("frozen 1").
         string events = Path.Combine(cgroupDir, "cgroup.events");
         for (int i = 0; i < 2000 && File.Exists(events); i++)

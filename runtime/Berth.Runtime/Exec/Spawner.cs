@@ -161,12 +161,12 @@ public static unsafe class Spawner
         static string Lines(IReadOnlyList<IdMap> maps) =>
             string.Concat(maps.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
         if (plan.UidMappings.Count > 0)
-            Sys.WriteProcFile($"/proc/{pid}/uid_map", Lines(plan.UidMappings), $"{command}: write uid mappings (linux.uidMappings)");
+            Sys.WriteKernelFile($"/proc/{pid}/uid_map", Lines(plan.UidMappings), $"{command}: write uid mappings (linux.uidMappings)");
         // Without CAP_SETGID in berth's own namespace the kernel takes a gid map only once setgroups is denied.
         if (plan.GidMappings.Count > 0 && Sys.Geteuid() != 0)
-            Sys.WriteProcFile($"/proc/{pid}/setgroups", "deny", $"{command}: deny setgroups in the rootless user namespace");
+            Sys.WriteKernelFile($"/proc/{pid}/setgroups", "deny", $"{command}: deny setgroups in the rootless user namespace");
         if (plan.GidMappings.Count > 0)
-            Sys.WriteProcFile($"/proc/{pid}/gid_map", Lines(plan.GidMappings), $"{command}: write gid mappings (linux.gidMappings)");
+            Sys.WriteKernelFile($"/proc/{pid}/gid_map", Lines(plan.GidMappings), $"{command}: write gid mappings (linux.gidMappings)");
     }
 
     private static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds, string command)

@@ -60,6 +60,9 @@ public sealed unsafe class ForegroundConsole : IDisposable
 #pragma warning disable CA1416 // berth runs on Linux only
             _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => CopyWindowSize());
 #pragma warning restore CA1416
+            // That set up .NET's own terminal signal handling, which takes SIGINT and SIGQUIT: give them back to the
+            // forwarding handlers of the foreground run/exec this console belongs to (berth_exec.c).
+            Exec.NativeMethods.ForwardBegin();
         }
         new Thread(() => Pump(0, _master)) { IsBackground = true, Name = "stdin → pty" }.Start();
         new Thread(() => Pump(_master, 1)) { IsBackground = true, Name = "pty → stdout" }.Start();

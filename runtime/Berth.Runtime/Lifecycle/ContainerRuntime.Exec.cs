@@ -120,8 +120,6 @@ public sealed partial class ContainerRuntime
             return 0;
 
         var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
-        if (console is not null)
-            NativeMethods.ForwardBegin(); // the console's .NET signal handling took SIGINT and SIGQUIT: take them back
         try
         {
             // INT, TERM, HUP and QUIT sent to berth meanwhile go to the process (berth_exec.c).

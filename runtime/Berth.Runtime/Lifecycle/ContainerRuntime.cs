@@ -287,8 +287,6 @@ public sealed partial class ContainerRuntime(StateStore store)
 
         int exitCode;
         var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
-        if (console is not null)
-            NativeMethods.ForwardBegin(); // the console's .NET signal handling took SIGINT and SIGQUIT: take them back
         try
         {
             // INT, TERM, HUP and QUIT sent to berth meanwhile go to the container's process (berth_exec.c).

@@ -194,22 +194,13 @@ internal static unsafe class Sys
             return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR;
     }
 
-    /// <summary>Writes a small file the way the kernel wants it: one write call, no truncation dance.</summary>
-    public static void WriteProcFile(string path, string content, string what)
+    /// <summary>Writes a kernel file (proc, cgroup) the way the kernel wants it: one write call, no truncation
+    /// dance; the error names what was being done, the value, the file and errno.</summary>
+    public static void WriteKernelFile(string path, string value, string what)
     {
-        int fd = Open(path, O_WRONLY);
-        if (fd < 0)
-            throw BerthException.Errno($"{what}: open {path}", errno);
-        try
-        {
-            int err = WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(content));
-            if (err != 0)
-                throw BerthException.Errno($"{what}: write {path}", err);
-        }
-        finally
-        {
-            close(fd);
-        }
+        int err = WriteSmall(path, value, O_WRONLY);
+        if (err != 0)
+            throw BerthException.Errno($"{what}: write {Berth.Spec.SchemaJson.Quote(value)} to {path}", err);
     }
 
     /// <summary>Blocks until the fd reports POLLHUP (or an error).</summary>

@@ -19,7 +19,7 @@ internal static class DeviceRules
                 if (!Paths.IsAbsolute(path))
                     sink.NotAbsolute(Paths.Join("/linux/devices", i) + "/path", path, "device path", Sections.Devices);
                 if (paths.TryGetValue(path, out int first))
-                    sink.Error(Paths.Join("/linux/devices", i) + "/path", "x-unique", $"duplicate device path {Paths.Quote(path)} (first at /linux/devices/{first})", Sections.Devices);
+                    sink.Error(Paths.Join("/linux/devices", i) + "/path", "x-unique", $"duplicate device path {SchemaJson.Quote(path)} (first at /linux/devices/{first})", Sections.Devices);
                 else
                     paths.Add(path, i);
             }

@@ -19,7 +19,7 @@ internal static class MountRules
                 if (destination.Length == 0)
                     sink.Error(pointer + "/destination", "x-non-empty", "the mount destination is empty", Sections.Mounts);
                 else
-                    sink.Warning(pointer + "/destination", "x-absolute-path", $"mount destination {Paths.Quote(destination)} is relative: relative destinations are deprecated and are read as relative to \"/\"", Sections.Mounts);
+                    sink.Warning(pointer + "/destination", "x-absolute-path", $"mount destination {SchemaJson.Quote(destination)} is relative: relative destinations are deprecated and are read as relative to \"/\"", Sections.Mounts);
             }
             if (m.UidMappings is not null) IdMappingRules.CheckRanges(m.UidMappings, Paths.Join("/mounts", i) + "/uidMappings", "uid", sink);
             if (m.GidMappings is not null) IdMappingRules.CheckRanges(m.GidMappings, Paths.Join("/mounts", i) + "/gidMappings", "gid", sink);

@@ -61,7 +61,7 @@ internal static class NamespaceRules
             {
                 string pointer = Paths.Join("/linux/timeOffsets", clock);
                 if (clock is not ("monotonic" or "boottime"))
-                    sink.Error(pointer, "x-clock", $"{Paths.Quote(clock)} is not a clock a time namespace can offset: use \"monotonic\" or \"boottime\"", Sections.TimeOffsets);
+                    sink.Error(pointer, "x-clock", $"{SchemaJson.Quote(clock)} is not a clock a time namespace can offset: use \"monotonic\" or \"boottime\"", Sections.TimeOffsets);
                 if (offset?.Nanosecs is >= 1_000_000_000)
                     sink.Error(pointer + "/nanosecs", "x-range", $"nanosecs {offset.Nanosecs} must be less than 1000000000", Sections.TimeOffsets);
             }
@@ -79,7 +79,7 @@ internal static class NamespaceRules
                 string inside = device?.Name ?? hostName;
                 if (device?.Name is { } name) CheckInterfaceName(name, pointer + "/name", "network device name", sink);
                 if (names.TryGetValue(inside, out string? other))
-                    sink.Error(pointer, "x-unique", $"devices {Paths.Quote(other)} and {Paths.Quote(hostName)} would both be named {Paths.Quote(inside)} in the container", Sections.NetDevices);
+                    sink.Error(pointer, "x-unique", $"devices {SchemaJson.Quote(other)} and {SchemaJson.Quote(hostName)} would both be named {SchemaJson.Quote(inside)} in the container", Sections.NetDevices);
                 else
                     names.Add(inside, hostName);
             }
@@ -124,6 +124,6 @@ internal static class NamespaceRules
             && System.Text.Encoding.UTF8.GetByteCount(name) <= 15
             && !name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c));
         if (!valid)
-            sink.Error(pointer, "x-interface-name", $"{what} {Paths.Quote(name)} is not a valid interface name (1 to 15 bytes, not \".\" or \"..\", no '/', ':' or white space)", Sections.NetDevices);
+            sink.Error(pointer, "x-interface-name", $"{what} {SchemaJson.Quote(name)} is not a valid interface name (1 to 15 bytes, not \".\" or \"..\", no '/', ':' or white space)", Sections.NetDevices);
     }
 }

@@ -39,7 +39,7 @@ internal static class ProcessRules
             {
                 string? entry = env[i];
                 if (entry is not null && entry.IndexOf('=', StringComparison.Ordinal) <= 0)
-                    sink.Warning(Paths.Join("/process/env", i), "x-env", $"environment entry {Paths.Quote(entry)} is not NAME=value", Sections.Process);
+                    sink.Warning(Paths.Join("/process/env", i), "x-env", $"environment entry {SchemaJson.Quote(entry)} is not NAME=value", Sections.Process);
             }
         }
         if (process.ConsoleSize is not null && process.Terminal != true)
@@ -84,7 +84,7 @@ internal static class ProcessRules
             for (int i = 0; i < names.Count; i++)
             {
                 if (names[i] is { } name && !Capabilities.Contains(name))
-                    sink.Warning(Paths.Join("/process/capabilities/" + set, i), "x-capability", $"{Paths.Quote(name)} is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); creating the container fails if the kernel does not have it", Sections.LinuxProcess);
+                    sink.Warning(Paths.Join("/process/capabilities/" + set, i), "x-capability", $"{SchemaJson.Quote(name)} is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); creating the container fails if the kernel does not have it", Sections.LinuxProcess);
             }
         }
     }

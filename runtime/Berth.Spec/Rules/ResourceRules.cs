@@ -28,7 +28,7 @@ internal static class ResourceRules
             foreach (var (device, limit) in rdma)
             {
                 if (limit is { HcaHandles: null, HcaObjects: null })
-                    sink.Error(Paths.Join("/linux/resources/rdma", device), "x-required-one-of", $"rdma entry {Paths.Quote(device)} needs hcaHandles or hcaObjects (or both)", Sections.Rdma);
+                    sink.Error(Paths.Join("/linux/resources/rdma", device), "x-required-one-of", $"rdma entry {SchemaJson.Quote(device)} needs hcaHandles or hcaObjects (or both)", Sections.Rdma);
             }
         }
         if (r.Unified is { } unified)
@@ -37,7 +37,7 @@ internal static class ResourceRules
             {
                 int dot = key.IndexOf('.', StringComparison.Ordinal);
                 if (dot <= 0 || dot == key.Length - 1 || key.Contains('/', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal))
-                    sink.Error(Paths.Join("/linux/resources/unified", key), "x-cgroup-file", $"unified key {Paths.Quote(key)} is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')", Sections.Unified);
+                    sink.Error(Paths.Join("/linux/resources/unified", key), "x-cgroup-file", $"unified key {SchemaJson.Quote(key)} is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')", Sections.Unified);
             }
         }
     }

@@ -37,27 +37,6 @@ internal static class Paths
         pointer + "/" + token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
     public static string Join(string pointer, int index) => pointer + "/" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>A string shown in a message: quoted, with control characters escaped.</summary>
-    public static string Quote(string value)
-    {
-        var sb = new System.Text.StringBuilder(value.Length + 2).Append('"');
-        foreach (char c in value)
-        {
-            switch (c)
-            {
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '"': sb.Append("\\\""); break;
-                default:
-                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
 }
 
 /// <summary>Runtime-spec sections named in <see cref="SchemaDiagnostic.SchemaLocation"/> by the rules.</summary>

@@ -13,7 +13,7 @@ internal static class SeccompRules
         if (s.ListenerMetadata is not null && s.ListenerPath is null)
             sink.Error("/linux/seccomp/listenerMetadata", "x-requires", "listenerMetadata must not be set without listenerPath", Sections.Seccomp);
         if (s.ListenerPath is { } listener && !Paths.IsAbsolute(listener))
-            sink.Warning("/linux/seccomp/listenerPath", "x-absolute-path", $"listenerPath {Paths.Quote(listener)} is relative: it is resolved against the runtime's working directory", Sections.Seccomp);
+            sink.Warning("/linux/seccomp/listenerPath", "x-absolute-path", $"listenerPath {SchemaJson.Quote(listener)} is relative: it is resolved against the runtime's working directory", Sections.Seccomp);
         if (s.DefaultErrnoRet is not null && !ReturnsErrno(s.DefaultAction))
             sink.Error("/linux/seccomp/defaultErrnoRet", "x-requires", $"defaultErrnoRet needs a defaultAction that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not {s.DefaultAction.ToWireName()}", Sections.Seccomp);
         bool notify = s.DefaultAction == SeccompAction.ScmpActNotify;

@@ -16,11 +16,11 @@ internal static class VersionRules
         if (version is null) return;
         if (!TryParse(version, out int major, out int minor))
         {
-            sink.Error(pointer, "x-oci-version", $"ociVersion {Paths.Quote(version)} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH)", Sections.Version);
+            sink.Error(pointer, "x-oci-version", $"ociVersion {SchemaJson.Quote(version)} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH)", Sections.Version);
             return;
         }
         if (major != 1 || minor > SupportedMinor)
-            sink.Error(pointer, "x-oci-version", $"ociVersion {Paths.Quote(version)} is newer than the runtime-spec berth implements: 1.0.0 through 1.{SupportedMinor}.x are accepted", Sections.Version);
+            sink.Error(pointer, "x-oci-version", $"ociVersion {SchemaJson.Quote(version)} is newer than the runtime-spec berth implements: 1.0.0 through 1.{SupportedMinor}.x are accepted", Sections.Version);
     }
 
     /// <summary>MAJOR.MINOR.PATCH with no leading zeros, then an optional -pre-release and +build.</summary>

@@ -8,7 +8,7 @@ internal unsafe struct NativeOp
 {
     public int Kind;
     public int Flags;
-    public long A, B, C;
+    public long A, B, C, D;
     public byte* S1, S2, S3, S4;
     public byte** V1, V2, V3;
     public void* P;
@@ -22,7 +22,9 @@ internal unsafe struct NativeSpawn
     public int OpCount;
     public int CloseFd;
     public int CgroupFd;
-    public int Reserved;
+    public int PreserveFds;
+    public int DumpableUntilGo;
+    public int ForceWalk;
     public NativeOp* Ops;
 }
 
@@ -38,6 +40,9 @@ internal struct NativeReport
 
     /// <summary>A failed hook's err: exit status, signal or timeout (berth_exec.h BERTH_HOOK_*).</summary>
     public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
+
+    /// <summary>Failures that are not errno values (berth_exec.h BERTH_ERR_*).</summary>
+    public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005;
 }
 
 /// <summary>Entry points of the C helper (linked statically into the AOT binary) and the few libc calls Tmds.LibC lacks.</summary>
@@ -50,6 +55,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Helper, EntryPoint = "berth_spawn")]
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
+
+    [LibraryImport(Helper, EntryPoint = "berth_layout")]
+    internal static partial int Layout(int which);
 
     [LibraryImport(Helper, EntryPoint = "berth_wait")]
     internal static partial int Wait(int pid, out int status, int options);

@@ -15,7 +15,7 @@ public static unsafe class Spawner
     /// <param name="beforeGo">Runs while the child waits: cgroup join, and anything else keyed by its pid.</param>
     /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
     /// the state JSON for the hooks the child runs.</param>
-    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, int closeInChild = -1, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false,
+    public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false,
         int cgroupFd = -1, Action<int>? notBornInCgroup = null)
     {
         var joinFds = new List<int>();
@@ -30,7 +30,19 @@ public static unsafe class Spawner
             for (int i = 0; i < plan.Operations.Count; i++)
                 ops[i] = Lower(plan.Operations[i], arena, joinFds, command);
 
-            var spawn = new NativeSpawn { CloneFlags = plan.CloneFlags, OpCount = plan.Operations.Count, Ops = ops, CloseFd = closeInChild, CgroupFd = cgroupFd };
+            var spawn = new NativeSpawn
+            {
+                CloneFlags = plan.CloneFlags,
+                OpCount = plan.Operations.Count,
+                Ops = ops,
+                CloseFd = -1,
+                CgroupFd = cgroupFd,
+                PreserveFds = plan.PreserveFds,
+                // Rootless: berth writes the id maps of a child in a new user namespace, which it may only while the
+                // child is dumpable; the child stops being dumpable as soon as they are written.
+                DumpableUntilGo = plan.CreatesUserNamespace && Sys.Geteuid() != 0 ? 1 : 0,
+                ForceWalk = ForceWalk ? 1 : 0,
+            };
             int rc = NativeMethods.Spawn(&spawn, childFd, out pid);
             if (rc < 0 && cgroupFd >= 0)
             {
@@ -40,6 +52,8 @@ public static unsafe class Spawner
                 if (rc == 0)
                     bornOutside = true;
             }
+            if (rc == -NativeReport.Stage)
+                throw new BerthException($"{command}: make the sealed stage program (memfd_create or its seals were refused)");
             if (rc < 0)
                 throw BerthException.Errno($"{command}: clone the container process", -rc);
             containerPid = pid;
@@ -115,12 +129,11 @@ public static unsafe class Spawner
                         ready = true;
                         continue;
                     case NativeReport.Failed:
-                        var op = plan.Operations[report.Index];
                         KillAndReap(containerPid);
-                        string why = op.Kind == OpKind.RunHook
-                            ? Lifecycle.HookRunner.Describe(report.Errno, op.B > 0 ? (uint)(op.B / 1000) : null)
-                            : Linux.Describe(report.Errno);
-                        throw new BerthException($"{command}: {op.What} ({op.Field}): {why}");
+                        if (report.Index < 0 || report.Index >= plan.Operations.Count)
+                            throw new BerthException($"{command}: open the host's /proc for the container process: {Describe(null, report.Errno)}");
+                        var op = plan.Operations[report.Index];
+                        throw new BerthException($"{command}: {op.What} ({op.Field}): {Describe(op, report.Errno)}");
                 }
             }
         }
@@ -136,6 +149,27 @@ public static unsafe class Spawner
         {
             Sys.Close(parentFd);
         }
+    }
+
+    /// <summary>Set by the tests' switch (BERTH_TEST_FORCE_WALK=1): paths resolve by the O_NOFOLLOW walk, the way
+    /// taken on kernels without openat2.</summary>
+    private static readonly bool ForceWalk = Environment.GetEnvironmentVariable("BERTH_TEST_FORCE_WALK") == "1";
+
+    private static string Describe(Operation? op, int err)
+    {
+        const int ELOOP = 40;
+        return err switch
+        {
+            _ when op?.Kind == OpKind.RunHook => Lifecycle.HookRunner.Describe(err, op.B > 0 ? (uint)(op.B / 1000) : null),
+            NativeReport.OutsideRoot => "the working directory is outside the container's root",
+            NativeReport.NotNullDevice => "/dev/null in the container is not the null device (char 1:3), so it cannot mask anything",
+            NativeReport.NotDevice => "the file there is not the device berth made or expects",
+            NativeReport.NotProcfs => "/proc is not a procfs",
+            ELOOP when op is not null && (op.Flags & PathFlags.NoSymlinks) != 0 =>
+                "the path goes through a symbolic link, and this mount needs a real directory (too many levels of symbolic links, ELOOP)",
+            ELOOP => "the path reaches outside the container's root through a magic link, or has too many levels of symbolic links (ELOOP)",
+            _ => Linux.Describe(err),
+        };
     }
 
     private static string ExitDescription(int pid)
@@ -178,6 +212,7 @@ public static unsafe class Spawner
             A = op.A,
             B = op.B,
             C = op.C,
+            D = op.D,
             S1 = arena.String(op.S1),
             S2 = arena.String(op.S2),
             S3 = arena.String(op.S3),

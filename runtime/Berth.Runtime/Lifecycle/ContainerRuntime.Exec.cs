@@ -86,7 +86,7 @@ public sealed partial class ContainerRuntime
                         if (!StateStore.IsAlive(record))
                             throw new BerthException($"{command}: container \"{options.Id}\" stopped");
                         Cgroups.CgroupManager.Join(record.Cgroups, pid);
-                    }, command, containerLock.Descriptor,
+                    }, command,
                     onConsole: fd =>
                     {
                         if (options.ConsoleSocket is not null)

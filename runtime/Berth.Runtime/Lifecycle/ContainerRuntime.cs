@@ -91,7 +91,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             // where it must (user namespaces, joined pid namespaces, or a kernel without CLONE_INTO_CGROUP).
             int cgroupFd = joining.BornInV2 is { } v2 ? Sys.Open(v2, O_RDONLY | O_DIRECTORY) : -1;
             using var closeCgroupFd = new FdCloser(cgroupFd);
-            process = Spawner.Spawn(plan, pid => CgroupManager.Join(joining.ParentJoins ? all : [], pid), command, containerLock.Descriptor,
+            process = Spawner.Spawn(plan, pid => CgroupManager.Join(joining.ParentJoins ? all : [], pid), command,
                 pid => RuntimeHooks(spec, record, pid, command),
                 master =>
                 {

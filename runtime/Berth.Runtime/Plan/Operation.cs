@@ -1,9 +1,10 @@
 namespace Berth.Runtime.Plan;
 
-/// <summary>The operations the C helper knows; values match enum berth_op_kind in native/berth_exec.h.</summary>
+/// <summary>The operations the C helper knows; values match enum berth_op_kind in native/berth_exec.h (a test compares
+/// the two).</summary>
 public enum OpKind
 {
-    Mount = 1, MkdirAll, CreateFile, Mknod, Chown, Chmod, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
+    Mount = 1, MkdirAll, CreateFile, Mknod, Bind, OpenRoot, Symlink, WriteFile, PivotRoot, MoveRoot, MaskPath,
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup, SetDumpable,
@@ -22,6 +23,7 @@ public sealed record Operation(OpKind Kind, string What, string Field)
     public long A { get; init; }
     public long B { get; init; }
     public long C { get; init; }
+    public long D { get; init; }
     public int Flags { get; init; }
     public IReadOnlyList<string>? V1 { get; init; }
     public IReadOnlyList<string>? V2 { get; init; }
@@ -35,8 +37,8 @@ public sealed record Operation(OpKind Kind, string What, string Field)
         foreach (var s in new[] { S1, S2, S3, S4 })
             if (s is not null)
                 parts.Add(Quote(s));
-        if (A != 0 || B != 0 || C != 0)
-            parts.Add($"a={A:x} b={B:x} c={C:x}");
+        if (A != 0 || B != 0 || C != 0 || D != 0)
+            parts.Add($"a={A:x} b={B:x} c={C:x} d={D:x}");
         if (V1 is not null)
             parts.Add("[" + string.Join(", ", V1.Select(Quote)) + "]");
         if (V2 is not null)
@@ -45,6 +47,22 @@ public sealed record Operation(OpKind Kind, string What, string Field)
     }
 
     private static string Quote(string s) => s.Length == 0 || s.Contains(' ') ? $"\"{s}\"" : s;
+}
+
+/// <summary>Bits of <see cref="Operation.Flags"/> for path operations (native/berth_exec.h BERTH_PATH_*); the low byte
+/// is a slot number where an operation has one.</summary>
+public static class PathFlags
+{
+    /// <summary>A Mount's target, or an OpenSlot's path, is a container path resolved inside the root.</summary>
+    public const int InRoot = 0x100;
+    /// <summary>No symbolic link anywhere in the path: proc and sysfs go only onto real directories.</summary>
+    public const int NoSymlinks = 0x200;
+    public const int Directory = 0x400;
+    /// <summary>ReadonlyPath: the container's root itself.</summary>
+    public const int Root = 0x800;
+    /// <summary>Bind: the source is the descriptor in slot (Flags &amp; 0xff), not a path.</summary>
+    public const int SourceSlot = 0x1000;
+    public const int ExistingIsFine = 0x2000;
 }
 
 /// <summary>A namespace the container joins by path.</summary>
@@ -62,6 +80,8 @@ public sealed record ContainerPlan
     public IReadOnlyList<IdMap> UidMappings { get; init; } = [];
     public IReadOnlyList<IdMap> GidMappings { get; init; } = [];
     public required IReadOnlyList<Operation> Operations { get; init; }
+    /// <summary>--preserve-fds: fds 3 .. 3+N-1 pass to the container; the child closes every other one at once.</summary>
+    public int PreserveFds { get; init; }
     /// <summary>Slot that receives the exec fifo (opened before pivot_root, read after setup).</summary>
     public const int FifoSlot = 0;
     public const int ConsoleSlot = 1;

@@ -9,7 +9,6 @@ public sealed record HostFacts
     public Func<int, ulong?> HardLimit { get; init; } = _ => null;
     public bool HasSysResource { get; init; }
     public int LastCapability { get; init; } = 40;
-    public Func<string, string?> ReadLink { get; init; } = SecureJoin.ReadHostLink;
     public Func<string, bool> IsDirectory { get; init; } = Directory.Exists;
     /// <summary>Mount points of the host, to find the mount that holds the rootfs (read only when needed).</summary>
     public Func<IReadOnlyList<string>> MountPoints { get; init; } = () => [];
@@ -76,7 +75,7 @@ public sealed class PlanCompiler
     {
         var linux = _spec.Linux;
         RefuseUnsupported(linux);
-        var (cloneFlags, _) = Namespaces(linux);
+        Namespaces(linux);
         var joins = new List<NamespaceJoin>();
         var namespaces = linux?.Namespaces ?? [];
         for (int i = 0; i < namespaces.Count; i++)
@@ -87,11 +86,10 @@ public sealed class PlanCompiler
         bool userNs = joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
         if (!joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS))
             throw new BerthException("linux.namespaces: the container has no mount namespace to join");
-        _ = cloneFlags;
 
-        // Not dumpable until execve: no process of the container may open /proc/PID/exe (berth) or its memory meanwhile.
-        Add(new Operation(OpKind.SetDumpable, "make the process non-dumpable until it executes", "exec") { A = 0 });
         JoinNamespaces(joins);
+        // Joining the mount namespace put the process at the container's root: paths resolve from there.
+        Add(new Operation(OpKind.OpenRoot, "open the container's root", "exec") { S1 = "/" });
         OomScoreAdj();
         Process(userNs);
         return new ContainerPlan
@@ -100,6 +98,7 @@ public sealed class PlanCompiler
             CloneFlags = 0,
             Joins = joins,
             Operations = _ops,
+            PreserveFds = _request.PreserveFds,
         };
     }
 
@@ -179,6 +178,7 @@ public sealed class PlanCompiler
             UidMappings = IdMaps(linux?.UidMappings),
             GidMappings = IdMaps(linux?.GidMappings),
             Operations = _ops,
+            PreserveFds = _request.PreserveFds,
         };
     }
 
@@ -275,17 +275,60 @@ public sealed class PlanCompiler
     {
         if (_spec.Process?.OomScoreAdj is int adj)
             Add(new Operation(OpKind.WriteFile, $"set oom_score_adj to {adj}", "process.oomScoreAdj")
-            { S1 = "/proc/self/oom_score_adj", S2 = adj.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            { S1 = "self/oom_score_adj", S2 = adj.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
-    private string ContainerToHost(string containerPath, IReadOnlyCollection<string> freshMounts)
+    /// <summary>
+    /// A container path as the C helper takes it: absolute, "." and ".." and repeated slashes taken out lexically (as
+    /// runc cleans it). Symbolic links are not looked at here: they are resolved inside the root when the operation
+    /// runs, after the mounts before it exist.
+    /// </summary>
+    public static string ContainerPath(string path)
     {
-        string path = containerPath.StartsWith('/') ? containerPath : "/" + containerPath;
-        // Below a file system this container mounts itself (a tmpfs /dev), the rootfs's own links do not apply.
-        foreach (string fresh in freshMounts)
-            if (path == fresh || path.StartsWith(fresh + "/", StringComparison.Ordinal))
-                return SecureJoin.Resolve(_rootfs, fresh, _request.Host.ReadLink) + path[fresh.Length..];
-        return SecureJoin.Resolve(_rootfs, path, _request.Host.ReadLink);
+        var parts = new List<string>();
+        foreach (string part in path.Split('/'))
+        {
+            if (part is "" or ".")
+                continue;
+            if (part == "..")
+            {
+                if (parts.Count > 0)
+                    parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
+            parts.Add(part);
+        }
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>Mount flags as MOUNT_ATTR_* bits to set and to clear on a bind mount (mount_setattr).</summary>
+    private static (long Set, long Clear) MountAttributes(ParsedMountOptions options)
+    {
+        const long AttrRdonly = 0x1, AttrNosuid = 0x2, AttrNodev = 0x4, AttrNoexec = 0x8, AttrAtimeMask = 0x70,
+            AttrNoatime = 0x10, AttrStrictatime = 0x20, AttrNodiratime = 0x80, AttrNosymfollow = 0x200000;
+        (long Flag, long Attr)[] table =
+        [
+            (Linux.MS_RDONLY, AttrRdonly), (Linux.MS_NOSUID, AttrNosuid), (Linux.MS_NODEV, AttrNodev),
+            (Linux.MS_NOEXEC, AttrNoexec), (Linux.MS_NODIRATIME, AttrNodiratime), (Linux.MS_NOSYMFOLLOW, AttrNosymfollow),
+        ];
+        long set = 0, clear = 0;
+        foreach (var (flag, attr) in table)
+        {
+            if ((options.Flags & flag) != 0)
+                set |= attr;
+            else if ((options.ClearFlags & flag) != 0)
+                clear |= attr;
+        }
+        long atime = Linux.MS_NOATIME | Linux.MS_STRICTATIME | Linux.MS_RELATIME;
+        if (((options.Flags | options.ClearFlags) & atime) != 0)
+        {
+            clear |= AttrAtimeMask;
+            if ((options.Flags & Linux.MS_NOATIME) != 0)
+                set |= AttrNoatime;
+            else if ((options.Flags & Linux.MS_STRICTATIME) != 0)
+                set |= AttrStrictatime;
+        }
+        return (set, clear);
     }
 
     private void Rootfs(Berth.Spec.Linux? linux, bool userNs)
@@ -306,54 +349,56 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.Mount, $"make {parent} private", "linux.rootfsPropagation") { S1 = "", S2 = parent, A = Linux.MS_PRIVATE });
         }
         Add(new Operation(OpKind.Mount, $"bind the rootfs {_rootfs} onto itself", "root.path") { S1 = _rootfs, S2 = _rootfs, S3 = "bind", A = Linux.MS_BIND | Linux.MS_REC });
+        // From here on every path in the container is resolved inside this root, when it is used.
+        Add(new Operation(OpKind.OpenRoot, $"open the rootfs {_rootfs}", "root.path") { S1 = _rootfs });
 
         var fresh = new List<string>();
-        bool devMounted = false;
         var mounts = _spec.Mounts ?? [];
         for (int i = 0; i < mounts.Count; i++)
         {
             var mount = mounts[i];
             string field = $"mounts[{i}]";
-            string destination = mount.Destination.StartsWith('/') ? mount.Destination : "/" + mount.Destination;
-            string target = ContainerToHost(destination, fresh);
+            string destination = ContainerPath(mount.Destination);
             var options = MountOptions.Parse(mount.Options, field + ".options");
             string type = mount.Type ?? "";
             bool bind = options.Bind || type == "bind";
             if (type == "cgroup" || type == "cgroup2")
             {
-                CgroupMount(destination, target, options, field);
+                CgroupMount(destination, options, field);
                 fresh.Add(destination);
                 continue;
             }
             string source = mount.Source ?? type;
             if (bind && !source.StartsWith('/'))
                 source = Path.GetFullPath(source, _request.BundleDir);
+            // proc and sysfs only onto real directories: a link there could aim the kernel's files anywhere.
+            int strict = type is "proc" or "sysfs" ? PathFlags.NoSymlinks | PathFlags.Directory : 0;
             bool sourceIsDirectory = !bind || _request.Host.IsDirectory(source);
-            MakeMountPoint(target, sourceIsDirectory, field);
+            MakeMountPoint(destination, sourceIsDirectory, field, strict);
             if (bind)
             {
-                long recursive = options.Recursive ? Linux.MS_REC : 0;
-                Add(new Operation(OpKind.Mount, $"bind {source} on {destination}", field) { S1 = source, S2 = target, S3 = "bind", A = Linux.MS_BIND | recursive });
-                long remount = options.Flags & ~Linux.MS_REMOUNT;
-                if (remount != 0)
-                    Add(new Operation(OpKind.Mount, $"remount {destination} with its options", field + ".options") { S1 = source, S2 = target, A = Linux.MS_BIND | Linux.MS_REMOUNT | remount });
+                var (set, clear) = MountAttributes(options);
+                Add(new Operation(OpKind.Bind, $"bind {source} on {destination}", field)
+                {
+                    S1 = source, S2 = destination, A = Linux.MS_BIND | (options.Recursive ? Linux.MS_REC : 0), B = set, C = clear, D = options.Propagation,
+                });
             }
             else
             {
-                Add(new Operation(OpKind.Mount, $"mount {type} on {destination}", field) { S1 = source, S2 = target, S3 = type, S4 = options.Data.Length > 0 ? options.Data : null, A = options.Flags });
+                Add(new Operation(OpKind.Mount, $"mount {type} on {destination}", field)
+                {
+                    S1 = source, S2 = destination, S3 = type, S4 = options.Data.Length > 0 ? options.Data : null, A = options.Flags, D = options.Propagation,
+                    Flags = PathFlags.InRoot | strict,
+                });
                 fresh.Add(destination);
             }
-            if (options.Propagation != 0)
-                Add(new Operation(OpKind.Mount, $"set the propagation of {destination}", field + ".options") { S1 = "", S2 = target, A = options.Propagation });
-            if (destination == "/dev")
-                devMounted = true;
         }
 
-        Devices(linux, userNs, fresh);
-        DevLinks(fresh, devMounted);
+        Devices(linux, userNs);
+        DevLinks(fresh);
 
-        string cwd = _spec.Process?.Cwd ?? "/";
-        Add(new Operation(OpKind.MkdirAll, $"create the working directory {cwd}", "process.cwd") { S1 = ContainerToHost(cwd, fresh), A = 0x1ed });
+        string cwd = ContainerPath(_spec.Process?.Cwd ?? "/");
+        Add(new Operation(OpKind.MkdirAll, $"create the working directory {cwd}", "process.cwd") { S1 = cwd, A = 0x1ed });
 
         // Hooks that run before pivot_root: createRuntime (and prestart) in berth, createContainer here.
         var hooks = _spec.Hooks;
@@ -364,19 +409,19 @@ public sealed class PlanCompiler
         if (_request.NoPivot)
             Add(new Operation(OpKind.MoveRoot, $"move the rootfs {_rootfs} to /", "--no-pivot") { S1 = _rootfs });
         else
-            Add(new Operation(OpKind.PivotRoot, $"pivot_root to {_rootfs}", "root.path") { S1 = _rootfs });
+            Add(new Operation(OpKind.PivotRoot, $"pivot_root to {_rootfs}", "root.path"));
     }
 
     private void ProtectPaths(Berth.Spec.Linux? linux)
     {
         var masked = linux?.MaskedPaths ?? [];
         for (int i = 0; i < masked.Count; i++)
-            Add(new Operation(OpKind.MaskPath, $"mask {masked[i]}", $"linux.maskedPaths[{i}]") { S1 = masked[i], S2 = "size=0,mode=0755" });
+            Add(new Operation(OpKind.MaskPath, $"mask {masked[i]}", $"linux.maskedPaths[{i}]") { S1 = ContainerPath(masked[i]), S2 = "size=0,mode=0755" });
         var readOnly = linux?.ReadonlyPaths ?? [];
         for (int i = 0; i < readOnly.Count; i++)
-            Add(new Operation(OpKind.ReadonlyPath, $"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]") { S1 = readOnly[i] });
+            Add(new Operation(OpKind.ReadonlyPath, $"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]") { S1 = ContainerPath(readOnly[i]) });
         if (_spec.Root?.Readonly == true)
-            Add(new Operation(OpKind.ReadonlyPath, "make the root file system read-only", "root.readonly") { S1 = "/", Flags = 1 });
+            Add(new Operation(OpKind.ReadonlyPath, "make the root file system read-only", "root.readonly") { S1 = "/", Flags = PathFlags.Root });
     }
 
     private void AddHooks(IReadOnlyList<Hook>? hooks, string kind)
@@ -394,51 +439,48 @@ public sealed class PlanCompiler
         }
     }
 
-    private void MakeMountPoint(string target, bool directory, string field)
+    private void MakeMountPoint(string destination, bool directory, string field, int strict)
     {
         if (directory)
-            Add(new Operation(OpKind.MkdirAll, $"create mount point {target}", field + ".destination") { S1 = target, A = 0x1ed });
+            Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1ed, Flags = strict });
         else
-        {
-            Add(new Operation(OpKind.MkdirAll, $"create the directory of {target}", field + ".destination") { S1 = Path.GetDirectoryName(target)!, A = 0x1ed });
-            Add(new Operation(OpKind.CreateFile, $"create mount point {target}", field + ".destination") { S1 = target, A = 0x1a4 });
-        }
+            Add(new Operation(OpKind.CreateFile, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1a4 });
     }
 
     /// <summary>
     /// A "cgroup" mount: a tmpfs with each hierarchy's container cgroup bound below it (cgroup v1 and hybrid), or the
     /// cgroup2 file system itself when the host has only v2.
     /// </summary>
-    private void CgroupMount(string destination, string target, ParsedMountOptions options, string field)
+    private void CgroupMount(string destination, ParsedMountOptions options, string field)
     {
         long readOnly = options.Flags & Linux.MS_RDONLY;
         long common = Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC;
-        Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = target, A = 0x1ed });
+        // nosuid, nodev, noexec (and ro) as mount_setattr bits.
+        long attributes = 0x2 | 0x4 | 0x8 | (readOnly != 0 ? 0x1 : 0);
+        Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1ed });
         if (_request.CgroupMounts.Count == 1 && _request.CgroupMounts[0].Key == "")
         {
-            Add(new Operation(OpKind.Mount, $"bind the container's cgroup on {destination}", field) { S1 = _request.CgroupMounts[0].Value, S2 = target, S3 = "bind", A = Linux.MS_BIND });
-            Add(new Operation(OpKind.Mount, $"remount {destination}", field) { S1 = "", S2 = target, A = Linux.MS_BIND | Linux.MS_REMOUNT | common | readOnly });
+            Add(new Operation(OpKind.Bind, $"bind the container's cgroup on {destination}", field) { S1 = _request.CgroupMounts[0].Value, S2 = destination, A = Linux.MS_BIND, B = attributes });
             return;
         }
-        Add(new Operation(OpKind.Mount, $"mount tmpfs on {destination}", field) { S1 = "tmpfs", S2 = target, S3 = "tmpfs", S4 = "mode=755", A = common });
+        Add(new Operation(OpKind.Mount, $"mount tmpfs on {destination}", field) { S1 = "tmpfs", S2 = destination, S3 = "tmpfs", S4 = "mode=755", A = common, Flags = PathFlags.InRoot });
         foreach (var (name, hostDir) in _request.CgroupMounts)
         {
-            string sub = target + "/" + name;
-            Add(new Operation(OpKind.MkdirAll, $"create {destination}/{name}", field) { S1 = sub, A = 0x1ed });
-            Add(new Operation(OpKind.Mount, $"bind the {name} cgroup on {destination}/{name}", field) { S1 = hostDir, S2 = sub, S3 = "bind", A = Linux.MS_BIND });
-            Add(new Operation(OpKind.Mount, $"remount {destination}/{name}", field) { S1 = "", S2 = sub, A = Linux.MS_BIND | Linux.MS_REMOUNT | common | readOnly });
+            string sub = destination.TrimEnd('/') + "/" + name;
+            Add(new Operation(OpKind.MkdirAll, $"create {sub}", field) { S1 = sub, A = 0x1ed });
+            Add(new Operation(OpKind.Bind, $"bind the {name} cgroup on {sub}", field) { S1 = hostDir, S2 = sub, A = Linux.MS_BIND, B = attributes });
         }
         if (readOnly != 0)
-            Add(new Operation(OpKind.Mount, $"make {destination} read-only", field) { S1 = "", S2 = target, A = Linux.MS_REMOUNT | common | readOnly, S4 = "mode=755" });
+            Add(new Operation(OpKind.Mount, $"make {destination} read-only", field) { S1 = "", S2 = destination, A = Linux.MS_REMOUNT | common | readOnly, S4 = "mode=755", Flags = PathFlags.InRoot });
     }
 
-    private void Devices(Berth.Spec.Linux? linux, bool userNs, List<string> fresh)
+    private void Devices(Berth.Spec.Linux? linux, bool userNs)
     {
         var configured = linux?.Devices ?? [];
-        var paths = new HashSet<string>(configured.Select(d => d.Path), StringComparer.Ordinal);
+        var paths = new HashSet<string>(configured.Select(d => ContainerPath(d.Path)), StringComparer.Ordinal);
         foreach (var (path, major, minor) in DefaultDevices)
             if (!paths.Contains(path))
-                Device(path, Linux.S_IFCHR, major, minor, 0x1b6, 0, 0, userNs, fresh, "default device " + path);
+                Device(path, Linux.S_IFCHR, major, minor, 0x1b6, 0, 0, userNs, "default device " + path);
         for (int i = 0; i < configured.Count; i++)
         {
             var d = configured[i];
@@ -450,27 +492,27 @@ public sealed class PlanCompiler
             };
             if (type != Linux.S_IFIFO && (d.Major is null || d.Minor is null))
                 throw new BerthException($"linux.devices[{i}]: a {d.Type.ToString().ToLowerInvariant()} device needs major and minor");
-            Device(d.Path, type, d.Major ?? 0, d.Minor ?? 0, d.FileMode ?? 0x1b6, d.Uid ?? 0, d.Gid ?? 0, userNs, fresh, $"linux.devices[{i}]");
+            Device(ContainerPath(d.Path), type, d.Major ?? 0, d.Minor ?? 0, d.FileMode ?? 0x1b6, d.Uid ?? 0, d.Gid ?? 0, userNs, $"linux.devices[{i}]");
         }
     }
 
-    private void Device(string path, long type, long major, long minor, uint mode, uint uid, uint gid, bool userNs, List<string> fresh, string field)
+    private void Device(string path, long type, long major, long minor, uint mode, uint uid, uint gid, bool userNs, string field)
     {
-        string target = ContainerToHost(path, fresh);
-        Add(new Operation(OpKind.MkdirAll, $"create the directory of {path}", field) { S1 = Path.GetDirectoryName(target)!, A = 0x1ed });
         if (userNs)
         {
             // mknod is not allowed in a user namespace: bind the host's node instead.
-            Add(new Operation(OpKind.CreateFile, $"create {path}", field) { S1 = target, A = 0x1a4 });
-            Add(new Operation(OpKind.Mount, $"bind {path} from the host", field) { S1 = path, S2 = target, S3 = "bind", A = Linux.MS_BIND });
+            Add(new Operation(OpKind.CreateFile, $"create {path}", field) { S1 = path, A = 0x1a4 });
+            Add(new Operation(OpKind.Bind, $"bind {path} from the host", field) { S1 = path, S2 = path, A = Linux.MS_BIND });
             return;
         }
-        Add(new Operation(OpKind.Mknod, $"create device {path} ({major}:{minor})", field) { S1 = target, A = type | (mode & 0xfff), B = Linux.MakeDev(major, minor), Flags = 1 });
-        Add(new Operation(OpKind.Chmod, $"set the mode of {path}", field) { S1 = target, A = mode & 0xfff });
-        Add(new Operation(OpKind.Chown, $"set the owner of {path}", field) { S1 = target, A = uid, B = gid });
+        // Made below its resolved parent; mode and owner go to the node just made, never through a link that was there.
+        Add(new Operation(OpKind.Mknod, $"create device {path} ({major}:{minor})", field)
+        {
+            S1 = path, A = type | (mode & 0xfff), B = Linux.MakeDev(major, minor), C = ((long)uid << 32) | gid, Flags = PathFlags.ExistingIsFine,
+        });
     }
 
-    private void DevLinks(List<string> fresh, bool devMounted)
+    private void DevLinks(List<string> fresh)
     {
         (string Target, string Link)[] links =
         [
@@ -481,10 +523,9 @@ public sealed class PlanCompiler
         {
             if (link == "/dev/ptmx" && !fresh.Contains("/dev/pts"))
                 continue;
-            Add(new Operation(OpKind.Symlink, $"link {link} to {target}", "default /dev links") { S1 = target, S2 = ContainerToHost(link, fresh) });
+            Add(new Operation(OpKind.Symlink, $"link {link} to {target}", "default /dev links") { S1 = target, S2 = link });
         }
-        Add(new Operation(OpKind.MkdirAll, "create /dev/shm", "default /dev links") { S1 = ContainerToHost("/dev/shm", fresh), A = 0x3ff });
-        _ = devMounted;
+        Add(new Operation(OpKind.MkdirAll, "create /dev/shm", "default /dev links") { S1 = "/dev/shm", A = 0x3ff });
     }
 
     private void Hostnames(int cloneFlags, List<NamespaceJoin> joins)
@@ -518,7 +559,8 @@ public sealed class PlanCompiler
                 : false;
             if (!allowed)
                 throw new BerthException($"{field}: sysctl \"{key}\" is not namespaced by the container's namespaces, so setting it would change the host");
-            string path = "/proc/sys/" + key.Replace('.', '/');
+            // Below berth's own procfs handle; /proc/sys/net, ipc and uts files answer for the writer's namespaces.
+            string path = "sys/" + key.Replace('.', '/');
             Add(new Operation(OpKind.WriteFile, $"set sysctl {key} to {value}", field) { S1 = path, S2 = value });
         }
     }
@@ -553,7 +595,8 @@ public sealed class PlanCompiler
 
         if (process.Terminal == true)
             Terminal(process);
-        Add(new Operation(OpKind.Chdir, $"change to the working directory {process.Cwd}", "process.cwd") { S1 = process.Cwd });
+        string cwd = ContainerPath(process.Cwd);
+        Add(new Operation(OpKind.Chdir, $"change to the working directory {process.Cwd}", "process.cwd") { S1 = cwd });
         Add(new Operation(OpKind.CloseFrom, "close inherited file descriptors", "--preserve-fds") { A = 3 + _request.PreserveFds });
 
         var caps = process.Capabilities;
@@ -594,9 +637,11 @@ public sealed class PlanCompiler
             if (e.StartsWith("PATH=", StringComparison.Ordinal))
                 path = e[5..];
         string program = args[0];
-        var candidates = program.Contains('/')
+        // Relative candidates are relative to the working directory; all are resolved inside the root.
+        var candidates = (program.Contains('/')
             ? new List<string> { program }
-            : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList();
+            : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList())
+            .Select(c => c.StartsWith('/') ? c : ContainerPath(cwd + "/" + c)).ToList();
         Add(new Operation(OpKind.CheckExec, $"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]") { V1 = candidates });
         if (seccomp is not null && seccompLate)
             Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
@@ -616,7 +661,8 @@ public sealed class PlanCompiler
     {
         const long TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540E;
         int master = ContainerPlan.ConsoleSlot, peer = ContainerPlan.ConsolePeerSlot;
-        Add(new Operation(OpKind.OpenSlot, "open /dev/ptmx", "process.terminal") { S1 = "/dev/ptmx", A = Linux.O_RDWR | Linux.O_NOCTTY, Flags = master });
+        // Resolved in the root and checked to be a pty multiplexer (5:2), whatever /dev/ptmx links to.
+        Add(new Operation(OpKind.OpenSlot, "open /dev/ptmx", "process.terminal") { S1 = "/dev/ptmx", A = Linux.O_RDWR | Linux.O_NOCTTY, C = Linux.MakeDev(5, 2), Flags = master | PathFlags.InRoot });
         Add(new Operation(OpKind.IoctlSlot, "unlock the pty", "process.terminal") { A = TIOCSPTLCK, Flags = master, Data = new byte[4] });
         Add(new Operation(OpKind.PtyPeer, "open the pty's peer", "process.terminal") { A = master, Flags = peer });
         if (process.ConsoleSize is { } size)
@@ -627,6 +673,12 @@ public sealed class PlanCompiler
             Add(new Operation(OpKind.IoctlSlot, $"set the terminal size to {size.Height}x{size.Width}", "process.consoleSize") { A = TIOCSWINSZ, Flags = master, Data = winsize });
         }
         Add(new Operation(OpKind.SendSlot, "send the pty master to berth", "process.terminal") { Flags = master });
+        if (!_exec)
+        {
+            // /dev/console is the pty itself, bound from its descriptor onto a file that is not a link.
+            Add(new Operation(OpKind.CreateFile, "create /dev/console", "process.terminal") { S1 = "/dev/console", A = 0x1b6 });
+            Add(new Operation(OpKind.Bind, "bind the pty on /dev/console", "process.terminal") { S2 = "/dev/console", A = Linux.MS_BIND, Flags = peer | PathFlags.SourceSlot | PathFlags.NoSymlinks });
+        }
         Add(new Operation(OpKind.Setsid, "start a new session", "process.terminal"));
         Add(new Operation(OpKind.IoctlSlot, "make the pty the controlling terminal", "process.terminal") { A = TIOCSCTTY, Flags = peer });
         for (int fd = 0; fd < 3; fd++)

@@ -1,27 +1,32 @@
-/* The layout shared with runtime/Berth.Runtime/Exec/NativeOps.cs: keep both in step. */
+/* The layout shared with runtime/Berth.Runtime/Exec/NativeMethods.cs (NativeOp, NativeSpawn, NativeReport): keep both
+ * in step; OpKind in Plan/Operation.cs mirrors enum berth_op_kind and a test compares the two. */
 #ifndef BERTH_EXEC_H
 #define BERTH_EXEC_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define BERTH_MAX_SLOTS 8
 
+/* Container paths (s1/s2 of path operations) are resolved inside the container's root when the operation runs,
+ * never before: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), or an O_NOFOLLOW walk where the kernel lacks it. */
 enum berth_op_kind {
-    BERTH_OP_MOUNT = 1,         /* s1 source, s2 target, s3 fstype, s4 data, a flags */
-    BERTH_OP_MKDIR_ALL = 2,     /* s1 path, a mode */
-    BERTH_OP_CREATE_FILE = 3,   /* s1 path, a mode */
-    BERTH_OP_MKNOD = 4,         /* s1 path, a mode (with type bits), b dev; flags: tolerate EEXIST */
-    BERTH_OP_CHOWN = 5,         /* s1 path, a uid, b gid */
-    BERTH_OP_CHMOD = 6,         /* s1 path, a mode */
-    BERTH_OP_SYMLINK = 7,       /* s1 target, s2 link path */
-    BERTH_OP_WRITE_FILE = 8,    /* s1 path, s2 bytes, a length; flags: create+truncate */
-    BERTH_OP_PIVOT_ROOT = 9,    /* s1 new root */
-    BERTH_OP_MOVE_ROOT = 10,    /* s1 new root (--no-pivot) */
-    BERTH_OP_MASK_PATH = 11,    /* s1 path, s2 tmpfs data */
-    BERTH_OP_READONLY_PATH = 12,/* s1 path, a extra remount flags */
+    BERTH_OP_MOUNT = 1,         /* s1 source, s2 target, s3 fstype, s4 data, a flags, d propagation set after it */
+    BERTH_OP_MKDIR_ALL = 2,     /* s1 container path, a mode */
+    BERTH_OP_CREATE_FILE = 3,   /* s1 container path, a mode */
+    BERTH_OP_MKNOD = 4,         /* s1 container path, a mode with type bits, b dev, c uid << 32 | gid; flags: EEXIST is fine */
+    BERTH_OP_BIND = 5,          /* s1 host source (or, with BERTH_SOURCE_SLOT, slots[flags & 0xff]), s2 container target,
+                                   a MS_BIND [| MS_REC], b MOUNT_ATTR_* to set, c MOUNT_ATTR_* to clear, d propagation */
+    BERTH_OP_OPEN_ROOT = 6,     /* s1 host path of the root (after it is bound onto itself), or "/" once inside */
+    BERTH_OP_SYMLINK = 7,       /* s1 target, s2 container path of the link */
+    BERTH_OP_WRITE_FILE = 8,    /* s1 path below /proc (e.g. "sys/net/ipv4/ip_forward"), s2 bytes, a length */
+    BERTH_OP_PIVOT_ROOT = 9,    /* into the root opened by OPEN_ROOT */
+    BERTH_OP_MOVE_ROOT = 10,    /* s1 host path of the root (--no-pivot) */
+    BERTH_OP_MASK_PATH = 11,    /* s1 container path, s2 tmpfs data */
+    BERTH_OP_READONLY_PATH = 12,/* s1 container path; flags BERTH_PATH_ROOT: the root itself */
     BERTH_OP_SETHOSTNAME = 13,  /* s1 */
     BERTH_OP_SETDOMAINNAME = 14,/* s1 */
     BERTH_OP_SETRLIMIT = 15,    /* a resource, b soft, c hard */
-    BERTH_OP_CHDIR = 16,        /* s1 */
+    BERTH_OP_CHDIR = 16,        /* s1 container path */
     BERTH_OP_UMASK = 17,        /* a */
     BERTH_OP_SETGROUPS = 18,    /* a count, p gid_t[] */
     BERTH_OP_SETRESGID = 19,    /* a */
@@ -33,31 +38,47 @@ enum berth_op_kind {
     BERTH_OP_NO_NEW_PRIVS = 25,
     BERTH_OP_SECCOMP = 26,      /* a instruction count, p sock_filter[], b seccomp(2) flags (0: prctl) */
     BERTH_OP_SETNS = 27,        /* a fd, b nstype */
-    BERTH_OP_OPEN_SLOT = 28,    /* s1 path, a open flags, b mode, flags slot */
-    BERTH_OP_WAIT_SLOT = 29,    /* flags slot: read one byte, then close */
-    BERTH_OP_CHECK_EXEC = 30,   /* v1 candidate paths */
+    BERTH_OP_OPEN_SLOT = 28,    /* s1 path (host, or with BERTH_PATH_IN_ROOT a container path that must be the char
+                                   device c), a open flags, b mode, flags & 0xff slot */
+    BERTH_OP_WAIT_SLOT = 29,    /* flags slot: read one byte */
+    BERTH_OP_CHECK_EXEC = 30,   /* v1 candidate container paths: the first regular executable file wins */
     BERTH_OP_CLOSE_FROM = 31,   /* a first fd to mark close-on-exec */
     BERTH_OP_SETSID = 32,
     BERTH_OP_DUP2 = 33,         /* flags slot, a target fd */
     BERTH_OP_IOCTL_SLOT = 34,   /* flags slot, a request, p argument */
-    BERTH_OP_EXEC = 35,         /* v1 candidate paths, v2 argv, v3 envp */
+    BERTH_OP_EXEC = 35,         /* v1 candidate container paths, v2 argv, v3 envp: executed by the sealed stage */
     BERTH_OP_FORK = 36,         /* fork; the parent reports the child's pid and exits */
     BERTH_OP_REPORT_READY = 37, /* tell the runtime that setup succeeded */
     BERTH_OP_UNSHARE = 38,      /* a flags */
     BERTH_OP_SYNC = 39,         /* report SYNC, then wait for the parent: a 4-byte length and that many bytes (hook state) */
+    BERTH_OP_RUN_HOOK = 40,     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
     BERTH_OP_PTY_PEER = 41,     /* slots[flags] = the peer (slave) of the pty master in slots[a] */
     BERTH_OP_SEND_SLOT = 42,    /* report FD with slots[flags] attached (SCM_RIGHTS), then close it */
-    BERTH_OP_RUN_HOOK = 40,
-    BERTH_OP_NEW_KEYRING = 43,
-    BERTH_OP_WAIT_PARENT = 44,
-    BERTH_OP_SET_DUMPABLE = 46, /* a 0/1: prctl(PR_SET_DUMPABLE); execve makes an ordinary program dumpable again */
-    BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */  /* read one byte: the parent has put this process in its cgroups */  /* join a new session keyring named s1 */     /* s1 path, v2 argv, v3 envp, b timeout ms (0: none); stdin is the state from SYNC */
+    BERTH_OP_NEW_KEYRING = 43,  /* join a new session keyring named s1 */
+    BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */
+    BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */
+    BERTH_OP_SET_DUMPABLE = 46, /* a 0/1: prctl(PR_SET_DUMPABLE) */
 };
+
+/* flags bits of path operations (the low byte is a slot number where an operation has one). */
+#define BERTH_PATH_IN_ROOT 0x100     /* OPEN_SLOT: s1 is a container path */
+#define BERTH_PATH_NO_SYMLINKS 0x200 /* no symbolic link anywhere in the path (proc and sysfs mount points) */
+#define BERTH_PATH_DIRECTORY 0x400   /* the target must be a directory */
+#define BERTH_PATH_ROOT 0x800        /* READONLY_PATH: the container's root itself */
+#define BERTH_SOURCE_SLOT 0x1000     /* BIND: the source is slots[flags & 0xff] (the console's pty peer) */
+#define BERTH_EEXIST_OK 0x2000       /* MKNOD: an existing file is left as it is */
+
+/* Errors that are not errno values, reported in the err field of a FAILED report. */
+#define BERTH_ERR_OUTSIDE_ROOT 0x40001   /* the working directory is not inside the container's root */
+#define BERTH_ERR_NOT_NULL_DEVICE 0x40002/* /dev/null in the container is not the character device 1:3 */
+#define BERTH_ERR_NOT_DEVICE 0x40003     /* an opened device is not the device expected */
+#define BERTH_ERR_NOT_PROCFS 0x40004     /* /proc of the host is not a procfs */
+#define BERTH_ERR_STAGE 0x40005          /* the sealed stage program could not be made */
 
 struct berth_op {
     int32_t kind;
     int32_t flags;
-    int64_t a, b, c;
+    int64_t a, b, c, d;
     const char *s1, *s2, *s3, *s4;
     const char *const *v1, *const *v2, *const *v3;
     const void *p;
@@ -67,9 +88,11 @@ struct berth_spawn {
     int32_t clone_flags;
     int32_t parent_death_signal;
     int32_t op_count;
-    int32_t close_fd;           /* an fd of the parent's the child must not keep (the state lock); -1 for none */
+    int32_t close_fd;           /* unused; kept for the layout */
     int32_t cgroup_fd;          /* a cgroup2 directory to create the child in (clone3 CLONE_INTO_CGROUP); -1 for none */
-    int32_t reserved;
+    int32_t preserve_fds;       /* fds 3 .. 3+preserve_fds-1 pass to the container; every other fd is closed at once */
+    int32_t dumpable_until_go;  /* rootless: berth writes the child's id maps, which needs it dumpable until then */
+    int32_t force_walk;         /* 1: resolve paths by the O_NOFOLLOW walk even where openat2 exists (tests) */
     const struct berth_op *ops;
 };
 
@@ -105,4 +128,6 @@ int berth_send_fd(int sock, int fd, const char *name);
 int berth_send_go(int fd);
 int berth_send_blob(int fd, const void *data, int32_t len);
 int berth_run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms);
+/* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
+int berth_layout(int which);
 #endif

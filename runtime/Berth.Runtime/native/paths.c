@@ -1,0 +1,666 @@
+/*
+ * paths.c — the container boundary for paths. Every path inside the container's root is resolved here, at the moment
+ * it is used (after the mounts before it exist), inside the root, and acted on through the descriptor that the
+ * resolution returned: mknodat/symlinkat/mkdirat below a resolved parent, fchdir to a resolved directory, mounts onto
+ * "self/fd/N" of berth's own procfs handle or with the new mount API. A string is never walked twice. What to
+ * resolve, and why, is decided by the plan (C#); this file only resolves and acts.
+ */
+#include "berth_internal.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+static int proc_fd = -1; /* the host's procfs, opened before the config has any say, checked to be procfs */
+static int root_fd = -1; /* the container's root */
+static int home_fd = -1; /* where the working directory goes back to after a mount through proc_fd */
+int paths_force_walk;    /* set by the tests' switch: resolve by the O_NOFOLLOW walk even where openat2 exists */
+
+static void close_keep_errno(int fd)
+{
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = saved;
+}
+
+int paths_open_proc(void)
+{
+    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct statfs sf;
+    struct stat st;
+    /* The root of a real procfs (inode 1), not a directory that something was mounted or bound over. */
+    if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) < 0 || st.st_ino != 1) {
+        close(fd);
+        errno = BERTH_ERR_NOT_PROCFS;
+        return -1;
+    }
+    proc_fd = fd;
+    home_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return 0;
+}
+
+/* "self/fd/N": the name, below proc_fd, of descriptor fd. */
+static void fd_name(int fd, char buf[32])
+{
+    char digits[12];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    memcpy(buf, "self/fd/", 8);
+    for (int i = 0; i < n; i++)
+        buf[8 + i] = digits[n - 1 - i];
+    buf[8 + n] = '\0';
+}
+
+/* mount(2) takes only path strings: run it with the working directory at proc_fd, so that "self/fd/N" reaches our
+ * descriptors through our own procfs and never through a /proc that the container can shape. */
+static int mount_fds(int source_fd, const char *source, int target_fd, const char *type, unsigned long flags, const void *data)
+{
+    char src[32], dst[32];
+    if (source_fd >= 0) {
+        fd_name(source_fd, src);
+        source = src;
+    }
+    fd_name(target_fd, dst);
+    if (fchdir(proc_fd) < 0)
+        return -1;
+    int rc = mount(source, dst, type, flags, data);
+    int saved = errno;
+    if (home_fd >= 0)
+        (void)fchdir(home_fd);
+    errno = saved;
+    return rc;
+}
+
+/* A symbolic link on procfs other than the plain ones is a magic link (fd/N, cwd, root, exe, ns/...). */
+static int is_magic_link(int dir, const char *name)
+{
+    struct statfs sf;
+    if (fstatfs(dir, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+        return 0;
+    return strcmp(name, "self") != 0 && strcmp(name, "thread-self") != 0 && strcmp(name, "mounts") != 0 && strcmp(name, "net") != 0;
+}
+
+/*
+ * Where the kernel has no openat2: one component at a time with O_NOFOLLOW; symbolic links are read and followed by
+ * hand with the root as "/"; ".." stops at the root; magic links are refused, as RESOLVE_NO_MAGICLINKS does.
+ */
+static int walk_in_root(int root, const char *path, int flags, int nosym)
+{
+    char work[PATH_MAX + 1];
+    size_t len = strlen(path);
+    if (len > PATH_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(work, path, len + 1);
+    struct stat root_st;
+    if (fstat(root, &root_st) < 0)
+        return -1;
+    int cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+    if (cur < 0)
+        return -1;
+    int links = 0;
+    char *p = work;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        char *end = p;
+        while (*end && *end != '/')
+            end++;
+        char name[NAME_MAX + 1];
+        size_t n = (size_t)(end - p);
+        if (n > NAME_MAX) {
+            close(cur);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p = end;
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            struct stat st;
+            if (fstat(cur, &st) < 0 || (st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino))
+                continue;
+            int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            close(cur);
+            if (up < 0)
+                return -1;
+            cur = up;
+            continue;
+        }
+        int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (next < 0 || fstat(next, &st) < 0) {
+            close_keep_errno(next);
+            close_keep_errno(cur);
+            return -1;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX + 1];
+            ssize_t t = -1;
+            if (!nosym && ++links <= 40 && !is_magic_link(cur, name))
+                t = readlinkat(next, "", target, PATH_MAX);
+            close(next);
+            size_t rest = strlen(p);
+            if (t <= 0 || (size_t)t + rest + 1 > PATH_MAX) {
+                close(cur);
+                errno = t == 0 ? ENOENT : ELOOP;
+                return -1;
+            }
+            /* The link's target, then what was left of the path. */
+            memmove(work + t, p, rest + 1);
+            memcpy(work, target, (size_t)t);
+            p = work;
+            if (target[0] == '/') {
+                close(cur);
+                cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+                if (cur < 0)
+                    return -1;
+            }
+            continue;
+        }
+        close(cur);
+        cur = next;
+    }
+    struct stat st;
+    if ((flags & O_DIRECTORY) && (fstat(cur, &st) < 0 || !S_ISDIR(st.st_mode))) {
+        close(cur);
+        errno = ENOTDIR;
+        return -1;
+    }
+    if (flags & O_PATH)
+        return cur;
+    /* Reopen the resolved file with the flags asked for, through our own descriptor. */
+    char self[32];
+    fd_name(cur, self);
+    int fd = openat(proc_fd, self, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
+    close_keep_errno(cur);
+    return fd;
+}
+
+static int resolve(int dir, const char *path, int flags, int nosym)
+{
+    while (*path == '/')
+        path++;
+    if (!*path)
+        path = ".";
+    if (paths_force_walk)
+        return walk_in_root(dir, path, flags, nosym);
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (nosym ? RESOLVE_NO_SYMLINKS : 0);
+    for (int tries = 0;; tries++) {
+        long fd = syscall(SYS_openat2, dir, path, &how, sizeof how);
+        if (fd >= 0)
+            return (int)fd;
+        /* EAGAIN: a rename raced with ".." — the kernel asks to try again. */
+        if (errno == EAGAIN && tries < 64)
+            continue;
+        if (errno == ENOSYS) {
+            paths_force_walk = 1;
+            return walk_in_root(dir, path, flags, nosym);
+        }
+        return -1;
+    }
+}
+
+int in_root_open(const char *path, int flags, int nosym)
+{
+    if (root_fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    return resolve(root_fd, path, flags, nosym);
+}
+
+int paths_set_root(const char *host_path)
+{
+    int fd = open(host_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    close_keep_errno(root_fd);
+    root_fd = fd;
+    return 0;
+}
+
+int paths_pivot(int no_pivot, const char *host_path)
+{
+    if (fchdir(root_fd) < 0)
+        return -1;
+    if (no_pivot) {
+        if (mount(host_path, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+            return -1;
+    } else {
+        if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
+            return -1;
+    }
+    if (chdir("/") < 0)
+        return -1;
+    close_keep_errno(home_fd);
+    home_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return home_fd < 0 ? -1 : 0;
+}
+
+/* Opens the directory that holds the last component of path (created when `create`), and copies that component. */
+static int open_parent(const char *path, char name[NAME_MAX + 1], int create)
+{
+    char dir[PATH_MAX + 1];
+    size_t len = strlen(path);
+    while (len > 0 && path[len - 1] == '/')
+        len--;
+    size_t slash = len;
+    while (slash > 0 && path[slash - 1] != '/')
+        slash--;
+    size_t n = len - slash;
+    if (n == 0 || n > NAME_MAX || slash > PATH_MAX) {
+        errno = n == 0 ? EINVAL : ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(name, path + slash, n);
+    name[n] = '\0';
+    memcpy(dir, path, slash);
+    dir[slash] = '\0';
+    return create ? in_root_mkdir_all(dir, 0755, 0) : in_root_open(dir, O_PATH | O_DIRECTORY, 0);
+}
+
+/* links: how many dangling links were followed so far; like the kernel, berth gives up after 40. */
+static int mkdir_all(const char *path, mode_t mode, int nosym, int links)
+{
+    int fd = in_root_open(path, O_PATH | O_DIRECTORY, nosym);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    char buf[PATH_MAX + 1];
+    while (*path == '/')
+        path++;
+    size_t len = strlen(path);
+    if (len > PATH_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    /* The longest prefix that exists, resolved in the root; below it nothing exists, so nothing can be a link. */
+    size_t end = len;
+    int dir;
+    for (;;) {
+        while (end > 0 && buf[end - 1] != '/')
+            end--;
+        size_t cut = end;
+        while (cut > 0 && buf[cut - 1] == '/')
+            cut--;
+        if (cut == 0) {
+            dir = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+            end = 0;
+            break;
+        }
+        buf[cut] = '\0';
+        dir = in_root_open(buf, O_PATH | O_DIRECTORY, nosym);
+        buf[cut] = '/';
+        if (dir >= 0)
+            break;
+        if (errno != ENOENT)
+            return -1;
+        end = cut;
+    }
+    if (dir < 0)
+        return -1;
+    char *p = buf + end;
+    int first = 1;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        char *e = p;
+        while (*e && *e != '/')
+            e++;
+        char saved = *e;
+        *e = '\0';
+        if (first && !nosym) {
+            /* The first missing part may be a link whose target does not exist yet (/var/run -> /run/x): create the
+               target, inside the root, as runc does; the target stands in for the link in the path. */
+            char target[PATH_MAX + 1];
+            ssize_t t = readlinkat(dir, p, target, PATH_MAX);
+            if (t > 0) {
+                close(dir);
+                *e = saved;
+                size_t rest = strlen(e), prefix = (size_t)(p - buf);
+                if (++links > 40 || (size_t)t + prefix + rest + 1 > PATH_MAX) {
+                    errno = ELOOP;
+                    return -1;
+                }
+                char next[PATH_MAX + 1];
+                size_t n = 0;
+                if (target[0] != '/') {
+                    memcpy(next, buf, prefix); /* relative: from the directory that holds the link */
+                    n = prefix;
+                }
+                memcpy(next + n, target, (size_t)t);
+                memcpy(next + n + (size_t)t, e, rest + 1);
+                return mkdir_all(next, mode, nosym, links);
+            }
+        }
+        first = 0;
+        if (strcmp(p, "..") == 0 || strcmp(p, ".") == 0) {
+            close(dir);
+            errno = ENOENT;
+            return -1;
+        }
+        /* O_NOFOLLOW: a link that appeared since is refused, not followed. */
+        int next = -1;
+        if (mkdirat(dir, p, mode) == 0 || errno == EEXIST)
+            next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close_keep_errno(dir);
+        if (next < 0)
+            return -1;
+        dir = next;
+        *e = saved;
+        p = e;
+    }
+    return dir;
+}
+
+int in_root_mkdir_all(const char *path, mode_t mode, int nosym)
+{
+    return mkdir_all(path, mode, nosym, 0);
+}
+
+int in_root_create_file(const char *path, mode_t mode)
+{
+    char name[NAME_MAX + 1];
+    int dir = open_parent(path, name, 1);
+    if (dir < 0)
+        return -1;
+    int fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+    int rc = fd >= 0 || errno == EEXIST ? 0 : -1;
+    close_keep_errno(fd);
+    close_keep_errno(dir);
+    return rc;
+}
+
+int in_root_mknod(const struct berth_op *op)
+{
+    char name[NAME_MAX + 1];
+    mode_t mode = (mode_t)op->a;
+    dev_t dev = (dev_t)op->b;
+    int dir = open_parent(op->s1, name, 1);
+    if (dir < 0)
+        return -1;
+    if (mknodat(dir, name, mode, dev) < 0) {
+        int err = errno;
+        close(dir);
+        if (err == EEXIST && (op->flags & BERTH_EEXIST_OK))
+            return 0; /* whatever is there stays as it is: neither chmod nor chown follows it */
+        errno = err;
+        return -1;
+    }
+    int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    close_keep_errno(dir);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) < 0)
+        goto out;
+    if ((st.st_mode & S_IFMT) != (mode & S_IFMT) || (!S_ISFIFO(mode) && st.st_rdev != dev)) {
+        errno = BERTH_ERR_NOT_DEVICE;
+        goto out;
+    }
+    char self[32];
+    fd_name(fd, self);
+    /* The mode the config asked for, not the umask's; then the owner, both on the node just made. */
+    if (fchmodat(proc_fd, self, mode & 07777, 0) < 0)
+        goto out;
+    uint64_t owner = (uint64_t)op->c;
+    rc = fchownat(fd, "", (uid_t)(owner >> 32), (gid_t)(owner & 0xffffffffu), AT_EMPTY_PATH);
+out:
+    close_keep_errno(fd);
+    return rc;
+}
+
+int in_root_symlink(const char *target, const char *path)
+{
+    char name[NAME_MAX + 1];
+    int dir = open_parent(path, name, 1);
+    if (dir < 0)
+        return -1;
+    int rc = symlinkat(target, dir, name) == 0 || errno == EEXIST ? 0 : -1;
+    close_keep_errno(dir);
+    return rc;
+}
+
+int in_root_mount(const struct berth_op *op)
+{
+    int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
+    int target = in_root_open(op->s2, O_PATH | ((op->flags & BERTH_PATH_DIRECTORY) ? O_DIRECTORY : 0), nosym);
+    if (target < 0)
+        return -1;
+    int rc = mount_fds(-1, op->s1, target, op->s3, (unsigned long)op->a, op->s4);
+    close_keep_errno(target);
+    if (rc < 0 || !op->d)
+        return rc;
+    /* The propagation belongs to the new mount: resolve again, which now ends on it, and check that it does. */
+    int top = in_root_open(op->s2, O_PATH, nosym);
+    if (top < 0)
+        return -1;
+    rc = mount_fds(-1, NULL, top, NULL, (unsigned long)op->d, NULL);
+    close_keep_errno(top);
+    return rc;
+}
+
+/* MOUNT_ATTR_* as the legacy remount flags, for kernels without mount_setattr. */
+static unsigned long legacy_flags(uint64_t attr)
+{
+    unsigned long flags = 0;
+    if (attr & MOUNT_ATTR_RDONLY) flags |= MS_RDONLY;
+    if (attr & MOUNT_ATTR_NOSUID) flags |= MS_NOSUID;
+    if (attr & MOUNT_ATTR_NODEV) flags |= MS_NODEV;
+    if (attr & MOUNT_ATTR_NOEXEC) flags |= MS_NOEXEC;
+    if (attr & MOUNT_ATTR_NODIRATIME) flags |= MS_NODIRATIME;
+    if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME) flags |= MS_NOATIME;
+    if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME) flags |= MS_STRICTATIME;
+    return flags;
+}
+
+static int setattr(int fd, uint64_t set, uint64_t clear, uint64_t propagation, int recursive)
+{
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = set;
+    attr.attr_clr = clear;
+    attr.propagation = propagation;
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+/* Binds a clone of `tree_source` onto target with attributes set before it becomes visible, all through descriptors.
+ * Returns 1 where the kernel lacks the new mount API (the caller then takes the legacy way). */
+static int bind_tree(int source_fd, const char *source, int recursive, int target, uint64_t set, uint64_t clear, uint64_t propagation)
+{
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    int tree = source_fd >= 0 ? (int)syscall(SYS_open_tree, source_fd, "", flags | AT_EMPTY_PATH)
+                              : (int)syscall(SYS_open_tree, AT_FDCWD, source, flags);
+    if (tree < 0)
+        return errno == ENOSYS ? 1 : -1;
+    int rc = 0;
+    if ((set || clear) && setattr(tree, set, clear, 0, 0) < 0)
+        rc = errno == ENOSYS ? 1 : -1;
+    if (rc == 0)
+        rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    /* Propagation once attached: tree is now the new mount itself, no path to walk again. */
+    if (rc == 0 && propagation)
+        rc = setattr(tree, 0, 0, propagation & ~(uint64_t)MS_REC, (propagation & MS_REC) != 0);
+    close_keep_errno(tree);
+    return rc;
+}
+
+int in_root_bind(const struct berth_op *op, const int *slots)
+{
+    int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
+    int target = in_root_open(op->s2, O_PATH, nosym);
+    if (target < 0)
+        return -1;
+    int source_fd = (op->flags & BERTH_SOURCE_SLOT) ? slots[op->flags & 0xff] : -1;
+    int recursive = ((unsigned long)op->a & MS_REC) != 0;
+    int rc = bind_tree(source_fd, op->s1, recursive, target, (uint64_t)op->b, (uint64_t)op->c, (uint64_t)op->d);
+    if (rc == 1) {
+        /* No open_tree/mount_setattr (before 5.12): bind, then reach the new mount by resolving again. */
+        rc = mount_fds(source_fd, op->s1, target, NULL, (unsigned long)op->a, NULL);
+        if (rc == 0 && (op->b || op->d)) {
+            int top = in_root_open(op->s2, O_PATH, nosym);
+            rc = top < 0 ? -1 : 0;
+            if (rc == 0 && op->b)
+                rc = mount_fds(-1, NULL, top, NULL, MS_BIND | MS_REMOUNT | legacy_flags((uint64_t)op->b), NULL);
+            if (rc == 0 && op->d)
+                rc = mount_fds(-1, NULL, top, NULL, (unsigned long)op->d, NULL);
+            close_keep_errno(top);
+        }
+    }
+    close_keep_errno(target);
+    return rc;
+}
+
+int in_root_mask(const struct berth_op *op)
+{
+    int target = in_root_open(op->s1, O_PATH, 0);
+    if (target < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int rc = fstat(target, &st);
+    if (rc == 0 && S_ISDIR(st.st_mode)) {
+        rc = mount_fds(-1, "tmpfs", target, "tmpfs", MS_RDONLY, op->s2);
+    } else if (rc == 0) {
+        /* Only the null device may cover a file: a /dev/null that the container made a link or a file is refused. */
+        int null = in_root_open("/dev/null", O_PATH, 0);
+        struct stat nst;
+        if (null < 0 || fstat(null, &nst) < 0)
+            rc = -1;
+        else if (!S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
+            errno = BERTH_ERR_NOT_NULL_DEVICE;
+            rc = -1;
+        } else
+            rc = mount_fds(null, NULL, target, NULL, MS_BIND, NULL);
+        close_keep_errno(null);
+    }
+    close_keep_errno(target);
+    return rc;
+}
+
+int in_root_readonly(const struct berth_op *op)
+{
+    int root = (op->flags & BERTH_PATH_ROOT) != 0;
+    int target = root ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0) : in_root_open(op->s1, O_PATH, 0);
+    if (target < 0)
+        return !root && errno == ENOENT ? 0 : -1;
+    /* The root is a mount of its own already (the rootfs bound onto itself): only its attributes change. */
+    int rc = root ? setattr(target, MOUNT_ATTR_RDONLY, 0, 0, 0) : bind_tree(target, NULL, 1, target, MOUNT_ATTR_RDONLY, 0, 0);
+    if (rc < 0 && errno == ENOSYS)
+        rc = 1;
+    if (rc == 1) {
+        rc = root ? 0 : mount_fds(target, NULL, target, NULL, MS_BIND | MS_REC, NULL);
+        int top = rc == 0 ? (root ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0) : in_root_open(op->s1, O_PATH, 0)) : -1;
+        if (top >= 0) {
+            /* Keep the flags the mount has (nosuid, nodev…): a user namespace may not clear locked ones. */
+            char self[32];
+            struct statvfs sv;
+            unsigned long keep = 0;
+            fd_name(top, self);
+            if (fstatvfs(top, &sv) == 0)
+                keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+            rc = mount_fds(-1, NULL, top, NULL, keep | MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+            close_keep_errno(top);
+        } else
+            rc = -1;
+    }
+    close_keep_errno(target);
+    return rc;
+}
+
+int in_root_chdir(const char *path)
+{
+    int dir = in_root_open(path, O_PATH | O_DIRECTORY, 0);
+    if (dir < 0)
+        return -1;
+    if (fchdir(dir) < 0) {
+        close_keep_errno(dir);
+        return -1;
+    }
+    close_keep_errno(home_fd);
+    home_fd = dir;
+    /* The kernel names a working directory outside the process's root "(unreachable)...". */
+    char buf[PATH_MAX];
+    if (syscall(SYS_getcwd, buf, sizeof buf) < 0)
+        return errno == ENAMETOOLONG ? 0 : -1;
+    if (buf[0] != '/') {
+        errno = BERTH_ERR_OUTSIDE_ROOT;
+        return -1;
+    }
+    return 0;
+}
+
+int in_root_open_device(const char *path, int flags, uint64_t rdev)
+{
+    int fd = in_root_open(path, flags, 0);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || (rdev && st.st_rdev != (dev_t)rdev)) {
+        close(fd);
+        errno = BERTH_ERR_NOT_DEVICE;
+        return -1;
+    }
+    return fd;
+}
+
+int in_root_find_exec(const char *const *candidates, const char **found)
+{
+    int last = ENOENT;
+    for (const char *const *c = candidates; c && *c; c++) {
+        int fd = in_root_open(*c, O_PATH, 0);
+        if (fd < 0) {
+            if (errno != ENOENT && errno != ENOTDIR)
+                last = errno;
+            continue;
+        }
+        struct stat st;
+        char self[32];
+        fd_name(fd, self);
+        int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && faccessat(proc_fd, self, X_OK, 0) == 0;
+        close(fd);
+        if (ok) {
+            *found = *c;
+            return 0;
+        }
+        last = EACCES;
+    }
+    errno = last;
+    return -1;
+}
+
+int proc_write(const char *path, const void *data, size_t len)
+{
+    int fd = openat(proc_fd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = write_full(fd, data, len);
+    close_keep_errno(fd);
+    return rc;
+}

@@ -57,12 +57,11 @@ public class DeviceTests
     /// The emulation against the kernel itself: random rule lists written to a real v1 devices cgroup on this host,
     /// then its devices.list compared with what <see cref="DeviceRules.Emulate"/> says it holds.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void Emulation_matches_the_v1_kernel_on_random_rule_lists()
     {
-        const string mount = "/sys/fs/cgroup/devices";
-        if (!File.Exists(Path.Combine(mount, "devices.list")))
-            return; // no v1 devices hierarchy on this machine
+        HostSupport.SkipIfLacking(HostSupport.LacksRoot ?? HostSupport.LacksV1("devices"));
+        string mount = HostSupport.V1Mount("devices")!;
         string dir = Path.Combine(mount, $"berth-test-emulate-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
@@ -142,12 +141,11 @@ public class DeviceTests
     /// The program for real: loaded with bpf(2), attached to a fresh cgroup under this host's cgroup2 mount; a shell
     /// moves itself into it and opens an allowed and a denied device.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void Program_attached_on_the_real_cgroup2_mount_refuses_a_denied_device_with_EPERM()
     {
-        string? mount = HostCgroup2.Mount;
-        if (mount is null)
-            return; // no cgroup2 mount on this machine
+        HostSupport.SkipIfLacking(HostSupport.LacksV2CoreFile("cgroup.procs"));
+        string mount = HostCgroup2.Mount!;
         string dir = Path.Combine(mount, $"berth-test-devices-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try

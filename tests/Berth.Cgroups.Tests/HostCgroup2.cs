@@ -2,10 +2,11 @@ using System.Diagnostics;
 
 namespace Berth.Cgroups.Tests;
 
-/// <summary>This host's real cgroup2 mount (on the project's host: /sys/fs/cgroup/unified, holding hugetlb).</summary>
+/// <summary>This host's real cgroup2 mount, as /proc/self/mountinfo says (null when there is none or we are not
+/// root); tests ask <see cref="HostSupport"/> first and skip where it is missing.</summary>
 public static class HostCgroup2
 {
-    public static string? Mount => Environment.UserName == "root" ? CgroupLayout.Host.V2Mount : null;
+    public static string? Mount => HostSupport.IsRoot ? CgroupLayout.Host.V2Mount : null;
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 

@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace Berth.Cgroups.Tests;
 
-/// <summary>The v2 code paths on this host's real cgroup2 mount, for what it offers: groups, procs, freeze, kill, hugetlb.</summary>
+/// <summary>The v2 code paths on this host's real cgroup2 mount, for what it offers: groups, procs, freeze, kill, hugetlb.
+/// Each test asks the host for the file it relies on and is skipped, with the reason, where it is missing.</summary>
 public class HostV2Tests
 {
     private static (string Dir, System.Diagnostics.Process Sleeper) Group(string name)
@@ -17,11 +18,10 @@ public class HostV2Tests
         return (dir, p);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Freeze_and_thaw_through_cgroup_freeze()
     {
-        if (HostCgroup2.Mount is null)
-            return;
+        HostSupport.SkipIfLacking(HostSupport.LacksV2CoreFile("cgroup.freeze"));
         var (dir, sleeper) = Group("freeze");
         try
         {
@@ -40,11 +40,10 @@ public class HostV2Tests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Kill_all_through_cgroup_kill_even_when_frozen()
     {
-        if (HostCgroup2.Mount is null)
-            return;
+        HostSupport.SkipIfLacking(HostSupport.LacksV2CoreFile("cgroup.kill") ?? HostSupport.LacksV2CoreFile("cgroup.freeze"));
         var (dir, sleeper) = Group("kill");
         try
         {
@@ -60,11 +59,10 @@ public class HostV2Tests
         Assert.False(Directory.Exists(dir));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Kill_all_with_another_signal_signals_every_process()
     {
-        if (HostCgroup2.Mount is null)
-            return;
+        HostSupport.SkipIfLacking(HostSupport.LacksV2CoreFile("cgroup.procs"));
         var (dir, sleeper) = Group("term");
         try
         {
@@ -78,11 +76,14 @@ public class HostV2Tests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Hugetlb_limit_written_where_the_host_keeps_hugetlb()
     {
-        if (HostCgroup2.Mount is null || !File.Exists("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"))
-            return;
+        HostSupport.SkipIfLacking(HostSupport.LacksRoot);
+        Skip.If(HostSupport.ControllerVersion("hugetlb") is null, "this host has no hugetlb controller (neither a v1 hierarchy nor in cgroup2's cgroup.controllers)");
+        var sizes = HostSupport.HugePageSizes();
+        Skip.If(sizes.Count == 0, "this host's kernel lists no huge page size in /sys/kernel/mm/hugepages");
+        var (pageSize, limit) = (sizes[0].Name, 2 * sizes[0].Bytes);
         var layout = CgroupLayout.Host;
         string path = $"/berth-test-hugetlb-{Environment.ProcessId}";
         var manager = new CgroupManager(layout);
@@ -90,11 +91,11 @@ public class HostV2Tests
         try
         {
             var driver = CgroupDrivers.For(layout);
-            var resources = new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 4194304 }] };
+            var resources = new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = pageSize, Limit = (ulong)limit }] };
             driver.Apply(driver.Compile(resources, created: false, []), path);
-            string expectedFile = layout.V1Mounts.ContainsKey("hugetlb") ? Path.Combine(layout.V1Mounts["hugetlb"], path.TrimStart('/'), "hugetlb.2MB.limit_in_bytes")
-                : Path.Combine(layout.V2Mount!, path.TrimStart('/'), "hugetlb.2MB.max");
-            Assert.Equal("4194304", File.ReadAllText(expectedFile).Trim());
+            string expectedFile = layout.V1Mounts.ContainsKey("hugetlb") ? Path.Combine(layout.V1Mounts["hugetlb"], path.TrimStart('/'), $"hugetlb.{pageSize}.limit_in_bytes")
+                : Path.Combine(layout.V2Mount!, path.TrimStart('/'), $"hugetlb.{pageSize}.max");
+            Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(expectedFile).Trim());
         }
         finally
         {

@@ -2,3 +2,4 @@ global using Berth.Runtime;
 global using Berth.Runtime.Cgroups;
 global using Berth.Spec;
 global using Xunit;
+global using Berth.Runtime.Tests;

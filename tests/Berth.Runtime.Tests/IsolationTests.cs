@@ -235,10 +235,12 @@ public class IsolationTests
         try
         {
             int pid = (int)JsonNode.Parse(Harness.Run("state", id).Stdout)!["pid"]!;
-            // Seen from the host: every hierarchy holds the container's process in /berth/ID.
+            // Seen from the host: every hierarchy holds the container's process in /berth/ID (one line each in
+            // /proc/PID/cgroup, and its pid in the cgroup.procs of each hierarchy this host mounts).
             var lines = File.ReadAllLines($"/proc/{pid}/cgroup");
-            Assert.True(lines.Length > 1);
+            Assert.NotEmpty(lines);
             Assert.All(lines, line => Assert.EndsWith($"/berth/{id}", line));
+            Assert.All(HostSupport.Cgroups.DirectoriesFor($"/berth/{id}"), dir => Assert.Contains(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllLines(Path.Combine(dir, "cgroup.procs"))));
         }
         finally
         {

@@ -10,9 +10,10 @@ public class RootlessTests
         Harness.Exec("setpriv", ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups", "env", "XDG_RUNTIME_DIR=" + runtimeDir,
             "sh", "-c", "cd \"$0\" && exec \"$@\"", workDir, Harness.Berth, .. args]);
 
-    [Fact]
+    [SkippableFact]
     public void An_unprivileged_user_runs_a_container_in_its_own_user_namespace()
     {
+        HostSupport.SkipIfLacking(HostSupport.LacksUnprivilegedUserNamespaces());
         string home = Path.Combine(Harness.WorkDir, Harness.NewId("rootless"));
         string runtimeDir = Path.Combine(home, "run");
         string bundle = Path.Combine(home, "bundle");

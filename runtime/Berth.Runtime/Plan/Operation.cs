@@ -31,22 +31,7 @@ public sealed record Operation(OpKind Kind, string What, string Field)
     /// <summary>Raw bytes pointed to by the operation (gid list, seccomp filter).</summary>
     public byte[]? Data { get; init; }
 
-    public override string ToString()
-    {
-        var parts = new List<string> { Kind.ToString() };
-        foreach (var s in new[] { S1, S2, S3, S4 })
-            if (s is not null)
-                parts.Add(Quote(s));
-        if (A != 0 || B != 0 || C != 0 || D != 0)
-            parts.Add($"a={A:x} b={B:x} c={C:x} d={D:x}");
-        if (V1 is not null)
-            parts.Add("[" + string.Join(", ", V1.Select(Quote)) + "]");
-        if (V2 is not null)
-            parts.Add("argv=[" + string.Join(", ", V2.Select(Quote)) + "]");
-        return $"{string.Join(' ', parts)}    # {What} ({Field})";
-    }
-
-    private static string Quote(string s) => s.Length == 0 || s.Contains(' ') ? $"\"{s}\"" : s;
+    public override string ToString() => PlanText.Render(this);
 }
 
 /// <summary>Bits of <see cref="Operation.Flags"/> for path operations (native/berth_exec.h BERTH_PATH_*); the low byte

@@ -15,12 +15,13 @@ public static class BundleLoader
     public static LoadedConfig Load(string bundle, IReadOnlyList<string> hostFiles, Log log, string command)
     {
         string path = Path.Combine(bundle, "config.json");
-        byte[]? json = SmallFiles.Read(path, out int readError);
+        // Only a regular file (a symlink to one is followed): a FIFO or a device is refused without blocking.
+        byte[]? json = SmallFiles.ReadRegular(path, out int readError);
         if (json is null && readError != Tmds.Linux.LibC.ENOENT)
             throw BerthException.Errno($"{command}: read {path}", readError);
         if (json is null)
         {
-            string? yaml = new[] { "config.yaml", "config.yml" }.Select(n => Path.Combine(bundle, n)).FirstOrDefault(File.Exists);
+            string? yaml = new[] { "config.yaml", "config.yml" }.Select(n => Path.Combine(bundle, n)).FirstOrDefault(Path.Exists);
             if (yaml is null)
                 throw new BerthException($"{command}: {path} does not exist (nor config.yaml)");
             return ConfigCommands.LoadBundle(yaml, hostFiles, command);

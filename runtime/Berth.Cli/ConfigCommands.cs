@@ -23,6 +23,11 @@ public static class ConfigCommands
             Console.Error.WriteLine(d.ToString());
     }
 
+    /// <summary>Reads a config file (author or host) for the front-end: only a regular file (a symlink to one is
+    /// followed); a FIFO, device or directory is refused without blocking.</summary>
+    public static byte[] ReadConfigFile(string path) =>
+        SmallFiles.ReadRegular(path, out int error) ?? throw new IOException(Linux.Describe(error));
+
     /// <summary>The host directory's files in name order: $BERTH_HOST_DIR, or /etc/berth/host.d (empty: none).</summary>
     public static List<string> HostDirectoryFiles(string? dir = null)
     {
@@ -48,7 +53,7 @@ public static class ConfigCommands
             hosts.AddRange(HostDirectoryFiles(dir));
         }
         hosts.AddRange(a.Values("host"));
-        var result = ConfigCompiler.Compile(author, hosts);
+        var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile);
         Print(result.Diagnostics);
         if (!result.Success)
             throw new BerthException($"compile: {result.ErrorCount} error(s); nothing written");
@@ -92,14 +97,16 @@ public static class ConfigCommands
         string format = a.Value("format") ?? "text";
         if (format is not ("text" or "json"))
             throw new BerthException($"diff: --format must be text or json, not \"{format}\"", 2);
-        runtime.Store.Load(id); // "does not exist" when there is no such container
-        string path = Path.Combine(runtime.Store.DirectoryOf(id), DiffFile);
-        if (!File.Exists(path))
+        using var dir = runtime.Store.Open(id);
+        dir.Load(); // "does not exist" when it is not a container
+        byte[]? json = dir.Read(DiffFile, out int error);
+        if (json is null && error == Tmds.Linux.LibC.ENOENT)
         {
             Console.Error.WriteLine($"berth: diff: container \"{id}\" ran its bundle's config.json as it was (no host files)");
             return 0;
         }
-        byte[] json = File.ReadAllBytes(path);
+        if (json is null)
+            throw BerthException.Errno($"diff: read {dir.PathOf(DiffFile)}", error);
         if (format == "json")
         {
             Commands.WriteOut(json);
@@ -129,7 +136,7 @@ public static class ConfigCommands
     {
         var hosts = HostDirectoryFiles();
         hosts.AddRange(hostFiles);
-        var result = ConfigCompiler.Compile(author, hosts);
+        var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile);
         Print(result.Diagnostics);
         if (!result.Success)
             throw new BerthException($"{command}: {result.ErrorCount} error(s) in the configuration");

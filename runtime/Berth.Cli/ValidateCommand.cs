@@ -13,13 +13,14 @@ public static class ValidateCommand
         string format = a.Value("format") ?? "text";
         if (format is not ("text" or "json"))
             throw new BerthException($"validate: --format must be text or json, not \"{format}\"", 2);
-        if (!File.Exists(file))
-            throw new BerthException($"validate: {file} does not exist");
+        byte[] content = SmallFiles.ReadRegular(file, out int error) ?? throw (error == Tmds.Linux.LibC.ENOENT
+            ? new BerthException($"validate: {file} does not exist")
+            : BerthException.Errno($"validate: read {file}", error));
         if (format == "text" && (file.EndsWith(".yaml", StringComparison.Ordinal) || file.EndsWith(".yml", StringComparison.Ordinal)))
             return ValidateYaml(file);
         var diagnostics = new List<SchemaDiagnostic>();
         // The schema, then the rules the spec states in prose (Berth.Spec/Rules).
-        SpecRules.Validate(File.ReadAllBytes(file), diagnostics);
+        SpecRules.Validate(content, diagnostics);
         int errors = diagnostics.Count(d => d.Severity == SchemaSeverity.Error);
         if (format == "json")
         {
@@ -61,7 +62,7 @@ public static class ValidateCommand
     /// <summary>A YAML config goes through the front-end, so every finding carries its file, line and column.</summary>
     private static int ValidateYaml(string file)
     {
-        var result = Berth.Config.ConfigCompiler.Compile(file, []);
+        var result = Berth.Config.ConfigCompiler.Compile(file, [], ConfigCommands.ReadConfigFile);
         foreach (var d in result.Diagnostics)
             Console.Out.WriteLine(d.ToString());
         Console.Out.WriteLine(result.Success ? $"{file}: valid" : $"{file}: {result.ErrorCount} error(s)");

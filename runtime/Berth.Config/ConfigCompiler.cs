@@ -49,8 +49,11 @@ public sealed class CompileResult
 /// </summary>
 public static class ConfigCompiler
 {
-    /// <summary>Compiles files read from disk; a file that cannot be read is an error (BERTH0101), not an exception.</summary>
-    public static CompileResult Compile(string authorPath, IReadOnlyList<string> hostPaths)
+    /// <summary>
+    /// Compiles files read from disk (with <paramref name="read"/>, else File.ReadAllBytes); a file that cannot be read
+    /// (an IOException, whose message says why) is an error (BERTH0101), not an exception.
+    /// </summary>
+    public static CompileResult Compile(string authorPath, IReadOnlyList<string> hostPaths, Func<string, byte[]>? read = null)
     {
         var diagnostics = new List<ConfigDiagnostic>();
         var files = new List<ConfigFile>();
@@ -58,7 +61,7 @@ public static class ConfigCompiler
         {
             try
             {
-                files.Add(ConfigFile.Read(path));
+                files.Add(read is null ? ConfigFile.Read(path) : new ConfigFile(path, read(path)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

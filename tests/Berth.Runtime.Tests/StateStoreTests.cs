@@ -9,8 +9,8 @@ public class StateStoreTests
     {
         var store = new StateStore(Directory.CreateTempSubdirectory("berth-store").FullName);
         var record = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/rootfs", OciVersion = "1.3.0" };
-        using (store.CreateDirectory(record.Id))
-            store.SaveNew(record);
+        using (var dir = store.CreateDirectory(record.Id))
+            dir.SaveNew(record);
         return (store, record);
     }
 
@@ -18,9 +18,10 @@ public class StateStoreTests
     public void Save_rewrites_in_place_and_load_reads_the_new_record()
     {
         var (store, record) = NewContainer();
+        using var dir = store.Lock(record.Id);
         record.Pid = 4242;
         record.Cgroups.Add("/sys/fs/cgroup/pids/berth/c1");
-        store.Save(record);
+        dir.Save(record);
         var loaded = store.Load(record.Id);
         Assert.Equal(4242, loaded.Pid);
         Assert.Equal(["/sys/fs/cgroup/pids/berth/c1"], loaded.Cgroups);
@@ -28,7 +29,7 @@ public class StateStoreTests
         // A shorter record leaves no tail of the longer one behind.
         record.Cgroups.Clear();
         record.Pid = 7;
-        store.Save(record);
+        dir.Save(record);
         Assert.Equal(7, store.Load(record.Id).Pid);
         Assert.Equal(record.ToJson().Length, new FileInfo(Path.Combine(store.DirectoryOf(record.Id), StateStore.StateFile)).Length);
     }
@@ -66,13 +67,17 @@ public class StateStoreTests
     {
         var (store, record) = NewContainer();
         File.WriteAllText(Path.Combine(store.DirectoryOf(record.Id), "config.provenance.json"), "{}");
-        store.Remove(record.Id);
+        Directory.CreateDirectory(Path.Combine(store.DirectoryOf(record.Id), "sub", "deeper"));
+        using (var dir = store.Lock(record.Id))
+            store.Remove(dir);
         Assert.False(Directory.Exists(store.DirectoryOf(record.Id)));
     }
+
     [Fact]
     public void Readers_never_see_a_mix_of_two_writes()
     {
         var (store, record) = NewContainer();
+        using var dir = store.Lock(record.Id);
         bool stop = false;
         // The writer alternates a short and a long record (the long one adds cgroups), as create does.
         var writer = new Thread(() =>
@@ -84,7 +89,7 @@ public class StateStoreTests
                     next.Cgroups.AddRange(Enumerable.Range(0, 10).Select(n => $"/sys/fs/cgroup/h{n}/berth/c1"));
                 // Records of several pages, so that an unprotected read could straddle a write.
                 next.Annotations["filler"] = new string(i % 2 == 0 ? 'a' : 'b', 20_000 + (i % 2) * 5_000);
-                store.Save(next);
+                dir.Save(next);
             }
         });
         writer.Start();

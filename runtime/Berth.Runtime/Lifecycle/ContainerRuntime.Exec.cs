@@ -53,19 +53,16 @@ public sealed partial class ContainerRuntime
     private int ExecCore(ExecOptions options)
     {
         const string command = "exec";
-        StateStore.CheckId(options.Id);
-        if (!Store.Exists(options.Id))
-            throw new BerthException($"{command}: container \"{options.Id}\" does not exist");
         SpawnedProcess process;
         bool terminal;
-        using (var containerLock = Store.Lock(options.Id))
+        using (var dir = Store.Lock(options.Id))
         {
-            var record = Store.Load(options.Id);
-            var status = Store.StatusOf(record);
+            var record = dir.Load();
+            var status = dir.StatusOf(record);
             if (status != ContainerStatus.Running)
                 throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is {Describe(status)}, not running");
 
-            var spec = ExecSpec(options, command, out terminal);
+            var spec = ExecSpec(options, dir, command, out terminal);
             if (terminal && options.ConsoleSocket is null && options.Detach)
                 throw new BerthException($"{command}: a terminal with --detach needs --console-socket to hand the terminal to");
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
@@ -132,13 +129,14 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>The container's recorded config with the exec'd process in place of its own, parsed and validated.</summary>
-    private Berth.Spec.Spec ExecSpec(ExecOptions options, string command, out bool terminal)
+    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, string command, out bool terminal)
     {
-        string configPath = Path.Combine(Store.DirectoryOf(options.Id), StateStore.ConfigFile);
+        string configPath = dir.PathOf(StateStore.ConfigFile);
+        byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError) ?? throw BerthException.Errno($"{command}: read the recorded config {configPath}", readError);
         JsonObject config;
         try
         {
-            config = JsonNode.Parse(File.ReadAllBytes(configPath))?.AsObject() ?? throw new BerthException($"{command}: {configPath} is empty");
+            config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"{command}: the recorded config {configPath} does not hold a JSON object");
         }
         catch (JsonException e)
         {

@@ -47,14 +47,13 @@ public sealed partial class ContainerRuntime(StateStore store)
 
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
-        string dir = Store.DirectoryOf(options.Id);
-        string fifo = Path.Combine(dir, StateStore.FifoFile);
+        string fifo = Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile);
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
 
-        using var containerLock = Store.CreateDirectory(options.Id);
+        using var dir = Store.CreateDirectory(options.Id);
         var record = new ContainerRecord
         {
             Id = options.Id,
@@ -75,13 +74,13 @@ public sealed partial class ContainerRuntime(StateStore store)
             var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
             record.Cgroups.AddRange(all);
             record.CreatedCgroups.AddRange(created);
-            Store.SaveNew(record);
-            Store.WriteNew(options.Id, StateStore.ConfigFile, options.Config.Json);
+            dir.SaveNew(record);
+            dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
-                Store.WriteNew(options.Id, name, content);
+                dir.WriteNew(name, content);
             if (waitForStart)
             {
-                int err = Sys.Mkfifo(fifo, 0x180);
+                int err = dir.MakeFifo(StateStore.FifoFile, 0x180);
                 if (err != 0)
                     throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
             }
@@ -105,7 +104,7 @@ public sealed partial class ContainerRuntime(StateStore store)
                 notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid));
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
-            Store.Save(record);
+            dir.Save(record);
             if (options.PidFile is not null)
                 WritePidFile(options.PidFile, process.Pid);
             return (record, process);
@@ -114,7 +113,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         {
             if (process is not null)
                 Spawner.KillAndReap(process.Pid);
-            Cleanup(record);
+            Cleanup(record, dir);
             throw;
         }
     }
@@ -143,17 +142,8 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     /// <summary>The configuration that ran, as recorded in the state directory (null if unreadable).</summary>
-    private Berth.Spec.Spec? RanConfig(string id)
-    {
-        try
-        {
-            return Berth.Spec.Spec.Parse(File.ReadAllBytes(Path.Combine(Store.DirectoryOf(id), StateStore.ConfigFile)), new List<Berth.Spec.SchemaDiagnostic>());
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    private static Berth.Spec.Spec? RanConfig(ContainerDirectory dir) =>
+        dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
 
     private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath)
     {
@@ -213,20 +203,22 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// <summary>start: lets the created container's process go on to execve.</summary>
     public void Start(string id)
     {
-        using var containerLock = Store.Lock(id);
-        var record = Store.Load(id);
-        var status = Store.StatusOf(record);
+        using var dir = Store.Lock(id);
+        var record = dir.Load();
+        var status = dir.StatusOf(record);
         if (status != ContainerStatus.Created)
             throw new BerthException($"start: cannot start container \"{id}\": it is {Describe(status)}, not created");
-        string fifo = Path.Combine(Store.DirectoryOf(id), StateStore.FifoFile);
         // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
         // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
-        int watch = Sys.Open(fifo, O_RDONLY | O_NONBLOCK);
+        int watch = dir.OpenFile(StateStore.FifoFile, O_RDONLY | O_NONBLOCK);
         if (watch < 0)
             throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
         try
         {
-            int fd = Sys.Open(fifo, O_WRONLY | O_NONBLOCK);
+            if (Sys.FileType(watch) != (int)S_IFIFO)
+                throw new BerthException($"start: the exec fifo of \"{id}\", {dir.PathOf(StateStore.FifoFile)}, is not a FIFO");
+            // The write end through the descriptor we hold: the name is not looked up again.
+            int fd = Sys.Open($"/proc/self/fd/{watch}", O_WRONLY | O_NONBLOCK);
             if (fd < 0)
                 throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
             try
@@ -245,8 +237,8 @@ public sealed partial class ContainerRuntime(StateStore store)
         {
             Sys.Close(watch);
         }
-        Sys.Unlink(fifo);
-        if (RanConfig(id) is { } spec)
+        dir.Unlink(StateStore.FifoFile);
+        if (RanConfig(dir) is { } spec)
             PoststartHooks(spec, record, "start");
     }
 
@@ -279,7 +271,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         catch (BerthException)
         {
             if (!keep)
-                Cleanup(record);
+                CleanupLocked(record);
             throw;
         }
         if (detach)
@@ -296,15 +288,8 @@ public sealed partial class ContainerRuntime(StateStore store)
         {
             console?.Dispose();
         }
-        if (!keep)
-        {
-            using var containerLock = Store.TryLock(options.Id);
-            if (containerLock is not null)
-            {
-                Cleanup(record);
-                PoststopHooks(options.Config.Spec, record);
-            }
-        }
+        if (!keep && CleanupLocked(record))
+            PoststopHooks(options.Config.Spec, record);
         return exitCode;
     }
 
@@ -323,8 +308,9 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// <summary>The OCI state document, with the status computed now.</summary>
     public byte[] StateJson(string id)
     {
-        var record = Store.Load(id);
-        var status = Store.StatusOf(record);
+        using var dir = Store.Open(id);
+        var record = dir.Load();
+        var status = dir.StatusOf(record);
         bool alive = status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused;
         return record.OciState(Describe(status), alive ? record.Pid : 0, forCli: true);
     }
@@ -340,8 +326,9 @@ public sealed partial class ContainerRuntime(StateStore store)
 
     public void Kill(string id, int signal, bool all)
     {
-        var record = Store.Load(id);
-        var status = Store.StatusOf(record);
+        using var dir = Store.Open(id);
+        var record = dir.Load();
+        var status = dir.StatusOf(record);
         if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
             throw new BerthException($"kill: container \"{id}\" is not running");
         if (all)
@@ -355,22 +342,24 @@ public sealed partial class ContainerRuntime(StateStore store)
 
     public void Delete(string id, bool force)
     {
-        using var containerLock = force ? Store.TryLock(id) : Store.Lock(id);
-        if (containerLock is null)
-            return; // delete --force of a container that does not exist succeeds: clients rely on it.
-        if (!Store.TryLoad(id, out var record) || record is null)
+        // Only a directory is a container: a symlink or anything else planted as ROOT/ID "does not exist", and
+        // delete --force of a container that does not exist succeeds (clients rely on it) without touching it.
+        using var dir = force ? Store.TryLock(id) : Store.Lock(id);
+        if (dir is null)
+            return;
+        if (!dir.TryLoad(out var record) || record is null)
         {
-            // A directory without a readable state: a create that died half-way. Remove it.
-            Store.Remove(id);
+            // A directory without a readable state: a create that died half-way. Remove it, and only it.
+            Store.Remove(dir);
             return;
         }
-        var status = Store.StatusOf(record);
+        var status = dir.StatusOf(record);
         if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
             throw new BerthException($"delete: cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
         if (status != ContainerStatus.Stopped)
             Stop(record);
-        var spec = RanConfig(id);
-        Cleanup(record);
+        var spec = RanConfig(dir);
+        Cleanup(record, dir);
         PoststopHooks(spec, record);
     }
 
@@ -394,20 +383,30 @@ public sealed partial class ContainerRuntime(StateStore store)
         ProcessHandle.WaitGone(record, TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>Removes everything berth made for the container: its cgroups and its state directory.</summary>
-    private void Cleanup(ContainerRecord record)
+    /// <summary>Removes everything berth made for the container: its cgroups and its state directory (held by the caller).</summary>
+    private void Cleanup(ContainerRecord record, ContainerDirectory dir)
     {
         if (record.Pid > 0 && StateStore.IsAlive(record))
             Stop(record);
         CgroupManager.Remove(record.CreatedCgroups);
-        Store.Remove(record.Id);
+        Store.Remove(dir);
+    }
+
+    /// <summary><see cref="Cleanup"/> under the container's lock; false when its directory is gone already.</summary>
+    private bool CleanupLocked(ContainerRecord record)
+    {
+        using var dir = Store.TryLock(record.Id);
+        if (dir is null)
+            return false;
+        Cleanup(record, dir);
+        return true;
     }
 
     public void Pause(string id, bool pause)
     {
-        using var containerLock = Store.Lock(id);
-        var record = Store.Load(id);
-        var status = Store.StatusOf(record);
+        using var dir = Store.Lock(id);
+        var record = dir.Load();
+        var status = dir.StatusOf(record);
         if (pause && status != ContainerStatus.Running)
             throw new BerthException($"pause: container \"{id}\" is {Describe(status)}, not running");
         if (!pause && status != ContainerStatus.Paused)
@@ -416,11 +415,25 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"{(pause ? "pause" : "resume")}: no freezer controller for container \"{id}\"");
     }
 
-    public IEnumerable<(ContainerRecord Record, ContainerStatus Status)> List()
+    /// <summary>The containers of the root; an entry that is not a readable state directory (a symlink, a file, a
+    /// damaged directory) is skipped.</summary>
+    public IReadOnlyList<(ContainerRecord Record, ContainerStatus Status)> List()
     {
+        var containers = new List<(ContainerRecord, ContainerStatus)>();
         foreach (string id in Store.Ids().Order(StringComparer.Ordinal))
-            if (Store.TryLoad(id, out var record) && record is not null)
-                yield return (record, Store.StatusOf(record));
+        {
+            try
+            {
+                using var dir = Store.TryOpen(id, locked: false, out _);
+                if (dir is not null && dir.TryLoad(out var record) && record is not null)
+                    containers.Add((record, dir.StatusOf(record)));
+            }
+            catch (BerthException)
+            {
+                // Not a container berth can read (an unreadable directory): not listed.
+            }
+        }
+        return containers;
     }
 
     public IReadOnlyList<int> Processes(string id) =>

@@ -92,6 +92,7 @@ public sealed class ContainerRecord
         w.WriteEndArray();
     }
 
+    /// <summary>Reads state.json; a damaged file throws one of the exceptions <see cref="IsUnreadable"/> names.</summary>
     public static ContainerRecord FromJson(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
@@ -99,10 +100,10 @@ public sealed class ContainerRecord
         var root = doc.RootElement;
         var record = new ContainerRecord
         {
-            Id = root.GetProperty("id").GetString()!,
-            Bundle = root.GetProperty("bundle").GetString()!,
-            Rootfs = root.GetProperty("rootfs").GetString()!,
-            OciVersion = root.GetProperty("ociVersion").GetString()!,
+            Id = Text(root.GetProperty("id")),
+            Bundle = Text(root.GetProperty("bundle")),
+            Rootfs = Text(root.GetProperty("rootfs")),
+            OciVersion = Text(root.GetProperty("ociVersion")),
             Pid = root.GetProperty("pid").GetInt32(),
             PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
             Created = root.GetProperty("created").GetDateTimeOffset(),
@@ -110,11 +111,17 @@ public sealed class ContainerRecord
         foreach (var a in root.GetProperty("annotations").EnumerateObject())
             record.Annotations[a.Name] = a.Value.GetString() ?? "";
         foreach (var c in root.GetProperty("createdCgroups").EnumerateArray())
-            record.CreatedCgroups.Add(c.GetString()!);
+            record.CreatedCgroups.Add(Text(c));
         foreach (var c in root.GetProperty("cgroups").EnumerateArray())
-            record.Cgroups.Add(c.GetString()!);
+            record.Cgroups.Add(Text(c));
         foreach (var s in root.GetProperty("sources").EnumerateArray())
-            record.Sources.Add(new(s.GetProperty("path").GetString()!, s.GetProperty("digest").GetString()!));
+            record.Sources.Add(new(Text(s.GetProperty("path")), Text(s.GetProperty("digest"))));
         return record;
     }
+
+    private static string Text(JsonElement value) => value.GetString() ?? throw new FormatException("a string is null");
+
+    /// <summary>What reading a damaged or unfinished state.json throws.</summary>
+    public static bool IsUnreadable(Exception e) =>
+        e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException;
 }

@@ -39,9 +39,27 @@ public static class Linux
         (95, "EOPNOTSUPP", "operation not supported"), (110, "ETIMEDOUT", "connection timed out"),
     ];
 
-    /// <summary>"permission denied (EACCES)".</summary>
+    /// <summary>Not an errno: a file that had to be a regular file is not one; its type (the S_IFMT bits) is or'ed in.</summary>
+    public const int NotRegularFile = 0x4000_0000;
+
+    /// <summary>"a FIFO", "a directory"…: the type of a file from the S_IFMT bits of its mode.</summary>
+    public static string FileTypeName(int mode) => (mode & 0xF000) switch
+    {
+        0x1000 => "a FIFO",
+        0x2000 => "a character device",
+        0x4000 => "a directory",
+        0x6000 => "a block device",
+        0x8000 => "a regular file",
+        0xA000 => "a symbolic link",
+        0xC000 => "a socket",
+        _ => $"a file of type {mode & 0xF000:x}",
+    };
+
+    /// <summary>"permission denied (EACCES)"; for <see cref="NotRegularFile"/>, "not a regular file but a FIFO".</summary>
     public static string Describe(int errno)
     {
+        if ((errno & NotRegularFile) != 0)
+            return "not a regular file but " + FileTypeName(errno);
         foreach (var e in Errnos)
             if (e.Errno == errno)
                 return $"{e.Text} ({e.Name})";

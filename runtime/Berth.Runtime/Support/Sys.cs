@@ -5,7 +5,7 @@ using static Tmds.Linux.LibC;
 namespace Berth.Runtime;
 
 /// <summary>Small wrappers over libc for the parent process: each throws a BerthException that names what failed.</summary>
-internal static unsafe class Sys
+internal static unsafe partial class Sys
 {
     public static int Errno => errno;
 
@@ -15,6 +15,20 @@ internal static unsafe class Sys
         fixed (byte* p = Utf8(path))
             fd = open(p, flags | O_CLOEXEC, (mode_t)mode);
         return fd;
+    }
+
+    /// <summary>openat(2), close-on-exec: <paramref name="name"/> relative to the directory <paramref name="dirfd"/>.</summary>
+    public static int OpenAt(int dirfd, string name, int flags, int mode = 0)
+    {
+        fixed (byte* p = Utf8(name))
+            return openat(dirfd, p, flags | O_CLOEXEC, (mode_t)mode);
+    }
+
+    /// <summary>The type bits (S_IFMT) of an open file's mode, or -1 with errno set.</summary>
+    public static int FileType(int fd)
+    {
+        stat st;
+        return fstat(fd, &st) == 0 ? (int)(st.st_mode & S_IFMT) : -1;
     }
 
     public static byte[] Utf8(string s)
@@ -31,12 +45,6 @@ internal static unsafe class Sys
     }
 
     public static bool Kill(int pid, int signal) => kill(pid, signal) == 0;
-
-    public static int Mkfifo(string path, int mode)
-    {
-        fixed (byte* p = Utf8(path))
-            return mkfifo(p, (mode_t)mode) == 0 ? 0 : errno;
-    }
 
     /// <summary>Writes all of <paramref name="data"/> at the file position; returns 0 or errno.</summary>
     public static int WriteAll(int fd, ReadOnlySpan<byte> data) => WriteAllAt(fd, data, -1);
@@ -84,6 +92,35 @@ internal static unsafe class Sys
             error = errno;
             return null;
         }
+        return ReadAndClose(fd, out error, sharedLock);
+    }
+
+    /// <summary>
+    /// Reads a whole file that must be a regular file: <paramref name="name"/> relative to <paramref name="dirfd"/>
+    /// (AT_FDCWD for a path), opened with <paramref name="flags"/> added (O_NOFOLLOW in a state directory). It is opened
+    /// O_NONBLOCK, so that a FIFO in its place cannot block, and refused after fstat unless it is a regular file: then
+    /// <paramref name="error"/> is <see cref="Linux.NotRegularFile"/> with the file's type.
+    /// </summary>
+    public static byte[]? ReadRegularFile(int dirfd, string name, int flags, out int error, bool sharedLock = false)
+    {
+        int fd = OpenAt(dirfd, name, O_RDONLY | O_NONBLOCK | flags);
+        if (fd < 0)
+        {
+            error = errno;
+            return null;
+        }
+        int type = FileType(fd);
+        if (type != (int)S_IFREG)
+        {
+            error = type < 0 ? errno : Linux.NotRegularFile | type;
+            close(fd);
+            return null;
+        }
+        return ReadAndClose(fd, out error, sharedLock);
+    }
+
+    private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock)
+    {
         try
         {
             if (sharedLock)
@@ -141,9 +178,13 @@ internal static unsafe class Sys
 
     /// <summary>Opens with <paramref name="flags"/> (O_WRONLY plus O_CREAT/O_TRUNC as wanted) and writes
     /// <paramref name="content"/>; returns 0 or errno.</summary>
-    public static int WriteSmall(string path, ReadOnlySpan<byte> content, int flags, int mode = 0b110_100_100)
+    public static int WriteSmall(string path, ReadOnlySpan<byte> content, int flags, int mode = 0b110_100_100) =>
+        WriteSmallAt(AT_FDCWD, path, content, flags, mode);
+
+    /// <summary><see cref="WriteSmall(string, ReadOnlySpan{byte}, int, int)"/> of a name relative to a directory descriptor.</summary>
+    public static int WriteSmallAt(int dirfd, string name, ReadOnlySpan<byte> content, int flags, int mode = 0b110_100_100)
     {
-        int fd = Open(path, flags, mode);
+        int fd = OpenAt(dirfd, name, flags, mode);
         if (fd < 0)
             return errno;
         int err = WriteAll(fd, content);
@@ -172,6 +213,104 @@ internal static unsafe class Sys
             return unlink(p) == 0 ? 0 : errno;
     }
 
+    /// <summary>mkdirat(2); returns 0 or errno.</summary>
+    public static int MkdirAt(int dirfd, string name, int mode)
+    {
+        fixed (byte* p = Utf8(name))
+            return mkdirat(dirfd, p, (mode_t)mode) == 0 ? 0 : errno;
+    }
+
+    /// <summary>mkfifoat(3); returns 0 or errno.</summary>
+    public static int MkfifoAt(int dirfd, string name, int mode)
+    {
+        fixed (byte* p = Utf8(name))
+            return mkfifoat(dirfd, p, (mode_t)mode) == 0 ? 0 : errno;
+    }
+
+    /// <summary>unlinkat(2) (AT_REMOVEDIR for a directory); never follows a symlink; returns 0 or errno.</summary>
+    public static int UnlinkAt(int dirfd, string name, int flags = 0)
+    {
+        fixed (byte* p = Utf8(name))
+            return unlinkat(dirfd, p, flags) == 0 ? 0 : errno;
+    }
+
+    /// <summary>The type bits (S_IFMT) of <paramref name="name"/> in <paramref name="dirfd"/>, a symlink itself not
+    /// followed; -1 when it does not exist (or cannot be seen).</summary>
+    public static int TypeAt(int dirfd, string name)
+    {
+        stat st;
+        fixed (byte* p = Utf8(name))
+            return fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (int)(st.st_mode & S_IFMT) : -1;
+    }
+
+    /// <summary>The link count of an open file: 0 once a directory has been removed.</summary>
+    public static long LinkCount(int fd)
+    {
+        stat st;
+        return fstat(fd, &st) == 0 ? (long)(ulong)st.st_nlink : -1;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+    private static partial nint FdOpenDir(int fd);
+
+    [LibraryImport("libc", EntryPoint = "readdir64")]
+    private static partial byte* ReadDir(nint dir);
+
+    [LibraryImport("libc", EntryPoint = "closedir")]
+    private static partial int CloseDir(nint dir);
+
+    /// <summary>The names in the directory <paramref name="dirfd"/> (not "." and ".."), read through a descriptor of
+    /// its own so that <paramref name="dirfd"/> stays open; null with errno when it cannot be read.</summary>
+    public static List<string>? Names(int dirfd, out int error)
+    {
+        int fd = OpenAt(dirfd, ".", O_RDONLY | O_DIRECTORY);
+        nint dir = fd < 0 ? 0 : FdOpenDir(fd);
+        if (dir == 0)
+        {
+            error = errno;
+            Close(fd);
+            return null;
+        }
+        var names = new List<string>();
+        // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
+        for (byte* entry; (entry = ReadDir(dir)) != null;)
+        {
+            var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + 19);
+            if (!(name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)))
+                names.Add(System.Text.Encoding.UTF8.GetString(name));
+        }
+        CloseDir(dir);
+        error = 0;
+        return names;
+    }
+
+    /// <summary>
+    /// Empties the directory <paramref name="dirfd"/> without following a symlink: every entry is unlinked by name
+    /// relative to it, a subdirectory (up to <paramref name="depth"/> levels) emptied through its own O_NOFOLLOW
+    /// descriptor first. Returns 0 or the first errno.
+    /// </summary>
+    public static int EmptyDirectory(int dirfd, int depth = 8)
+    {
+        var names = Names(dirfd, out int error);
+        if (names is null)
+            return error;
+        foreach (string name in names)
+        {
+            int err = UnlinkAt(dirfd, name);
+            if (err == EISDIR && depth > 0)
+            {
+                int sub = OpenAt(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                err = sub < 0 ? errno : EmptyDirectory(sub, depth - 1);
+                Close(sub);
+                if (err == 0)
+                    err = UnlinkAt(dirfd, name, AT_REMOVEDIR);
+            }
+            if (err != 0 && err != ENOENT)
+                return err;
+        }
+        return 0;
+    }
+
     public static int Rename(string from, string to)
     {
         fixed (byte* f = Utf8(from))
@@ -185,13 +324,6 @@ internal static unsafe class Sys
         stat st;
         fixed (byte* p = Utf8(path))
             return lstat(p, &st) == 0;
-    }
-
-    public static bool IsDirectory(string path)
-    {
-        stat st;
-        fixed (byte* p = Utf8(path))
-            return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR;
     }
 
     /// <summary>Writes a kernel file (proc, cgroup) the way the kernel wants it: one write call, no truncation
@@ -263,6 +395,10 @@ internal readonly struct FdCloser(int fd) : IDisposable
 /// <summary>Whole-file reads for the command line's start path, straight to the kernel (see <see cref="Sys.ReadSmallBytes"/>).</summary>
 public static class SmallFiles
 {
-    /// <summary>The file's bytes, or null with errno in <paramref name="error"/>.</summary>
-    public static byte[]? Read(string path, out int error) => Sys.ReadSmallBytes(path, out error);
+    /// <summary>
+    /// The bytes of a file that must be a regular file (a symlink to one is followed), or null with errno in
+    /// <paramref name="error"/>; a FIFO, device or directory is refused without blocking, as
+    /// <see cref="Linux.NotRegularFile"/> (<see cref="Linux.Describe"/> words it).
+    /// </summary>
+    public static byte[]? ReadRegular(string path, out int error) => Sys.ReadRegularFile(AT_FDCWD, path, 0, out error);
 }

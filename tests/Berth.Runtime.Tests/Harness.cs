@@ -204,8 +204,9 @@ public static class Harness
     public static void AssertNothingLeft(string id, string? root = null)
     {
         Assert.False(Directory.Exists(Path.Combine(root ?? StateRoot, id)), $"state directory of {id} is left behind");
-        foreach (string hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
-            Assert.False(Directory.Exists(Path.Combine(hierarchy, "berth", id)), $"cgroup {hierarchy}/berth/{id} is left behind");
+        // Wherever this host keeps its hierarchies (v1 mounts, the cgroup2 mount, or both).
+        foreach (string directory in HostSupport.Cgroups.DirectoriesFor("/berth/" + id))
+            Assert.False(Directory.Exists(directory), $"cgroup {directory} is left behind");
         string mounts = File.ReadAllText("/proc/self/mountinfo");
         Assert.DoesNotContain(id, mounts);
     }

@@ -125,6 +125,17 @@ public class PlanCompilerTests
         Assert.DoesNotContain(ops, o => o.Kind == OpKind.WriteFile && o.S1!.StartsWith('/'));
     }
 
+    [Theory]
+    [InlineData("net.ipv4/../../../sysrq-trigger")]
+    [InlineData("net..ipv4.ip_forward")]
+    [InlineData("net.ipv4.")]
+    public void A_sysctl_key_cannot_walk_out_of_proc_sys(string key)
+    {
+        var e = Assert.Throws<BerthException>(() => Compile(PlanFixture.Config(namespaces: """{ "type": "mount" }, { "type": "network" }""",
+            linux: $$""", "sysctl": { "{{key}}": "1" }""")));
+        Assert.Contains($"linux.sysctl[\"{key}\"]", e.Message);
+    }
+
     [Fact]
     public void Program_candidates_are_absolute_inside_the_root_relative_ones_from_the_working_directory()
     {

@@ -553,6 +553,9 @@ public sealed class PlanCompiler
         foreach (var (key, value) in linux.Sysctl.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             string field = $"linux.sysctl[\"{key}\"]";
+            // The key becomes a path below /proc/sys: "a..b" or a "/" in a part would walk somewhere else.
+            if (key.Split('.').Any(part => part.Length == 0 || part.Contains('/')))
+                throw new BerthException($"{field}: \"{key}\" is not a sysctl name (dot-separated parts, none empty, no \"/\")");
             bool allowed = key.StartsWith("net.", StringComparison.Ordinal) ? Has(Linux.CLONE_NEWNET)
                 : key.StartsWith("fs.mqueue.", StringComparison.Ordinal) || key is "kernel.msgmax" or "kernel.msgmnb" or "kernel.msgmni" or "kernel.sem" or "kernel.shmall" or "kernel.shmmax" or "kernel.shmmni" or "kernel.shm_rmid_forced" ? Has(Linux.CLONE_NEWIPC)
                 : key is "kernel.hostname" or "kernel.domainname" ? Has(Linux.CLONE_NEWUTS)

@@ -657,7 +657,19 @@ int in_root_find_exec(const char *const *candidates, const char **found)
 
 int proc_write(const char *path, const void *data, size_t len)
 {
-    int fd = openat(proc_fd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* Beneath the procfs handle only: no "..", no magic link, can take a write anywhere else. */
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    int fd = paths_force_walk ? -1 : (int)syscall(SYS_openat2, proc_fd, path, &how, sizeof how);
+    if (fd < 0 && (paths_force_walk || errno == ENOSYS)) {
+        if (strstr(path, "..")) {
+            errno = EXDEV;
+            return -1;
+        }
+        fd = openat(proc_fd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0)
         return -1;
     int rc = write_full(fd, data, len);

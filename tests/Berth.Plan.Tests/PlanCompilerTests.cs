@@ -15,29 +15,27 @@ public class PlanCompilerTests
     [InlineData("/../..", "/")]
     [InlineData("", "/")]
     public void Container_paths_are_cleaned_lexically(string path, string expected) =>
-        Assert.Equal(expected, PlanCompiler.ContainerPath(path));
+        Assert.Equal(expected, ContainerPath.Of(path).Value);
 
     [Fact]
     public void Mount_targets_are_container_paths_resolved_when_used()
     {
         var plan = Compile(PlanFixture.Config(mounts: """, { "destination": "/vol/../data//x", "type": "tmpfs", "source": "tmpfs" }"""));
-        var mount = Assert.Single(plan.Operations, o => o.Kind == OpKind.Mount && o.S3 == "tmpfs" && o.Field == "mounts[2]");
+        var mount = Assert.Single(plan.Operations.OfType<MountOp>(), o => o.Type == "tmpfs" && o.Field == "mounts[2]");
         // Not a host path below the rootfs: the C helper resolves it inside the root when it mounts.
-        Assert.Equal("/data/x", mount.S2);
-        Assert.Equal(PathFlags.InRoot, mount.Flags & PathFlags.InRoot);
-        Assert.DoesNotContain(plan.Operations, o => o.Kind is OpKind.Mount or OpKind.MkdirAll or OpKind.Bind or OpKind.Mknod
-            && (o.Flags & PathFlags.InRoot) != 0 && (o.S2 ?? o.S1 ?? "").StartsWith("/bundle", StringComparison.Ordinal));
+        Assert.Equal("/data/x", mount.Target.Value);
+        Assert.Equal("/data/x", Assert.Single(plan.Operations.OfType<MkdirAllOp>(), o => o.Field == "mounts[2].destination").Path.Value);
     }
 
     [Fact]
     public void The_root_is_opened_after_it_is_bound_onto_itself_and_before_any_container_path()
     {
         var ops = Compile(PlanFixture.Config()).Operations.ToList();
-        int bind = ops.FindIndex(o => o.Kind == OpKind.Mount && o.S1 == "/bundle/rootfs" && o.S2 == "/bundle/rootfs");
-        int open = ops.FindIndex(o => o.Kind == OpKind.OpenRoot);
-        int firstInRoot = ops.FindIndex(o => o.Kind is OpKind.MkdirAll or OpKind.Bind or OpKind.Mknod or OpKind.Symlink or OpKind.CreateFile);
+        int bind = ops.FindIndex(o => o is HostMountOp { Source: "/bundle/rootfs", Target: "/bundle/rootfs" });
+        int open = ops.FindIndex(o => o is OpenRootOp);
+        int firstInRoot = ops.FindIndex(o => o is MkdirAllOp or BindOp or MknodOp or SymlinkOp or CreateFileOp or MountOp);
         Assert.True(bind >= 0 && bind < open && open < firstInRoot, string.Join("\n", ops));
-        Assert.Equal("/bundle/rootfs", ops[open].S1);
+        Assert.Equal("/bundle/rootfs", ((OpenRootOp)ops[open]).HostPath);
     }
 
     [Fact]
@@ -46,14 +44,13 @@ public class PlanCompilerTests
         var ops = Compile(PlanFixture.Config()).Operations;
         foreach (string type in new[] { "proc", "sysfs" })
         {
-            var mount = Assert.Single(ops, o => o.Kind == OpKind.Mount && o.S3 == type);
-            Assert.Equal(PathFlags.NoSymlinks | PathFlags.Directory, mount.Flags & (PathFlags.NoSymlinks | PathFlags.Directory));
-            var mkdir = Assert.Single(ops, o => o.Kind == OpKind.MkdirAll && o.S1 == mount.S2);
-            Assert.Equal(PathFlags.NoSymlinks, mkdir.Flags & PathFlags.NoSymlinks);
+            var mount = Assert.Single(ops.OfType<MountOp>(), o => o.Type == type);
+            Assert.True(mount.RealDirectory);
+            Assert.True(Assert.Single(ops.OfType<MkdirAllOp>(), o => o.Path == mount.Target).NoSymlinks);
         }
         var tmpfs = Compile(PlanFixture.Config(mounts: """, { "destination": "/t", "type": "tmpfs", "source": "tmpfs" }""")).Operations
-            .Single(o => o.Kind == OpKind.Mount && o.S2 == "/t");
-        Assert.Equal(0, tmpfs.Flags & PathFlags.NoSymlinks);
+            .OfType<MountOp>().Single(o => o.Target.Value == "/t");
+        Assert.False(tmpfs.RealDirectory);
     }
 
     [Theory]
@@ -65,35 +62,34 @@ public class PlanCompilerTests
     public void Bind_options_become_mount_attributes_set_before_the_mount_is_visible(string options, long set, long clear, long propagation)
     {
         var bind = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/data", "type": "bind", "source": "/srv/data", "options": [{{options}}] }"""))
-            .Operations.Single(o => o.Kind == OpKind.Bind);
-        Assert.Equal("/srv/data", bind.S1);
-        Assert.Equal("/data", bind.S2);
-        Assert.Equal(set, bind.B);
-        Assert.Equal(clear, bind.C);
-        Assert.Equal(propagation, bind.D);
-        Assert.Equal(options.Contains("rbind"), (bind.A & Linux.MS_REC) != 0);
+            .Operations.OfType<BindOp>().Single();
+        Assert.Equal("/srv/data", bind.Source);
+        Assert.Equal("/data", bind.Target.Value);
+        Assert.Equal(set, bind.SetAttributes);
+        Assert.Equal(clear, bind.ClearAttributes);
+        Assert.Equal(propagation, bind.Propagation);
+        Assert.Equal(options.Contains("rbind"), bind.Recursive);
     }
 
     [Fact]
     public void A_relative_bind_source_is_taken_from_the_bundle_and_a_file_source_gets_a_file_mount_point()
     {
         var ops = Compile(PlanFixture.Config(mounts: """, { "destination": "/etc/resolv.conf", "type": "bind", "source": "resolv.conf", "options": ["bind"] }""")).Operations;
-        var bind = ops.Single(o => o.Kind == OpKind.Bind);
-        Assert.Equal("/bundle/resolv.conf", bind.S1);
-        Assert.Single(ops, o => o.Kind == OpKind.CreateFile && o.S1 == "/etc/resolv.conf");
-        Assert.DoesNotContain(ops, o => o.Kind == OpKind.MkdirAll && o.S1 == "/etc/resolv.conf");
+        var bind = ops.OfType<BindOp>().Single();
+        Assert.Equal("/bundle/resolv.conf", bind.Source);
+        Assert.Single(ops.OfType<CreateFileOp>(), o => o.Path.Value == "/etc/resolv.conf");
+        Assert.DoesNotContain(ops.OfType<MkdirAllOp>(), o => o.Path.Value == "/etc/resolv.conf");
     }
 
     [Fact]
     public void Devices_are_made_below_their_resolved_parent_with_mode_and_owner_in_one_operation()
     {
         var ops = Compile(PlanFixture.Config(linux: """, "devices": [ { "type": "c", "path": "/dev/../dev/fuse", "major": 10, "minor": 229, "fileMode": 416, "uid": 7, "gid": 8 } ]""")).Operations;
-        var fuse = ops.Single(o => o.Kind == OpKind.Mknod && o.S1 == "/dev/fuse");
-        Assert.Equal(Linux.S_IFCHR | 416, fuse.A);
-        Assert.Equal(Linux.MakeDev(10, 229), fuse.B);
-        Assert.Equal((7L << 32) | 8, fuse.C);
-        Assert.Equal(PathFlags.ExistingIsFine, fuse.Flags & PathFlags.ExistingIsFine);
-        Assert.Single(ops, o => o.Kind == OpKind.Mknod && o.S1 == "/dev/null" && o.B == Linux.MakeDev(1, 3));
+        var fuse = ops.OfType<MknodOp>().Single(o => o.Path.Value == "/dev/fuse");
+        Assert.Equal(Linux.S_IFCHR | 416, fuse.TypeAndMode);
+        Assert.Equal(Linux.MakeDev(10, 229), fuse.Device);
+        Assert.Equal((7u, 8u), (fuse.Uid, fuse.Gid));
+        Assert.Single(ops.OfType<MknodOp>(), o => o.Path.Value == "/dev/null" && o.Device == Linux.MakeDev(1, 3));
     }
 
     [Fact]
@@ -101,8 +97,8 @@ public class PlanCompilerTests
     {
         var ops = Compile(PlanFixture.Config(namespaces: """{ "type": "mount" }, { "type": "user" }""",
             linux: """, "uidMappings": [ { "containerID": 0, "hostID": 1000, "size": 1 } ], "gidMappings": [ { "containerID": 0, "hostID": 1000, "size": 1 } ]""")).Operations;
-        Assert.DoesNotContain(ops, o => o.Kind == OpKind.Mknod);
-        Assert.Single(ops, o => o.Kind == OpKind.Bind && o.S1 == "/dev/null" && o.S2 == "/dev/null");
+        Assert.Empty(ops.OfType<MknodOp>());
+        Assert.Single(ops.OfType<BindOp>(), o => o.Source == "/dev/null" && o.Target.Value == "/dev/null");
     }
 
     [Fact]
@@ -110,9 +106,9 @@ public class PlanCompilerTests
     {
         var ops = Compile(PlanFixture.Config(linux: """, "maskedPaths": ["/proc/kcore", "/proc/../proc/keys"], "readonlyPaths": ["/proc/sys"]""")
             .Replace("\"root\": { \"path\": \"rootfs\" }", "\"root\": { \"path\": \"rootfs\", \"readonly\": true }")).Operations;
-        Assert.Equal(["/proc/kcore", "/proc/keys"], ops.Where(o => o.Kind == OpKind.MaskPath).Select(o => o.S1!));
-        Assert.Single(ops, o => o.Kind == OpKind.ReadonlyPath && o.S1 == "/proc/sys" && (o.Flags & PathFlags.Root) == 0);
-        Assert.Single(ops, o => o.Kind == OpKind.ReadonlyPath && (o.Flags & PathFlags.Root) != 0);
+        Assert.Equal(["/proc/kcore", "/proc/keys"], ops.OfType<MaskPathOp>().Select(o => o.Path.Value));
+        Assert.Single(ops.OfType<ReadonlyPathOp>(), o => o.Path is { Value: "/proc/sys" });
+        Assert.Single(ops.OfType<ReadonlyPathOp>(), o => o.Path is null);
     }
 
     [Fact]
@@ -120,9 +116,9 @@ public class PlanCompilerTests
     {
         var ops = Compile(PlanFixture.Config(process: """, "oomScoreAdj": 100""", namespaces: """{ "type": "mount" }, { "type": "network" }""",
             linux: """, "sysctl": { "net.ipv4.ip_forward": "1" }""")).Operations;
-        Assert.Single(ops, o => o.Kind == OpKind.WriteFile && o.S1 == "self/oom_score_adj" && o.S2 == "100");
-        Assert.Single(ops, o => o.Kind == OpKind.WriteFile && o.S1 == "sys/net/ipv4/ip_forward" && o.S2 == "1");
-        Assert.DoesNotContain(ops, o => o.Kind == OpKind.WriteFile && o.S1!.StartsWith('/'));
+        Assert.Single(ops.OfType<WriteProcOp>(), o => o.ProcPath == "self/oom_score_adj" && o.Value == "100");
+        Assert.Single(ops.OfType<WriteProcOp>(), o => o.ProcPath == "sys/net/ipv4/ip_forward" && o.Value == "1");
+        Assert.DoesNotContain(ops.OfType<WriteProcOp>(), o => o.ProcPath.StartsWith('/'));
     }
 
     [Theory]
@@ -140,12 +136,12 @@ public class PlanCompilerTests
     public void Program_candidates_are_absolute_inside_the_root_relative_ones_from_the_working_directory()
     {
         var ops = Compile(PlanFixture.Config(env: "\"PATH=/bin::bin\"")).Operations.ToList();
-        var exec = ops.Single(o => o.Kind == OpKind.Exec);
-        Assert.Equal(["/bin/sh", "/work/sh", "/work/bin/sh"], exec.V1!);
-        Assert.Equal(exec.V1, ops.Single(o => o.Kind == OpKind.CheckExec).V1);
+        var exec = ops.OfType<ExecOp>().Single();
+        Assert.Equal(["/bin/sh", "/work/sh", "/work/bin/sh"], exec.Candidates.Select(c => c.Value));
+        Assert.Equal(exec.Candidates, ops.OfType<CheckExecOp>().Single().Candidates);
         Assert.Same(exec, ops[^1]);
-        var chdir = ops.Single(o => o.Kind == OpKind.Chdir);
-        Assert.Equal("/work", chdir.S1);
+        var chdir = ops.OfType<ChdirOp>().Single();
+        Assert.Equal("/work", chdir.Path.Value);
         Assert.True(ops.IndexOf(chdir) < ops.IndexOf(exec));
     }
 
@@ -154,27 +150,28 @@ public class PlanCompilerTests
     {
         string json = PlanFixture.Config(process: """, "terminal": true""");
         var ops = Compile(json).Operations;
-        var ptmx = ops.Single(o => o.Kind == OpKind.OpenSlot && o.S1 == "/dev/ptmx");
-        Assert.Equal(PathFlags.InRoot, ptmx.Flags & PathFlags.InRoot);
-        Assert.Equal(Linux.MakeDev(5, 2), ptmx.C);
-        var console = ops.Single(o => o.Kind == OpKind.Bind && o.S2 == "/dev/console");
-        Assert.Null(console.S1);
-        Assert.Equal(PathFlags.SourceSlot | PathFlags.NoSymlinks | ContainerPlan.ConsolePeerSlot, console.Flags);
+        var ptmx = ops.OfType<OpenDeviceOp>().Single();
+        Assert.Equal("/dev/ptmx", ptmx.Path.Value);
+        Assert.Equal(Linux.MakeDev(5, 2), ptmx.Device);
+        var console = ops.OfType<BindOp>().Single(o => o.Target.Value == "/dev/console");
+        Assert.Null(console.Source);
+        Assert.Equal(ContainerPlan.ConsolePeerSlot, console.SourceSlot);
+        Assert.True(console.NoSymlinks);
 
         var exec = PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(json)), 4242).Operations;
-        Assert.DoesNotContain(exec, o => o.Kind == OpKind.Bind);
+        Assert.Empty(exec.OfType<BindOp>());
     }
 
     [Fact]
     public void Exec_joins_the_containers_namespaces_then_opens_its_root()
     {
         var ops = PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config())), 4242).Operations.ToList();
-        Assert.Equal(["/proc/4242/ns/mnt", "/proc/4242/ns/pid"], ops.Where(o => o.Kind == OpKind.Setns).Select(o => o.S1!).Order());
-        int lastJoin = ops.FindLastIndex(o => o.Kind is OpKind.Setns or OpKind.Fork);
-        int open = ops.FindIndex(o => o.Kind == OpKind.OpenRoot);
+        Assert.Equal(["/proc/4242/ns/mnt", "/proc/4242/ns/pid"], ops.OfType<SetnsOp>().Select(o => o.Path).Order());
+        int lastJoin = ops.FindLastIndex(o => o is SetnsOp or ForkOp);
+        int open = ops.FindIndex(o => o is OpenRootOp);
         Assert.True(open > lastJoin, string.Join("\n", ops));
-        Assert.Equal("/", ops[open].S1);
-        Assert.True(open < ops.FindIndex(o => o.Kind == OpKind.Chdir));
+        Assert.Equal("/", ((OpenRootOp)ops[open]).HostPath);
+        Assert.True(open < ops.FindIndex(o => o is ChdirOp));
     }
 
     [Fact]

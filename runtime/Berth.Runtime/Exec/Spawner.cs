@@ -28,7 +28,7 @@ public static unsafe class Spawner
             using var arena = new OpArena();
             var ops = (NativeOp*)arena.Allocate(sizeof(NativeOp) * plan.Operations.Count);
             for (int i = 0; i < plan.Operations.Count; i++)
-                ops[i] = Lower(plan.Operations[i], arena, joinFds, command);
+                ops[i] = Lowering.Lower(plan.Operations[i], arena, joinFds, command);
 
             var spawn = new NativeSpawn
             {
@@ -160,12 +160,12 @@ public static unsafe class Spawner
         const int ELOOP = 40;
         return err switch
         {
-            _ when op?.Kind == OpKind.RunHook => Lifecycle.HookRunner.Describe(err, op.B > 0 ? (uint)(op.B / 1000) : null),
+            _ when op is RunHookOp hook => Lifecycle.HookRunner.Describe(err, hook.TimeoutMs > 0 ? (uint)(hook.TimeoutMs / 1000) : null),
             NativeReport.OutsideRoot => "the working directory is outside the container's root",
             NativeReport.NotNullDevice => "/dev/null in the container is not the null device (char 1:3), so it cannot mask anything",
             NativeReport.NotDevice => "the file there is not the device berth made or expects",
             NativeReport.NotProcfs => "/proc is not a procfs",
-            ELOOP when op is not null && (op.Flags & PathFlags.NoSymlinks) != 0 =>
+            ELOOP when op is MountOp { RealDirectory: true } or MkdirAllOp { NoSymlinks: true } or BindOp { NoSymlinks: true } =>
                 "the path goes through a symbolic link, and this mount needs a real directory (too many levels of symbolic links, ELOOP)",
             ELOOP => "the path reaches outside the container's root through a magic link, or has too many levels of symbolic links (ELOOP)",
             _ => Linux.Describe(err),
@@ -201,43 +201,5 @@ public static unsafe class Spawner
             Sys.WriteKernelFile($"/proc/{pid}/setgroups", "deny", $"{command}: deny setgroups in the rootless user namespace");
         if (plan.GidMappings.Count > 0)
             Sys.WriteKernelFile($"/proc/{pid}/gid_map", Lines(plan.GidMappings), $"{command}: write gid mappings (linux.gidMappings)");
-    }
-
-    private static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds, string command)
-    {
-        var native = new NativeOp
-        {
-            Kind = (int)op.Kind,
-            Flags = op.Flags,
-            A = op.A,
-            B = op.B,
-            C = op.C,
-            D = op.D,
-            S1 = arena.String(op.S1),
-            S2 = arena.String(op.S2),
-            S3 = arena.String(op.S3),
-            S4 = arena.String(op.S4),
-            V1 = arena.StringArray(op.V1),
-            V2 = arena.StringArray(op.V2),
-            V3 = arena.StringArray(op.V3),
-        };
-        if (op.Data is not null)
-        {
-            var p = (byte*)arena.Allocate(op.Data.Length);
-            op.Data.CopyTo(new Span<byte>(p, op.Data.Length));
-            native.P = p;
-        }
-        if (op.Kind == OpKind.WriteFile && op.S2 is not null)
-            native.A = System.Text.Encoding.UTF8.GetByteCount(op.S2);
-        if (op.Kind == OpKind.Setns)
-        {
-            // Opened here rather than in the child so a bad path fails before anything starts.
-            int fd = Sys.Open(op.S1!, 0);
-            if (fd < 0)
-                throw BerthException.Errno($"{command}: open namespace {op.S1} ({op.Field})", Sys.Errno);
-            joinFds.Add(fd);
-            native.A = fd;
-        }
-        return native;
     }
 }

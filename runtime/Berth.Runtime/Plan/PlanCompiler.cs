@@ -89,7 +89,7 @@ public sealed class PlanCompiler
 
         JoinNamespaces(joins);
         // Joining the mount namespace put the process at the container's root: paths resolve from there.
-        Add(new Operation(OpKind.OpenRoot, "open the container's root", "exec") { S1 = "/" });
+        Add(new OpenRootOp("open the container's root", "exec", "/"));
         OomScoreAdj();
         Process(userNs);
         return new ContainerPlan
@@ -120,9 +120,9 @@ public sealed class PlanCompiler
     private void JoinNamespaces(List<NamespaceJoin> joins)
     {
         foreach (var join in joins.OrderBy(j => j.CloneFlag == Linux.CLONE_NEWUSER ? 0 : 1))
-            Add(new Operation(OpKind.Setns, $"join {join.Type} namespace {join.Path}", join.Field) { S1 = join.Path, B = join.CloneFlag });
+            Add(new SetnsOp($"join {join.Type} namespace {join.Path}", join.Field, join.Path, join.CloneFlag));
         if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWPID))
-            Add(new Operation(OpKind.Fork, "enter the joined pid namespace", "linux.namespaces"));
+            Add(new ForkOp("enter the joined pid namespace", "linux.namespaces"));
     }
 
     private ContainerPlan Build()
@@ -137,22 +137,22 @@ public sealed class PlanCompiler
 
         // First, while the host's /sys/fs/cgroup is still in view: the child moves itself into its v1 cgroups.
         foreach (string tasks in _request.CgroupSelfJoin)
-            Add(new Operation(OpKind.JoinCgroup, $"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath") { S1 = tasks });
+            Add(new JoinCgroupOp($"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath", tasks));
 
         JoinNamespaces(joins);
 
         if (_request.FifoPath is not null)
-            Add(new Operation(OpKind.OpenSlot, $"open exec fifo {_request.FifoPath}", "exec.fifo") { S1 = _request.FifoPath, A = Linux.O_RDWR, Flags = ContainerPlan.FifoSlot });
+            Add(new OpenFifoOp($"open exec fifo {_request.FifoPath}", "exec.fifo", _request.FifoPath, ContainerPlan.FifoSlot));
 
         if ((cloneFlags & Linux.CLONE_NEWUSER) != 0 && Maps(linux?.UidMappings, 0) && Maps(linux?.GidMappings, 0))
         {
             // Until it changes ids, the child is the unmapped host root: files it creates would fail with EOVERFLOW.
-            Add(new Operation(OpKind.SetResGid, "become root of the user namespace (gid 0)", "linux.gidMappings") { A = 0 });
-            Add(new Operation(OpKind.SetResUid, "become root of the user namespace (uid 0)", "linux.uidMappings") { A = 0 });
+            Add(new SetResGidOp("become root of the user namespace (gid 0)", "linux.gidMappings", 0));
+            Add(new SetResUidOp("become root of the user namespace (uid 0)", "linux.uidMappings", 0));
         }
 
         if (!_request.NoNewKeyring)
-            Add(new Operation(OpKind.NewKeyring, "join a new session keyring", "--no-new-keyring") { S1 = _request.Id });
+            Add(new NewKeyringOp("join a new session keyring", "--no-new-keyring", _request.Id));
         OomScoreAdj();
         Rootfs(linux, userNs);
         // As runc orders them: sysctls are written before /proc/sys becomes read-only.
@@ -168,7 +168,7 @@ public sealed class PlanCompiler
         {
             cloneFlags &= ~Linux.CLONE_NEWCGROUP;
             int after = _ops.FindLastIndex(o => o.Kind is OpKind.JoinCgroup or OpKind.WaitParent);
-            _ops.Insert(after + 1, new Operation(OpKind.Unshare, "create the cgroup namespace", "linux.namespaces") { A = Linux.CLONE_NEWCGROUP });
+            _ops.Insert(after + 1, new UnshareOp("create the cgroup namespace", "linux.namespaces", Linux.CLONE_NEWCGROUP));
         }
         return new ContainerPlan
         {
@@ -198,7 +198,7 @@ public sealed class PlanCompiler
         int at = _ops.FindIndex(o => o.Kind is OpKind.Sync);
         if (at < 0 || at > _processStart)
             at = _processStart;
-        _ops.Insert(at, new Operation(OpKind.WaitParent, "wait until berth has put the process in its cgroups", "linux.cgroupsPath"));
+        _ops.Insert(at, new WaitParentOp("wait until berth has put the process in its cgroups", "linux.cgroupsPath"));
     }
 
     /// <summary>Settings berth does not apply yet: an error, never a silent skip (see `berth features`).</summary>
@@ -274,31 +274,7 @@ public sealed class PlanCompiler
     private void OomScoreAdj()
     {
         if (_spec.Process?.OomScoreAdj is int adj)
-            Add(new Operation(OpKind.WriteFile, $"set oom_score_adj to {adj}", "process.oomScoreAdj")
-            { S1 = "self/oom_score_adj", S2 = adj.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-    }
-
-    /// <summary>
-    /// A container path as the C helper takes it: absolute, "." and ".." and repeated slashes taken out lexically (as
-    /// runc cleans it). Symbolic links are not looked at here: they are resolved inside the root when the operation
-    /// runs, after the mounts before it exist.
-    /// </summary>
-    public static string ContainerPath(string path)
-    {
-        var parts = new List<string>();
-        foreach (string part in path.Split('/'))
-        {
-            if (part is "" or ".")
-                continue;
-            if (part == "..")
-            {
-                if (parts.Count > 0)
-                    parts.RemoveAt(parts.Count - 1);
-                continue;
-            }
-            parts.Add(part);
-        }
-        return "/" + string.Join('/', parts);
+            Add(new WriteProcOp($"set oom_score_adj to {adj}", "process.oomScoreAdj", "self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>Mount flags as MOUNT_ATTR_* bits to set and to clear on a bind mount (mount_setattr).</summary>
@@ -340,25 +316,25 @@ public sealed class PlanCompiler
             RootfsPropagation.Unbindable => Linux.MS_UNBINDABLE | Linux.MS_REC,
             _ => Linux.MS_SLAVE | Linux.MS_REC,
         };
-        Add(new Operation(OpKind.Mount, "set the propagation of /", "linux.rootfsPropagation") { S1 = "", S2 = "/", A = rootPropagation });
+        Add(new HostMountOp("set the propagation of /", "linux.rootfsPropagation", "", "/", null, rootPropagation));
         if ((rootPropagation & Linux.MS_SHARED) != 0)
         {
             // pivot_root refuses a shared parent mount: make the mount that holds the rootfs private.
             string parent = _request.Host.MountPoints().Where(m => _rootfs == m || _rootfs.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal))
                 .OrderByDescending(m => m.Length).FirstOrDefault() ?? "/";
-            Add(new Operation(OpKind.Mount, $"make {parent} private", "linux.rootfsPropagation") { S1 = "", S2 = parent, A = Linux.MS_PRIVATE });
+            Add(new HostMountOp($"make {parent} private", "linux.rootfsPropagation", "", parent, null, Linux.MS_PRIVATE));
         }
-        Add(new Operation(OpKind.Mount, $"bind the rootfs {_rootfs} onto itself", "root.path") { S1 = _rootfs, S2 = _rootfs, S3 = "bind", A = Linux.MS_BIND | Linux.MS_REC });
+        Add(new HostMountOp($"bind the rootfs {_rootfs} onto itself", "root.path", _rootfs, _rootfs, "bind", Linux.MS_BIND | Linux.MS_REC));
         // From here on every path in the container is resolved inside this root, when it is used.
-        Add(new Operation(OpKind.OpenRoot, $"open the rootfs {_rootfs}", "root.path") { S1 = _rootfs });
+        Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
 
-        var fresh = new List<string>();
+        var fresh = new List<ContainerPath>();
         var mounts = _spec.Mounts ?? [];
         for (int i = 0; i < mounts.Count; i++)
         {
             var mount = mounts[i];
             string field = $"mounts[{i}]";
-            string destination = ContainerPath(mount.Destination);
+            var destination = ContainerPath.Of(mount.Destination);
             var options = MountOptions.Parse(mount.Options, field + ".options");
             string type = mount.Type ?? "";
             bool bind = options.Bind || type == "bind";
@@ -372,24 +348,21 @@ public sealed class PlanCompiler
             if (bind && !source.StartsWith('/'))
                 source = Path.GetFullPath(source, _request.BundleDir);
             // proc and sysfs only onto real directories: a link there could aim the kernel's files anywhere.
-            int strict = type is "proc" or "sysfs" ? PathFlags.NoSymlinks | PathFlags.Directory : 0;
+            bool strict = type is "proc" or "sysfs";
             bool sourceIsDirectory = !bind || _request.Host.IsDirectory(source);
             MakeMountPoint(destination, sourceIsDirectory, field, strict);
             if (bind)
             {
                 var (set, clear) = MountAttributes(options);
-                Add(new Operation(OpKind.Bind, $"bind {source} on {destination}", field)
+                Add(new BindOp($"bind {source} on {destination}", field, source, destination)
                 {
-                    S1 = source, S2 = destination, A = Linux.MS_BIND | (options.Recursive ? Linux.MS_REC : 0), B = set, C = clear, D = options.Propagation,
+                    Recursive = options.Recursive, SetAttributes = set, ClearAttributes = clear, Propagation = options.Propagation,
                 });
             }
             else
             {
-                Add(new Operation(OpKind.Mount, $"mount {type} on {destination}", field)
-                {
-                    S1 = source, S2 = destination, S3 = type, S4 = options.Data.Length > 0 ? options.Data : null, A = options.Flags, D = options.Propagation,
-                    Flags = PathFlags.InRoot | strict,
-                });
+                Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, options.Data.Length > 0 ? options.Data : null,
+                    options.Flags, options.Propagation, RealDirectory: strict));
                 fresh.Add(destination);
             }
         }
@@ -397,31 +370,31 @@ public sealed class PlanCompiler
         Devices(linux, userNs);
         DevLinks(fresh);
 
-        string cwd = ContainerPath(_spec.Process?.Cwd ?? "/");
-        Add(new Operation(OpKind.MkdirAll, $"create the working directory {cwd}", "process.cwd") { S1 = cwd, A = 0x1ed });
+        var cwd = ContainerPath.Of(_spec.Process?.Cwd ?? "/");
+        Add(new MkdirAllOp($"create the working directory {cwd}", "process.cwd", cwd, 0x1ed));
 
         // Hooks that run before pivot_root: createRuntime (and prestart) in berth, createContainer here.
         var hooks = _spec.Hooks;
         if (hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 } || hooks?.StartContainer is { Count: > 0 })
-            Add(new Operation(OpKind.Sync, "wait for the createRuntime hooks", "hooks.createRuntime"));
+            Add(new SyncOp("wait for the createRuntime hooks", "hooks.createRuntime"));
         AddHooks(hooks?.CreateContainer, "createContainer");
 
         if (_request.NoPivot)
-            Add(new Operation(OpKind.MoveRoot, $"move the rootfs {_rootfs} to /", "--no-pivot") { S1 = _rootfs });
+            Add(new MoveRootOp($"move the rootfs {_rootfs} to /", "--no-pivot", _rootfs));
         else
-            Add(new Operation(OpKind.PivotRoot, $"pivot_root to {_rootfs}", "root.path"));
+            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path"));
     }
 
     private void ProtectPaths(Berth.Spec.Linux? linux)
     {
         var masked = linux?.MaskedPaths ?? [];
         for (int i = 0; i < masked.Count; i++)
-            Add(new Operation(OpKind.MaskPath, $"mask {masked[i]}", $"linux.maskedPaths[{i}]") { S1 = ContainerPath(masked[i]), S2 = "size=0,mode=0755" });
+            Add(new MaskPathOp($"mask {masked[i]}", $"linux.maskedPaths[{i}]", ContainerPath.Of(masked[i]), "size=0,mode=0755"));
         var readOnly = linux?.ReadonlyPaths ?? [];
         for (int i = 0; i < readOnly.Count; i++)
-            Add(new Operation(OpKind.ReadonlyPath, $"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]") { S1 = ContainerPath(readOnly[i]) });
+            Add(new ReadonlyPathOp($"make {readOnly[i]} read-only", $"linux.readonlyPaths[{i}]", ContainerPath.Of(readOnly[i])));
         if (_spec.Root?.Readonly == true)
-            Add(new Operation(OpKind.ReadonlyPath, "make the root file system read-only", "root.readonly") { S1 = "/", Flags = PathFlags.Root });
+            Add(new ReadonlyPathOp("make the root file system read-only", "root.readonly", null));
     }
 
     private void AddHooks(IReadOnlyList<Hook>? hooks, string kind)
@@ -429,58 +402,53 @@ public sealed class PlanCompiler
         for (int i = 0; hooks is not null && i < hooks.Count; i++)
         {
             var hook = hooks[i];
-            Add(new Operation(OpKind.RunHook, $"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]")
-            {
-                S1 = hook.Path,
-                V2 = hook.Args is { Count: > 0 } args ? args : [hook.Path],
-                V3 = hook.Env ?? [],
-                B = (hook.Timeout ?? 0) * 1000L,
-            });
+            Add(new RunHookOp($"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]", hook.Path,
+                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L));
         }
     }
 
-    private void MakeMountPoint(string destination, bool directory, string field, int strict)
+    private void MakeMountPoint(ContainerPath destination, bool directory, string field, bool strict)
     {
         if (directory)
-            Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1ed, Flags = strict });
+            Add(new MkdirAllOp($"create mount point {destination}", field + ".destination", destination, 0x1ed, NoSymlinks: strict));
         else
-            Add(new Operation(OpKind.CreateFile, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1a4 });
+            Add(new CreateFileOp($"create mount point {destination}", field + ".destination", destination, 0x1a4));
     }
 
     /// <summary>
     /// A "cgroup" mount: a tmpfs with each hierarchy's container cgroup bound below it (cgroup v1 and hybrid), or the
     /// cgroup2 file system itself when the host has only v2.
     /// </summary>
-    private void CgroupMount(string destination, ParsedMountOptions options, string field)
+    private void CgroupMount(ContainerPath destination, ParsedMountOptions options, string field)
     {
         long readOnly = options.Flags & Linux.MS_RDONLY;
         long common = Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC;
         // nosuid, nodev, noexec (and ro) as mount_setattr bits.
         long attributes = 0x2 | 0x4 | 0x8 | (readOnly != 0 ? 0x1 : 0);
-        Add(new Operation(OpKind.MkdirAll, $"create mount point {destination}", field + ".destination") { S1 = destination, A = 0x1ed });
+        Add(new MkdirAllOp($"create mount point {destination}", field + ".destination", destination, 0x1ed));
         if (_request.CgroupMounts.Count == 1 && _request.CgroupMounts[0].Key == "")
         {
-            Add(new Operation(OpKind.Bind, $"bind the container's cgroup on {destination}", field) { S1 = _request.CgroupMounts[0].Value, S2 = destination, A = Linux.MS_BIND, B = attributes });
+            Add(new BindOp($"bind the container's cgroup on {destination}", field, _request.CgroupMounts[0].Value, destination) { SetAttributes = attributes });
             return;
         }
-        Add(new Operation(OpKind.Mount, $"mount tmpfs on {destination}", field) { S1 = "tmpfs", S2 = destination, S3 = "tmpfs", S4 = "mode=755", A = common, Flags = PathFlags.InRoot });
+        Add(new MountOp($"mount tmpfs on {destination}", field, "tmpfs", destination, "tmpfs", "mode=755", common));
         foreach (var (name, hostDir) in _request.CgroupMounts)
         {
-            string sub = destination.TrimEnd('/') + "/" + name;
-            Add(new Operation(OpKind.MkdirAll, $"create {sub}", field) { S1 = sub, A = 0x1ed });
-            Add(new Operation(OpKind.Bind, $"bind the {name} cgroup on {sub}", field) { S1 = hostDir, S2 = sub, A = Linux.MS_BIND, B = attributes });
+            var sub = destination.Join(name);
+            Add(new MkdirAllOp($"create {sub}", field, sub, 0x1ed));
+            Add(new BindOp($"bind the {name} cgroup on {sub}", field, hostDir, sub) { SetAttributes = attributes });
         }
         if (readOnly != 0)
-            Add(new Operation(OpKind.Mount, $"make {destination} read-only", field) { S1 = "", S2 = destination, A = Linux.MS_REMOUNT | common | readOnly, S4 = "mode=755", Flags = PathFlags.InRoot });
+            Add(new MountOp($"make {destination} read-only", field, "", destination, "", "mode=755", Linux.MS_REMOUNT | common | readOnly));
     }
 
     private void Devices(Berth.Spec.Linux? linux, bool userNs)
     {
         var configured = linux?.Devices ?? [];
-        var paths = new HashSet<string>(configured.Select(d => ContainerPath(d.Path)), StringComparer.Ordinal);
+        var paths = configured.Select(d => ContainerPath.Of(d.Path)).ToHashSet();
         foreach (var (path, major, minor) in DefaultDevices)
-            if (!paths.Contains(path))
-                Device(path, Linux.S_IFCHR, major, minor, 0x1b6, 0, 0, userNs, "default device " + path);
+            if (!paths.Contains(ContainerPath.Of(path)))
+                Device(ContainerPath.Of(path), Linux.S_IFCHR, major, minor, 0x1b6, 0, 0, userNs, "default device " + path);
         for (int i = 0; i < configured.Count; i++)
         {
             var d = configured[i];
@@ -492,27 +460,24 @@ public sealed class PlanCompiler
             };
             if (type != Linux.S_IFIFO && (d.Major is null || d.Minor is null))
                 throw new BerthException($"linux.devices[{i}]: a {d.Type.ToString().ToLowerInvariant()} device needs major and minor");
-            Device(ContainerPath(d.Path), type, d.Major ?? 0, d.Minor ?? 0, d.FileMode ?? 0x1b6, d.Uid ?? 0, d.Gid ?? 0, userNs, $"linux.devices[{i}]");
+            Device(ContainerPath.Of(d.Path), type, d.Major ?? 0, d.Minor ?? 0, d.FileMode ?? 0x1b6, d.Uid ?? 0, d.Gid ?? 0, userNs, $"linux.devices[{i}]");
         }
     }
 
-    private void Device(string path, long type, long major, long minor, uint mode, uint uid, uint gid, bool userNs, string field)
+    private void Device(ContainerPath path, long type, long major, long minor, uint mode, uint uid, uint gid, bool userNs, string field)
     {
         if (userNs)
         {
             // mknod is not allowed in a user namespace: bind the host's node instead.
-            Add(new Operation(OpKind.CreateFile, $"create {path}", field) { S1 = path, A = 0x1a4 });
-            Add(new Operation(OpKind.Bind, $"bind {path} from the host", field) { S1 = path, S2 = path, A = Linux.MS_BIND });
+            Add(new CreateFileOp($"create {path}", field, path, 0x1a4));
+            Add(new BindOp($"bind {path} from the host", field, path.Value, path));
             return;
         }
         // Made below its resolved parent; mode and owner go to the node just made, never through a link that was there.
-        Add(new Operation(OpKind.Mknod, $"create device {path} ({major}:{minor})", field)
-        {
-            S1 = path, A = type | (mode & 0xfff), B = Linux.MakeDev(major, minor), C = ((long)uid << 32) | gid, Flags = PathFlags.ExistingIsFine,
-        });
+        Add(new MknodOp($"create device {path} ({major}:{minor})", field, path, type | (mode & 0xfff), Linux.MakeDev(major, minor), uid, gid));
     }
 
-    private void DevLinks(List<string> fresh)
+    private void DevLinks(List<ContainerPath> fresh)
     {
         (string Target, string Link)[] links =
         [
@@ -521,11 +486,11 @@ public sealed class PlanCompiler
         ];
         foreach (var (target, link) in links)
         {
-            if (link == "/dev/ptmx" && !fresh.Contains("/dev/pts"))
+            if (link == "/dev/ptmx" && !fresh.Contains(ContainerPath.Of("/dev/pts")))
                 continue;
-            Add(new Operation(OpKind.Symlink, $"link {link} to {target}", "default /dev links") { S1 = target, S2 = link });
+            Add(new SymlinkOp($"link {link} to {target}", "default /dev links", target, ContainerPath.Of(link)));
         }
-        Add(new Operation(OpKind.MkdirAll, "create /dev/shm", "default /dev links") { S1 = "/dev/shm", A = 0x3ff });
+        Add(new MkdirAllOp("create /dev/shm", "default /dev links", ContainerPath.Of("/dev/shm"), 0x3ff));
     }
 
     private void Hostnames(int cloneFlags, List<NamespaceJoin> joins)
@@ -535,13 +500,13 @@ public sealed class PlanCompiler
         {
             if (!uts)
                 throw new BerthException("hostname: setting a hostname needs a uts namespace (linux.namespaces)");
-            Add(new Operation(OpKind.SetHostname, $"set the hostname to {host}", "hostname") { S1 = host });
+            Add(new SetHostnameOp($"set the hostname to {host}", "hostname", host));
         }
         if (_spec.Domainname is { Length: > 0 } domain)
         {
             if (!uts)
                 throw new BerthException("domainname: setting a domain name needs a uts namespace (linux.namespaces)");
-            Add(new Operation(OpKind.SetDomainname, $"set the domain name to {domain}", "domainname") { S1 = domain });
+            Add(new SetDomainnameOp($"set the domain name to {domain}", "domainname", domain));
         }
     }
 
@@ -564,7 +529,7 @@ public sealed class PlanCompiler
                 throw new BerthException($"{field}: sysctl \"{key}\" is not namespaced by the container's namespaces, so setting it would change the host");
             // Below berth's own procfs handle; /proc/sys/net, ipc and uts files answer for the writer's namespaces.
             string path = "sys/" + key.Replace('.', '/');
-            Add(new Operation(OpKind.WriteFile, $"set sysctl {key} to {value}", field) { S1 = path, S2 = value });
+            Add(new WriteProcOp($"set sysctl {key} to {value}", field, path, value));
         }
     }
 
@@ -593,14 +558,14 @@ public sealed class PlanCompiler
                 throw new BerthException($"{field}: soft limit {r.Soft} is above the hard limit {r.Hard}");
             if (!_request.Host.HasSysResource && !userNs && _request.Host.HardLimit(resource) is ulong max && r.Hard > max)
                 throw new BerthException($"{field}: {r.Type} hard limit {r.Hard} is above what this host allows ({max})");
-            Add(new Operation(OpKind.SetRlimit, $"set {r.Type} to {r.Soft}:{r.Hard}", field) { A = resource, B = unchecked((long)r.Soft), C = unchecked((long)r.Hard) });
+            Add(new SetRlimitOp($"set {r.Type} to {r.Soft}:{r.Hard}", field, resource, r.Soft, r.Hard));
         }
 
         if (process.Terminal == true)
             Terminal(process);
-        string cwd = ContainerPath(process.Cwd);
-        Add(new Operation(OpKind.Chdir, $"change to the working directory {process.Cwd}", "process.cwd") { S1 = cwd });
-        Add(new Operation(OpKind.CloseFrom, "close inherited file descriptors", "--preserve-fds") { A = 3 + _request.PreserveFds });
+        var cwd = ContainerPath.Of(process.Cwd);
+        Add(new ChdirOp($"change to the working directory {process.Cwd}", "process.cwd", cwd));
+        Add(new CloseFromOp("close inherited file descriptors", "--preserve-fds", 3 + _request.PreserveFds));
 
         var caps = process.Capabilities;
         ulong bounding = CapabilityMask(caps?.Bounding, "process.capabilities.bounding");
@@ -608,7 +573,7 @@ public sealed class PlanCompiler
         ulong permitted = CapabilityMask(caps?.Permitted, "process.capabilities.permitted");
         ulong inheritable = CapabilityMask(caps?.Inheritable, "process.capabilities.inheritable");
         ulong ambient = CapabilityMask(caps?.Ambient, "process.capabilities.ambient");
-        Add(new Operation(OpKind.DropBounding, "drop capabilities from the bounding set", "process.capabilities.bounding") { A = unchecked((long)bounding), B = _request.Host.LastCapability });
+        Add(new DropBoundingOp("drop capabilities from the bounding set", "process.capabilities.bounding", bounding, _request.Host.LastCapability));
 
         var user = process.User;
         uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
@@ -617,22 +582,19 @@ public sealed class PlanCompiler
         bool seccompLate = process.NoNewPrivileges == true || (effective & (1UL << CapabilityNames.Number("CAP_SYS_ADMIN"))) != 0;
         if (seccomp is not null && !seccompLate)
             Add(seccomp);
-        Add(new Operation(OpKind.KeepCaps, "keep capabilities across the user change", "process.user") { A = 1 });
+        Add(new KeepCapsOp("keep capabilities across the user change", "process.user", true));
         var groups = user?.AdditionalGids ?? [];
-        var gidBytes = new byte[groups.Count * 4];
-        for (int i = 0; i < groups.Count; i++)
-            BitConverter.TryWriteBytes(gidBytes.AsSpan(i * 4), groups[i]);
         if (!(_request.Rootless && userNs && groups.Count == 0))
-            Add(new Operation(OpKind.SetGroups, $"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids") { A = groups.Count, Data = gidBytes });
-        Add(new Operation(OpKind.SetResGid, $"set gid {gid}", "process.user.gid") { A = gid });
-        Add(new Operation(OpKind.SetResUid, $"set uid {uid}", "process.user.uid") { A = uid });
-        Add(new Operation(OpKind.KeepCaps, "stop keeping capabilities", "process.user") { A = 0 });
-        Add(new Operation(OpKind.Capset, "set capabilities", "process.capabilities") { A = unchecked((long)effective), B = unchecked((long)permitted), C = unchecked((long)inheritable) });
+            Add(new SetGroupsOp($"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids", groups));
+        Add(new SetResGidOp($"set gid {gid}", "process.user.gid", gid));
+        Add(new SetResUidOp($"set uid {uid}", "process.user.uid", uid));
+        Add(new KeepCapsOp("stop keeping capabilities", "process.user", false));
+        Add(new CapsetOp("set capabilities", "process.capabilities", effective, permitted, inheritable));
         if (ambient != 0)
-            Add(new Operation(OpKind.Ambient, "raise ambient capabilities", "process.capabilities.ambient") { A = unchecked((long)ambient) });
-        Add(new Operation(OpKind.Umask, "set the umask", "process.user.umask") { A = user?.Umask ?? 0x12 });
+            Add(new AmbientOp("raise ambient capabilities", "process.capabilities.ambient", ambient));
+        Add(new UmaskOp("set the umask", "process.user.umask", user?.Umask ?? 0x12));
         if (process.NoNewPrivileges == true)
-            Add(new Operation(OpKind.NoNewPrivs, "set no_new_privs", "process.noNewPrivileges"));
+            Add(new NoNewPrivsOp("set no_new_privs", "process.noNewPrivileges"));
 
         var env = process.Env ?? [];
         string path = DefaultPath;
@@ -644,16 +606,16 @@ public sealed class PlanCompiler
         var candidates = (program.Contains('/')
             ? new List<string> { program }
             : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList())
-            .Select(c => c.StartsWith('/') ? c : ContainerPath(cwd + "/" + c)).ToList();
-        Add(new Operation(OpKind.CheckExec, $"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]") { V1 = candidates });
+            .Select(c => c.StartsWith('/') ? ContainerPath.Of(c) : cwd.Join(c)).ToList();
+        Add(new CheckExecOp($"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]", candidates));
         if (seccomp is not null && seccompLate)
             Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
-        Add(new Operation(OpKind.ReportReady, "report that setup is done", _exec ? "exec" : "create"));
+        Add(new ReportReadyOp("report that setup is done", _exec ? "exec" : "create"));
         if (_request.FifoPath is not null)
-            Add(new Operation(OpKind.WaitSlot, "wait for start", "exec.fifo") { Flags = ContainerPlan.FifoSlot });
+            Add(new WaitSlotOp("wait for start", "exec.fifo", ContainerPlan.FifoSlot));
         if (!_exec)
             AddHooks(_spec.Hooks?.StartContainer, "startContainer");
-        Add(new Operation(OpKind.Exec, $"execute {program}", "process.args") { V1 = candidates, V2 = args, V3 = env });
+        Add(new ExecOp($"execute {program}", "process.args", candidates, args, env));
     }
 
     /// <summary>
@@ -665,27 +627,27 @@ public sealed class PlanCompiler
         const long TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540E;
         int master = ContainerPlan.ConsoleSlot, peer = ContainerPlan.ConsolePeerSlot;
         // Resolved in the root and checked to be a pty multiplexer (5:2), whatever /dev/ptmx links to.
-        Add(new Operation(OpKind.OpenSlot, "open /dev/ptmx", "process.terminal") { S1 = "/dev/ptmx", A = Linux.O_RDWR | Linux.O_NOCTTY, C = Linux.MakeDev(5, 2), Flags = master | PathFlags.InRoot });
-        Add(new Operation(OpKind.IoctlSlot, "unlock the pty", "process.terminal") { A = TIOCSPTLCK, Flags = master, Data = new byte[4] });
-        Add(new Operation(OpKind.PtyPeer, "open the pty's peer", "process.terminal") { A = master, Flags = peer });
+        Add(new OpenDeviceOp("open /dev/ptmx", "process.terminal", ContainerPath.Of("/dev/ptmx"), Linux.O_RDWR | Linux.O_NOCTTY, Linux.MakeDev(5, 2), master));
+        Add(new IoctlOp("unlock the pty", "process.terminal", master, TIOCSPTLCK, new byte[4]));
+        Add(new PtyPeerOp("open the pty's peer", "process.terminal", master, peer));
         if (process.ConsoleSize is { } size)
         {
             var winsize = new byte[8];
             BitConverter.TryWriteBytes(winsize.AsSpan(0), (ushort)Math.Min(size.Height, (ulong)ushort.MaxValue));
             BitConverter.TryWriteBytes(winsize.AsSpan(2), (ushort)Math.Min(size.Width, (ulong)ushort.MaxValue));
-            Add(new Operation(OpKind.IoctlSlot, $"set the terminal size to {size.Height}x{size.Width}", "process.consoleSize") { A = TIOCSWINSZ, Flags = master, Data = winsize });
+            Add(new IoctlOp($"set the terminal size to {size.Height}x{size.Width}", "process.consoleSize", master, TIOCSWINSZ, winsize));
         }
-        Add(new Operation(OpKind.SendSlot, "send the pty master to berth", "process.terminal") { Flags = master });
+        Add(new SendSlotOp("send the pty master to berth", "process.terminal", master));
         if (!_exec)
         {
             // /dev/console is the pty itself, bound from its descriptor onto a file that is not a link.
-            Add(new Operation(OpKind.CreateFile, "create /dev/console", "process.terminal") { S1 = "/dev/console", A = 0x1b6 });
-            Add(new Operation(OpKind.Bind, "bind the pty on /dev/console", "process.terminal") { S2 = "/dev/console", A = Linux.MS_BIND, Flags = peer | PathFlags.SourceSlot | PathFlags.NoSymlinks });
+            Add(new CreateFileOp("create /dev/console", "process.terminal", ContainerPath.Of("/dev/console"), 0x1b6));
+            Add(new BindOp("bind the pty on /dev/console", "process.terminal", null, ContainerPath.Of("/dev/console")) { SourceSlot = peer, NoSymlinks = true });
         }
-        Add(new Operation(OpKind.Setsid, "start a new session", "process.terminal"));
-        Add(new Operation(OpKind.IoctlSlot, "make the pty the controlling terminal", "process.terminal") { A = TIOCSCTTY, Flags = peer });
+        Add(new SetsidOp("start a new session", "process.terminal"));
+        Add(new IoctlOp("make the pty the controlling terminal", "process.terminal", peer, TIOCSCTTY, null));
         for (int fd = 0; fd < 3; fd++)
-            Add(new Operation(OpKind.Dup2, $"connect fd {fd} to the pty", "process.terminal") { A = fd, Flags = peer });
+            Add(new Dup2Op($"connect fd {fd} to the pty", "process.terminal", peer, fd));
     }
 
     private ulong CapabilityMask(IReadOnlyList<string>? names, string field)

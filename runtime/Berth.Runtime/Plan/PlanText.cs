@@ -27,66 +27,58 @@ public static class PlanText
 
     public static string Render(Operation op) => $"{Words(op)}    # {op.What} ({op.Field})";
 
-    private static string Words(Operation op)
+    private static string Words(Operation op) => op switch
     {
-        int slot = op.Flags & 0xff;
-        string strict = (op.Flags & PathFlags.NoSymlinks) != 0 ? " no-symlinks" : "";
-        return op.Kind switch
-        {
-            OpKind.Mount when (op.Flags & PathFlags.InRoot) == 0 =>
-                $"mount {Quote(op.S1)} on host path {Quote(op.S2)}{Type(op.S3)} flags {Flags(op.A)}{Data(op.S4)}",
-            OpKind.Mount => $"mount {Quote(op.S1)} on {op.S2}{Type(op.S3)} flags {Flags(op.A)}{Data(op.S4)}{Propagation(op.D)}{strict}",
-            OpKind.Bind => $"bind {((op.Flags & PathFlags.SourceSlot) != 0 ? $"slot {slot}" : op.S1)} on {op.S2}"
-                + ((op.A & Linux.MS_REC) != 0 ? " recursive" : "") + Attributes(" set", op.B) + Attributes(" clear", op.C)
-                + Propagation(op.D) + strict,
-            OpKind.OpenRoot => $"open-root {op.S1}",
-            OpKind.MkdirAll => $"mkdir-all {op.S1} mode {Octal(op.A)}{strict}",
-            OpKind.CreateFile => $"create-file {op.S1} mode {Octal(op.A)}",
-            OpKind.Mknod => $"mknod {op.S1} {NodeType(op.A)} {Major(op.B)}:{Minor(op.B)} mode {Octal(op.A & 0xfff)} owner {(ulong)op.C >> 32}:{op.C & 0xffffffff}"
-                + ((op.Flags & PathFlags.ExistingIsFine) != 0 ? " (an existing file stays)" : ""),
-            OpKind.Symlink => $"symlink {op.S2} -> {op.S1}",
-            OpKind.WriteFile => $"write /proc/{op.S1} {Quote(op.S2)}",
-            OpKind.PivotRoot => "pivot-root into the opened root",
-            OpKind.MoveRoot => $"move-root {op.S1} to /",
-            OpKind.MaskPath => $"mask {op.S1} (tmpfs {op.S2} on a directory, /dev/null on a file)",
-            OpKind.ReadonlyPath => (op.Flags & PathFlags.Root) != 0 ? "read-only the root" : $"read-only {op.S1}",
-            OpKind.SetHostname => $"sethostname {op.S1}",
-            OpKind.SetDomainname => $"setdomainname {op.S1}",
-            OpKind.SetRlimit => $"setrlimit {Rlimits.Name((int)op.A)} soft {Limit(op.B)} hard {Limit(op.C)}",
-            OpKind.Chdir => $"chdir {op.S1} (checked to be inside the root)",
-            OpKind.Umask => $"umask {Octal(op.A)}",
-            OpKind.SetGroups => $"setgroups {op.A} group(s)",
-            OpKind.SetResGid => $"setresgid {op.A}",
-            OpKind.SetResUid => $"setresuid {op.A}",
-            OpKind.KeepCaps => $"keep-caps {(op.A != 0 ? "on" : "off")}",
-            OpKind.DropBounding => $"drop-bounding keep {Hex(op.A)}",
-            OpKind.Capset => $"capset effective {Hex(op.A)} permitted {Hex(op.B)} inheritable {Hex(op.C)}",
-            OpKind.Ambient => $"ambient raise {Hex(op.A)}",
-            OpKind.NoNewPrivs => "no-new-privs",
-            OpKind.Seccomp => $"seccomp load {op.A} instructions" + (op.B != 0 ? $" flags {Hex(op.B)}" : ""),
-            OpKind.Setns => $"setns {op.S1}",
-            OpKind.OpenSlot => $"open {op.S1} into slot {slot}" + ((op.Flags & PathFlags.InRoot) != 0 ? $" (in the root, device {Major(op.C)}:{Minor(op.C)})" : ""),
-            OpKind.WaitSlot => $"wait for a byte on slot {slot}",
-            OpKind.CheckExec => $"find-executable {string.Join(" ", op.V1 ?? [])}",
-            OpKind.CloseFrom => $"close-on-exec from fd {op.A}",
-            OpKind.Setsid => "setsid",
-            OpKind.Dup2 => $"dup2 slot {slot} to fd {op.A}",
-            OpKind.IoctlSlot => $"ioctl slot {slot} request {Hex(op.A)}",
-            OpKind.Exec => $"exec through the sealed stage: first of {string.Join(" ", op.V1 ?? [])} with argv [{string.Join(", ", (op.V2 ?? []).Select(a => Quote(a)))}]",
-            OpKind.Fork => "fork (the child goes on)",
-            OpKind.ReportReady => "report ready",
-            OpKind.Unshare => $"unshare {Hex(op.A)}",
-            OpKind.Sync => "sync with berth (hooks)",
-            OpKind.RunHook => $"run-hook {op.S1}" + (op.B > 0 ? $" timeout {op.B / 1000} s" : ""),
-            OpKind.PtyPeer => $"pty-peer of slot {op.A} into slot {slot}",
-            OpKind.SendSlot => $"send slot {slot} to berth",
-            OpKind.NewKeyring => $"new-session-keyring {op.S1}",
-            OpKind.WaitParent => "wait for berth (cgroups joined)",
-            OpKind.JoinCgroup => $"join-cgroup {op.S1}",
-            OpKind.SetDumpable => $"set-dumpable {op.A}",
-            _ => op.Kind.ToString(),
-        };
-    }
+        JoinCgroupOp o => $"join-cgroup {o.TasksFile}",
+        SetnsOp o => $"setns {o.Path}",
+        ForkOp => "fork (the child goes on)",
+        UnshareOp o => $"unshare {Hex(o.CloneFlags)}",
+        OpenFifoOp o => $"open {o.HostPath} into slot {o.Slot}",
+        NewKeyringOp o => $"new-session-keyring {o.Name}",
+        HostMountOp o => $"mount {Quote(o.Source)} on host path {Quote(o.Target)}{Type(o.Type)} flags {Flags(o.Flags)}",
+        OpenRootOp o => $"open-root {o.HostPath}",
+        PivotRootOp => "pivot-root into the opened root",
+        MoveRootOp o => $"move-root {o.HostPath} to /",
+        WriteProcOp o => $"write /proc/{o.ProcPath} {Quote(o.Value)}",
+        MkdirAllOp o => $"mkdir-all {o.Path} mode {Octal(o.Mode)}{(o.NoSymlinks ? " no-symlinks" : "")}",
+        CreateFileOp o => $"create-file {o.Path} mode {Octal(o.Mode)}",
+        MountOp o => $"mount {Quote(o.Source)} on {o.Target}{Type(o.Type)} flags {Flags(o.Flags)}{Data(o.Data)}{Propagation(o.Propagation)}{(o.RealDirectory ? " no-symlinks" : "")}",
+        BindOp o => $"bind {(o.SourceSlot is int slot ? $"slot {slot}" : o.Source)} on {o.Target}" + (o.Recursive ? " recursive" : "")
+            + Attributes(" set", o.SetAttributes) + Attributes(" clear", o.ClearAttributes) + Propagation(o.Propagation) + (o.NoSymlinks ? " no-symlinks" : ""),
+        MknodOp o => $"mknod {o.Path} {NodeType(o.TypeAndMode)} {Major(o.Device)}:{Minor(o.Device)} mode {Octal(o.TypeAndMode & 0xfff)} owner {o.Uid}:{o.Gid} (an existing file stays)",
+        SymlinkOp o => $"symlink {o.Link} -> {o.Target}",
+        MaskPathOp o => $"mask {o.Path} (tmpfs {o.TmpfsData} on a directory, /dev/null on a file)",
+        ReadonlyPathOp o => o.Path is { } path ? $"read-only {path}" : "read-only the root",
+        ChdirOp o => $"chdir {o.Path} (checked to be inside the root)",
+        OpenDeviceOp o => $"open {o.Path} into slot {o.Slot} (in the root, device {Major(o.Device)}:{Minor(o.Device)})",
+        CheckExecOp o => $"find-executable {string.Join(" ", o.Candidates)}",
+        ExecOp o => $"exec through the sealed stage: first of {string.Join(" ", o.Candidates)} with argv [{string.Join(", ", o.Argv.Select(a => Quote(a)))}]",
+        SetHostnameOp o => $"sethostname {o.Name}",
+        SetDomainnameOp o => $"setdomainname {o.Name}",
+        SetRlimitOp o => $"setrlimit {Rlimits.Name(o.Resource)} soft {Limit(o.Soft)} hard {Limit(o.Hard)}",
+        UmaskOp o => $"umask {Octal(o.Mask)}",
+        SetGroupsOp o => $"setgroups [{string.Join(", ", o.Groups)}]",
+        SetResGidOp o => $"setresgid {o.Gid}",
+        SetResUidOp o => $"setresuid {o.Uid}",
+        KeepCapsOp o => $"keep-caps {(o.Keep ? "on" : "off")}",
+        DropBoundingOp o => $"drop-bounding keep {Hex((long)o.Keep)}",
+        CapsetOp o => $"capset effective {Hex((long)o.Effective)} permitted {Hex((long)o.Permitted)} inheritable {Hex((long)o.Inheritable)}",
+        AmbientOp o => $"ambient raise {Hex((long)o.Raise)}",
+        NoNewPrivsOp => "no-new-privs",
+        SeccompOp o => $"seccomp load {o.Instructions} instructions" + (o.Flags != 0 ? $" flags {Hex(o.Flags)}" : ""),
+        CloseFromOp o => $"close-on-exec from fd {o.FirstFd}",
+        IoctlOp o => $"ioctl slot {o.Slot} request {Hex(o.Request)}",
+        PtyPeerOp o => $"pty-peer of slot {o.MasterSlot} into slot {o.Slot}",
+        SendSlotOp o => $"send slot {o.Slot} to berth",
+        SetsidOp => "setsid",
+        Dup2Op o => $"dup2 slot {o.Slot} to fd {o.Fd}",
+        WaitSlotOp o => $"wait for a byte on slot {o.Slot}",
+        ReportReadyOp => "report ready",
+        SyncOp => "sync with berth (hooks)",
+        WaitParentOp => "wait for berth (cgroups joined)",
+        RunHookOp o => $"run-hook {o.Path}" + (o.TimeoutMs > 0 ? $" timeout {o.TimeoutMs / 1000} s" : ""),
+        _ => op.Kind.ToString(),
+    };
 
     private static string Quote(string? s) => s is null ? "none" : s.Length == 0 || s.Contains(' ') ? $"\"{s}\"" : s;
 
@@ -98,7 +90,7 @@ public static class PlanText
 
     private static string Hex(long value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
-    private static string Limit(long value) => value == -1 ? "unlimited" : value.ToString(CultureInfo.InvariantCulture);
+    private static string Limit(ulong value) => value == ulong.MaxValue ? "unlimited" : value.ToString(CultureInfo.InvariantCulture);
 
     private static long Major(long dev) => ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffL);
 

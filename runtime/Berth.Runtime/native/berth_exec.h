@@ -57,7 +57,6 @@ enum berth_op_kind {
     BERTH_OP_NEW_KEYRING = 43,  /* join a new session keyring named s1 */
     BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */
     BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */
-    BERTH_OP_SET_DUMPABLE = 46, /* a 0/1: prctl(PR_SET_DUMPABLE) */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */

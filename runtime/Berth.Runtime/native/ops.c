@@ -117,8 +117,6 @@ int run_op(const struct berth_op *op, int *slots)
                 return -1;
         }
         return 0;
-    case BERTH_OP_SET_DUMPABLE:
-        return prctl(PR_SET_DUMPABLE, (unsigned long)op->a, 0, 0, 0);
     case BERTH_OP_NO_NEW_PRIVS:
         return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     case BERTH_OP_SECCOMP: {

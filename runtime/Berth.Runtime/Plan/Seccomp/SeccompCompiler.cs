@@ -25,18 +25,14 @@ public static class SeccompCompiler
     private readonly record struct Rule(uint Return, ArgComparison[] Args);
 
     /// <summary>The operation that loads the filter, or null when the config has no seccomp section.</summary>
-    public static Operation? Operation(Berth.Spec.Seccomp? seccomp, string field = "linux.seccomp")
+    public static SeccompOp? Operation(Berth.Spec.Seccomp? seccomp, string field = "linux.seccomp")
     {
         if (seccomp is null)
             return null;
         var filter = Compile(seccomp, field);
         string skipped = filter.UnknownNames.Count == 0 ? "" : $", {filter.UnknownNames.Count} unknown syscall names skipped";
-        return new Operation(OpKind.Seccomp, $"load the seccomp filter ({filter.Rules} rules, {filter.Instructions} instructions{skipped})", field)
-        {
-            A = filter.Instructions,
-            B = filter.Flags,
-            Data = filter.Program,
-        };
+        return new SeccompOp($"load the seccomp filter ({filter.Rules} rules, {filter.Instructions} instructions{skipped})", field,
+            filter.Program, filter.Instructions, filter.Flags);
     }
 
     public static SeccompFilter Compile(Berth.Spec.Seccomp seccomp, string field = "linux.seccomp")

@@ -1,0 +1,126 @@
+using Berth.Runtime.Plan;
+
+namespace Berth.Runtime.Exec;
+
+/// <summary>
+/// The one place where typed operations become struct berth_op (native/berth_exec.h): which register holds what, and
+/// the flag bits of path operations. Strings and arrays go into the arena, which lives until the child is cloned.
+/// </summary>
+internal static unsafe class Lowering
+{
+    public static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds, string command)
+    {
+        var n = new NativeOp { Kind = (int)op.Kind };
+        switch (op)
+        {
+            case JoinCgroupOp o: n.S1 = arena.String(o.TasksFile); break;
+            case SetnsOp o:
+            {
+                // Opened here rather than in the child so a bad path fails before anything starts.
+                int fd = Sys.Open(o.Path, 0);
+                if (fd < 0)
+                    throw BerthException.Errno($"{command}: open namespace {o.Path} ({o.Field})", Sys.Errno);
+                joinFds.Add(fd);
+                n.A = fd;
+                n.B = o.CloneFlag;
+                n.S1 = arena.String(o.Path);
+                break;
+            }
+            case ForkOp or PivotRootOp or NoNewPrivsOp or SetsidOp or ReportReadyOp or SyncOp or WaitParentOp: break;
+            case UnshareOp o: n.A = o.CloneFlags; break;
+            case OpenFifoOp o: n.S1 = arena.String(o.HostPath); n.A = Linux.O_RDWR; n.Flags = o.Slot; break;
+            case NewKeyringOp o: n.S1 = arena.String(o.Name); break;
+            case HostMountOp o: n.S1 = arena.String(o.Source); n.S2 = arena.String(o.Target); n.S3 = arena.String(o.Type); n.A = o.Flags; break;
+            case OpenRootOp o: n.S1 = arena.String(o.HostPath); break;
+            case MoveRootOp o: n.S1 = arena.String(o.HostPath); break;
+            case WriteProcOp o:
+                n.S1 = arena.String(o.ProcPath);
+                n.S2 = arena.String(o.Value);
+                n.A = System.Text.Encoding.UTF8.GetByteCount(o.Value);
+                break;
+            case MkdirAllOp o: n.S1 = arena.String(o.Path.Value); n.A = o.Mode; n.Flags = o.NoSymlinks ? PathFlags.NoSymlinks : 0; break;
+            case CreateFileOp o: n.S1 = arena.String(o.Path.Value); n.A = o.Mode; break;
+            case MountOp o:
+                n.S1 = arena.String(o.Source);
+                n.S2 = arena.String(o.Target.Value);
+                n.S3 = arena.String(o.Type);
+                n.S4 = arena.String(o.Data);
+                n.A = o.Flags;
+                n.D = o.Propagation;
+                n.Flags = PathFlags.InRoot | (o.RealDirectory ? PathFlags.NoSymlinks | PathFlags.Directory : 0);
+                break;
+            case BindOp o:
+                n.S1 = arena.String(o.Source);
+                n.S2 = arena.String(o.Target.Value);
+                n.A = Linux.MS_BIND | (o.Recursive ? Linux.MS_REC : 0);
+                n.B = o.SetAttributes;
+                n.C = o.ClearAttributes;
+                n.D = o.Propagation;
+                n.Flags = (o.SourceSlot is int slot ? PathFlags.SourceSlot | slot : 0) | (o.NoSymlinks ? PathFlags.NoSymlinks : 0);
+                break;
+            case MknodOp o:
+                n.S1 = arena.String(o.Path.Value);
+                n.A = o.TypeAndMode;
+                n.B = o.Device;
+                n.C = ((long)o.Uid << 32) | o.Gid;
+                n.Flags = PathFlags.ExistingIsFine;
+                break;
+            case SymlinkOp o: n.S1 = arena.String(o.Target); n.S2 = arena.String(o.Link.Value); break;
+            case MaskPathOp o: n.S1 = arena.String(o.Path.Value); n.S2 = arena.String(o.TmpfsData); break;
+            case ReadonlyPathOp o:
+                n.S1 = arena.String(o.Path?.Value ?? "/");
+                n.Flags = o.Path is null ? PathFlags.Root : 0;
+                break;
+            case ChdirOp o: n.S1 = arena.String(o.Path.Value); break;
+            case OpenDeviceOp o: n.S1 = arena.String(o.Path.Value); n.A = o.OpenFlags; n.C = o.Device; n.Flags = PathFlags.InRoot | o.Slot; break;
+            case CheckExecOp o: n.V1 = arena.StringArray(o.Candidates.Select(c => c.Value).ToList()); break;
+            case ExecOp o:
+                n.V1 = arena.StringArray(o.Candidates.Select(c => c.Value).ToList());
+                n.V2 = arena.StringArray(o.Argv);
+                n.V3 = arena.StringArray(o.Env);
+                break;
+            case SetHostnameOp o: n.S1 = arena.String(o.Name); break;
+            case SetDomainnameOp o: n.S1 = arena.String(o.Name); break;
+            case SetRlimitOp o: n.A = o.Resource; n.B = unchecked((long)o.Soft); n.C = unchecked((long)o.Hard); break;
+            case UmaskOp o: n.A = o.Mask; break;
+            case SetGroupsOp o:
+            {
+                n.A = o.Groups.Count;
+                var groups = (uint*)arena.Allocate(o.Groups.Count * sizeof(uint));
+                for (int i = 0; i < o.Groups.Count; i++)
+                    groups[i] = o.Groups[i];
+                n.P = groups;
+                break;
+            }
+            case SetResGidOp o: n.A = o.Gid; break;
+            case SetResUidOp o: n.A = o.Uid; break;
+            case KeepCapsOp o: n.A = o.Keep ? 1 : 0; break;
+            case DropBoundingOp o: n.A = unchecked((long)o.Keep); n.B = o.LastCapability; break;
+            case CapsetOp o: n.A = unchecked((long)o.Effective); n.B = unchecked((long)o.Permitted); n.C = unchecked((long)o.Inheritable); break;
+            case AmbientOp o: n.A = unchecked((long)o.Raise); break;
+            case SeccompOp o: n.A = o.Instructions; n.B = o.Flags; n.P = Bytes(arena, o.Program); break;
+            case CloseFromOp o: n.A = o.FirstFd; break;
+            case IoctlOp o: n.Flags = o.Slot; n.A = o.Request; n.P = o.Argument is null ? null : Bytes(arena, o.Argument); break;
+            case PtyPeerOp o: n.A = o.MasterSlot; n.Flags = o.Slot; break;
+            case SendSlotOp o: n.Flags = o.Slot; break;
+            case Dup2Op o: n.Flags = o.Slot; n.A = o.Fd; break;
+            case WaitSlotOp o: n.Flags = o.Slot; break;
+            case RunHookOp o:
+                n.S1 = arena.String(o.Path);
+                n.V2 = arena.StringArray(o.Argv);
+                n.V3 = arena.StringArray(o.Env);
+                n.B = o.TimeoutMs;
+                break;
+            default:
+                throw new InvalidOperationException($"no lowering for {op.GetType().Name}");
+        }
+        return n;
+    }
+
+    private static byte* Bytes(OpArena arena, byte[] data)
+    {
+        var p = (byte*)arena.Allocate(data.Length);
+        data.CopyTo(new Span<byte>(p, data.Length));
+        return p;
+    }
+}

@@ -21,6 +21,7 @@ int run_hook(const char *path, char *const argv[], char *const envp[], const voi
 int paths_open_proc(void);
 int paths_set_root(const char *host_path);
 int paths_pivot(int no_pivot, const char *host_path);
+void paths_home(void);
 int in_root_open(const char *path, int flags, int nosym);
 int in_root_mkdir_all(const char *path, mode_t mode, int nosym);
 int in_root_create_file(const char *path, mode_t mode);

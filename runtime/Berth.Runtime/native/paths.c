@@ -22,7 +22,9 @@
 
 static int proc_fd = -1; /* the host's procfs, opened before the config has any say, checked to be procfs */
 static int root_fd = -1; /* the container's root */
-static int home_fd = -1; /* where the working directory goes back to after a mount through proc_fd */
+static int home_fd = -1; /* where the working directory goes back to after mounts through proc_fd */
+static int cwd_at_proc;  /* the working directory is proc_fd (between mounts); paths_home() puts it back */
+static int null_fd = -1; /* the container's /dev/null, once checked to be char 1:3 (masking reuses it) */
 int paths_force_walk;    /* set by the tests' switch: resolve by the O_NOFOLLOW walk even where openat2 exists */
 
 static void close_keep_errno(int fd)
@@ -76,14 +78,19 @@ static int mount_fds(int source_fd, const char *source, int target_fd, const cha
         source = src;
     }
     fd_name(target_fd, dst);
-    if (fchdir(proc_fd) < 0)
+    /* The working directory stays at proc_fd from one mount to the next; paths_home() puts it back before anything
+       that depends on it (hooks, pivot_root, the process's own chdir). */
+    if (!cwd_at_proc && fchdir(proc_fd) < 0)
         return -1;
-    int rc = mount(source, dst, type, flags, data);
-    int saved = errno;
-    if (home_fd >= 0)
+    cwd_at_proc = 1;
+    return mount(source, dst, type, flags, data);
+}
+
+void paths_home(void)
+{
+    if (cwd_at_proc && home_fd >= 0)
         (void)fchdir(home_fd);
-    errno = saved;
-    return rc;
+    cwd_at_proc = 0;
 }
 
 /* A symbolic link on procfs other than the plain ones is a magic link (fd/N, cwd, root, exe, ns/...). */
@@ -245,6 +252,7 @@ int paths_set_root(const char *host_path)
 
 int paths_pivot(int no_pivot, const char *host_path)
 {
+    cwd_at_proc = 0;
     if (fchdir(root_fd) < 0)
         return -1;
     if (no_pivot) {
@@ -335,9 +343,15 @@ static int mkdir_all(const char *path, mode_t mode, int nosym, int links)
             e++;
         char saved = *e;
         *e = '\0';
-        if (first && !nosym) {
-            /* The first missing part may be a link whose target does not exist yet (/var/run -> /run/x): create the
-               target, inside the root, as runc does; the target stands in for the link in the path. */
+        if (strcmp(p, "..") == 0 || strcmp(p, ".") == 0) {
+            close(dir);
+            errno = ENOENT;
+            return -1;
+        }
+        int made = mkdirat(dir, p, mode) == 0;
+        if (!made && errno == EEXIST && first && !nosym) {
+            /* Resolution said it was missing, yet it exists: a link whose target does not exist yet (/var/run ->
+               /run/x). Create the target, inside the root, as runc does; the target stands in for the link. */
             char target[PATH_MAX + 1];
             ssize_t t = readlinkat(dir, p, target, PATH_MAX);
             if (t > 0) {
@@ -358,16 +372,12 @@ static int mkdir_all(const char *path, mode_t mode, int nosym, int links)
                 memcpy(next + n + (size_t)t, e, rest + 1);
                 return mkdir_all(next, mode, nosym, links);
             }
+            errno = EEXIST;
         }
         first = 0;
-        if (strcmp(p, "..") == 0 || strcmp(p, ".") == 0) {
-            close(dir);
-            errno = ENOENT;
-            return -1;
-        }
         /* O_NOFOLLOW: a link that appeared since is refused, not followed. */
         int next = -1;
-        if (mkdirat(dir, p, mode) == 0 || errno == EEXIST)
+        if (made || errno == EEXIST)
             next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         close_keep_errno(dir);
         if (next < 0)
@@ -548,17 +558,23 @@ int in_root_mask(const struct berth_op *op)
     if (rc == 0 && S_ISDIR(st.st_mode)) {
         rc = mount_fds(-1, "tmpfs", target, "tmpfs", MS_RDONLY, op->s2);
     } else if (rc == 0) {
-        /* Only the null device may cover a file: a /dev/null that the container made a link or a file is refused. */
-        int null = in_root_open("/dev/null", O_PATH, 0);
-        struct stat nst;
-        if (null < 0 || fstat(null, &nst) < 0)
-            rc = -1;
-        else if (!S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
-            errno = BERTH_ERR_NOT_NULL_DEVICE;
-            rc = -1;
-        } else
-            rc = mount_fds(null, NULL, target, NULL, MS_BIND, NULL);
-        close_keep_errno(null);
+        /* Only the null device may cover a file: a /dev/null that the container made a link or a file is refused.
+           Once checked, the descriptor is the device whatever the name points at later, so the next mask reuses it. */
+        if (null_fd < 0) {
+            int null = in_root_open("/dev/null", O_PATH, 0);
+            struct stat nst;
+            if (null < 0 || fstat(null, &nst) < 0)
+                rc = -1;
+            else if (!S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
+                errno = BERTH_ERR_NOT_NULL_DEVICE;
+                rc = -1;
+            } else
+                null_fd = null;
+            if (rc < 0)
+                close_keep_errno(null);
+        }
+        if (rc == 0)
+            rc = mount_fds(null_fd, NULL, target, NULL, MS_BIND, NULL);
     }
     close_keep_errno(target);
     return rc;
@@ -596,6 +612,7 @@ int in_root_readonly(const struct berth_op *op)
 
 int in_root_chdir(const char *path)
 {
+    cwd_at_proc = 0;
     int dir = in_root_open(path, O_PATH | O_DIRECTORY, 0);
     if (dir < 0)
         return -1;

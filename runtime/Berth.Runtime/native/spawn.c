@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -87,6 +88,17 @@ int stage_execute(const char *path, const char *const *argv, const char *const *
 static char *hook_input;
 static int32_t hook_input_len;
 
+/* close_range(2) is 5.9+; before it, one close per possible descriptor. */
+static void close_range_or_loop(unsigned first, unsigned last)
+{
+    if (syscall(SYS_close_range, first, last, 0U) == 0 || errno != ENOSYS)
+        return;
+    struct rlimit rl;
+    unsigned limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1U << 20 ? (unsigned)rl.rlim_cur : 1U << 20;
+    for (unsigned fd = first; fd <= last && fd < limit; fd++)
+        close((int)fd);
+}
+
 /* Closes every descriptor from `from` on except those in keep[]: whatever berth had open (state files, cgroup
  * directories, the runtime's own) never reaches the container, not even until exec. */
 static void close_all_but(int from, int *keep, int count)
@@ -102,10 +114,10 @@ static void close_all_but(int from, int *keep, int count)
         if (keep[i] < 0 || (unsigned)keep[i] < lo)
             continue;
         if ((unsigned)keep[i] > lo)
-            syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0U);
+            close_range_or_loop(lo, (unsigned)keep[i] - 1);
         lo = (unsigned)keep[i] + 1;
     }
-    syscall(SYS_close_range, lo, ~0U, 0U);
+    close_range_or_loop(lo, ~0U);
 }
 
 struct child_args {

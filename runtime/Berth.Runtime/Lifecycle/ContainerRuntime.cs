@@ -167,7 +167,10 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        int err = Sys.WriteSmall(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY | O_CREAT | O_TRUNC);
+        // The directory may be one a container can write (a shared volume): never follow a link planted at the
+        // temporary name; the rename then replaces whatever is at the final name without following it.
+        Sys.Unlink(temp);
+        int err = Sys.WriteSmall(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
         if (err == 0)
             err = Sys.Rename(temp, full);
         if (err != 0)

@@ -42,6 +42,20 @@ public class SeccompTests
         JsonNode.Parse(File.ReadAllText(Path.Combine(Harness.RepoRoot, "tests/corpus/valid/seccomp-large.json")))!["linux"]!["seccomp"]!.DeepClone().AsObject();
 
     [Fact]
+    public void A_profile_that_denies_execveat_is_named_as_the_reason_the_stage_cannot_start()
+    {
+        // The program's last execve is made by the sealed stage, which berth starts with execveat(memfd).
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["execveat"])));
+        config["process"]!["args"] = new JsonArray("true");
+        string id = Harness.NewId("seccomp-execveat");
+        var r = Harness.Run("run", "--bundle", Harness.Bundle(config), id);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("(process.args)", r.Stderr);
+        Assert.Contains("must allow execveat", r.Stderr);
+        Harness.AssertNothingLeft(id);
+    }
+
+    [Fact]
     public void A_denied_mkdir_fails_with_the_errno_of_the_rule()
     {
         var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["mkdir", "mkdirat"])));

@@ -161,6 +161,8 @@ public static unsafe class Spawner
         return err switch
         {
             _ when op is RunHookOp hook => Lifecycle.HookRunner.Describe(err, hook.TimeoutMs > 0 ? (uint)(hook.TimeoutMs / 1000) : null),
+            // The program was found (CheckExec passed): what failed is the execveat of the sealed stage.
+            1 or 38 when op is ExecOp => $"{Linux.Describe(err)}: the sealed stage that executes the program could not be started (a linux.seccomp profile must allow execveat as well as execve)",
             NativeReport.OutsideRoot => "the working directory is outside the container's root",
             NativeReport.NotNullDevice => "/dev/null in the container is not the null device (char 1:3), so it cannot mask anything",
             NativeReport.NotDevice => "the file there is not the device berth made or expects",

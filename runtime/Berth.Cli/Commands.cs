@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Berth.Runtime;
 using Berth.Runtime.Lifecycle;
 using Berth.Runtime.State;
@@ -32,6 +33,8 @@ public static class Commands
           pause    ID
           resume   ID
           ps       [--format table|json] ID
+          update   [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N]
+                   [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID
           spec     [--rootless] [--bundle DIR]
           features
         berth's own:
@@ -153,6 +156,29 @@ public static class Commands
                 return 0;
             case "ps":
                 return PsCommand(Arguments.Parse(args, first, command, ["format", "f"], []), runtime);
+            case "update":
+            {
+                var a = Arguments.Parse(args, first, command, UpdateValueFlags, []);
+                string id = a.Single(command, "container id");
+                JsonObject patch;
+                if (a.Value("resources", "r") is { } file)
+                {
+                    // As runc: with --resources, the other flags are not read.
+                    string text = file == "-" ? Console.In.ReadToEnd() : ReadResourcesFile(file);
+                    try
+                    {
+                        patch = JsonNode.Parse(text) as JsonObject ?? throw new BerthException("update: --resources: the document is not a JSON object (linux.resources)");
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new BerthException($"update: --resources: not valid JSON: {e.Message}");
+                    }
+                }
+                else
+                    patch = ContainerRuntime.UpdatePatch(name => a.Value(name));
+                runtime.Update(id, patch);
+                return 0;
+            }
             case "spec":
             {
                 var a = Arguments.Parse(args, first, command, ["bundle", "b"], ["rootless"]);
@@ -182,6 +208,20 @@ public static class Commands
             default:
                 throw new BerthException($"unknown command \"{command}\"; see berth --help", 2);
         }
+    }
+
+    private static readonly string[] UpdateValueFlags =
+    [
+        "resources", "r", "blkio-weight", "cpu-period", "cpu-quota", "cpu-share", "cpu-rt-period", "cpu-rt-runtime",
+        "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp", "memory", "memory-reservation", "memory-swap",
+        "pids-limit", "l3-cache-schema", "mem-bw-schema",
+    ];
+
+    private static string ReadResourcesFile(string file)
+    {
+        byte[] bytes = SmallFiles.ReadRegular(file, out int error)
+            ?? throw BerthException.Errno($"update: --resources: read {file}", error);
+        return Encoding.UTF8.GetString(bytes);
     }
 
     private static CreateOptions CreateOptionsFrom(Arguments a, string command, Log log)

@@ -53,6 +53,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true)]
     internal static partial int Rename(byte* from, byte* to);
 
+    [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true)]
+    internal static partial int RenameAt(int fromDir, byte* from, int toDir, byte* to);
+
     [LibraryImport(Helper, EntryPoint = "berth_spawn")]
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
 

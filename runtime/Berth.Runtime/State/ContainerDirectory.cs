@@ -90,6 +90,22 @@ public sealed class ContainerDirectory : IDisposable
             throw BerthException.Errno($"write {PathOf(name)}", err);
     }
 
+    /// <summary>Replaces a file of the directory whole: written under a temporary name, then renamed over it, so a
+    /// reader sees the old file or the new one (update's config.json).</summary>
+    public void Replace(string name, ReadOnlySpan<byte> content)
+    {
+        string temp = "." + name + ".new";
+        Sys.UnlinkAt(_fd, temp);
+        int err = Sys.WriteSmallAt(_fd, temp, content, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+        if (err == 0)
+            err = Sys.RenameAt(_fd, temp, _fd, name);
+        if (err != 0)
+        {
+            Sys.UnlinkAt(_fd, temp);
+            throw BerthException.Errno($"write {PathOf(name)}", err);
+        }
+    }
+
     /// <summary>
     /// Reads state.json. Commands that only read (state, list, ps) do not take the container's lock; a writer rewrites
     /// the file in place (see <see cref="Save"/>) holding an exclusive flock on the file itself, and the read holds a

@@ -318,6 +318,13 @@ internal static unsafe partial class Sys
             return Exec.NativeMethods.Rename(f, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
+    public static int RenameAt(int fromDir, string from, int toDir, string to)
+    {
+        fixed (byte* f = Utf8(from))
+        fixed (byte* t = Utf8(to))
+            return Exec.NativeMethods.RenameAt(fromDir, f, toDir, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
     /// <summary>lstat without following a final symlink; false when the path does not exist (or cannot be seen).</summary>
     public static bool Exists(string path)
     {

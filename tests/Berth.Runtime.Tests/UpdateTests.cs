@@ -1,0 +1,126 @@
+namespace Berth.Runtime.Tests;
+
+/// <summary>
+/// berth update, as runc's: resources of a running container changed live (read back from the host's cgroup files
+/// and from inside the container), recorded so that a later update and exec see them, and clear errors otherwise.
+/// </summary>
+public class UpdateTests
+{
+    private static string Started(string prefix, JsonObject? resources = null)
+    {
+        var config = Harness.BaseConfig("sleep", "60");
+        // The container's own cgroups, as runc's default config mounts them, so that it can read its limits.
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/sys/fs/cgroup", ["type"] = "cgroup", ["source"] = "cgroup", ["options"] = new JsonArray("ro") });
+        if (resources is not null)
+            config["linux"]!["resources"] = resources;
+        string id = Harness.NewId(prefix);
+        var r = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config), id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return id;
+    }
+
+    /// <summary>A cgroup file of the container, wherever this host keeps the controller (v1 or v2).</summary>
+    private static string Read(string controller, string id, string v1File, string v2File)
+    {
+        string dir = HostSupport.Cgroups.ControllerDirectory(controller, "/berth/" + id)!;
+        return File.ReadAllText(Path.Combine(dir, HostSupport.ControllerVersion(controller) == "cgroup v1" ? v1File : v2File)).Trim();
+    }
+
+    private static JsonObject Recorded(string id) =>
+        (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Harness.StateRoot, id, "config.json")))!["linux"]!["resources"]!;
+
+    [SkippableFact]
+    public void Flags_change_the_limits_live_and_a_later_update_keeps_what_it_does_not_name()
+    {
+        HostSupport.SkipIfLacking(HostSupport.ControllerVersion("memory") is null ? "this host has no memory controller" : null);
+        HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);
+        string id = Started("update-flags", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 128L << 20 }, ["pids"] = new JsonObject { ["limit"] = 100 } });
+        try
+        {
+            var r = Harness.Run("update", "--memory", "64m", "--pids-limit", "50", id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal((64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), Read("memory", id, "memory.limit_in_bytes", "memory.max"));
+            Assert.Equal("50", Read("pids", id, "pids.max", "pids.max"));
+            var inside = Harness.Run("exec", id, "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max");
+            Assert.True(inside.ExitCode == 0, inside.ToString());
+            Assert.Equal("50", inside.Stdout.Trim());
+
+            r = Harness.Run("update", "--pids-limit", "40", id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("40", Read("pids", id, "pids.max", "pids.max"));
+            Assert.Equal((64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), Read("memory", id, "memory.limit_in_bytes", "memory.max"));
+            var recorded = Recorded(id);
+            Assert.Equal(64L << 20, (long)recorded["memory"]!["limit"]!);
+            Assert.Equal(40L, (long)recorded["pids"]!["limit"]!);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+    }
+
+    [SkippableFact]
+    public void Resources_come_from_a_file_or_stdin_and_the_other_flags_are_not_read()
+    {
+        HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);
+        string id = Started("update-json", new JsonObject { ["pids"] = new JsonObject { ["limit"] = 100 } });
+        try
+        {
+            var r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "update", "--resources", "-", "--pids-limit", "7", id], stdin: """{"pids": {"limit": 33}}""");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("33", Read("pids", id, "pids.max", "pids.max"));
+
+            string file = Path.Combine(Harness.WorkDir, id + "-resources.json");
+            File.WriteAllText(file, """{"pids": {"limit": 21}}""");
+            r = Harness.Run("update", "-r", file, id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("21", Read("pids", id, "pids.max", "pids.max"));
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+    }
+
+    [Fact]
+    public void Bad_input_and_a_stopped_container_are_clear_errors()
+    {
+        string id = Started("update-bad");
+        try
+        {
+            var r = Harness.Run("update", "--memory", "lots", id);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("--memory", r.Stderr);
+            r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "update", "-r", "-", id], stdin: """{"pids": {"limit": "many"}}""");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("pids.limit", r.Stderr);
+            r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "update", "-r", "-", id], stdin: """{"devices": []}""");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("linux.resources.devices", r.Stderr);
+            Assert.DoesNotContain("Unhandled", r.Stderr);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+        var gone = Harness.Run("update", "--pids-limit", "5", id);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("does not exist", gone.Stderr);
+
+        var config = Harness.BaseConfig("true");
+        string stopped = Harness.NewId("update-stopped");
+        Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config), stopped).ExitCode);
+        try
+        {
+            for (int i = 0; i < 100 && !Harness.Run("state", stopped).Stdout.Contains("\"stopped\""); i++)
+                Thread.Sleep(50);
+            var r = Harness.Run("update", "--pids-limit", "5", stopped);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("not running", r.Stderr);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", stopped);
+        }
+    }
+}

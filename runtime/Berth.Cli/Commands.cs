@@ -35,6 +35,7 @@ public static class Commands
           ps       [--format table|json] ID
           update   [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N]
                    [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID
+          events   [--stats] [--interval 5s] ID   runc's stats and OOM events, one JSON object a line
           spec     [--rootless] [--bundle DIR]
           features
         berth's own:
@@ -179,6 +180,18 @@ public static class Commands
                 runtime.Update(id, patch);
                 return 0;
             }
+            case "events":
+            {
+                var a = Arguments.Parse(args, first, command, ["interval"], ["stats"]);
+                string id = a.Single(command, "container id");
+                var interval = Durations.Parse(a.Value("interval") ?? "5s", "events: --interval");
+                using var stdout = Console.OpenStandardOutput();
+                runtime.Events(id, a.Flag("stats"), interval, stdout);
+                return 0;
+            }
+            case "checkpoint":
+            case "restore":
+                throw new BerthException($"{command}: berth does not checkpoint or restore containers: criu 3.17, the one this host has, cannot dump on this kernel (\"vdso: Unexpected rt vDSO area bounds\"), for runc either");
             case "spec":
             {
                 var a = Arguments.Parse(args, first, command, ["bundle", "b"], ["rootless"]);
@@ -360,5 +373,39 @@ public static class Commands
         using var stdout = Console.OpenStandardOutput();
         stdout.Write(bytes);
         stdout.Write("\n"u8);
+    }
+}
+
+/// <summary>Go-style durations as runc's flags take them: "5s", "100ms", "1m30s", "2h"; a bare number is seconds.</summary>
+internal static class Durations
+{
+    public static TimeSpan Parse(string text, string flag)
+    {
+        if (double.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double bare))
+            return TimeSpan.FromSeconds(bare);
+        var total = TimeSpan.Zero;
+        int i = 0;
+        while (i < text.Length)
+        {
+            int start = i;
+            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
+                i++;
+            int unitStart = i;
+            while (i < text.Length && char.IsAsciiLetter(text[i]))
+                i++;
+            if (start == unitStart || !double.TryParse(text[start..unitStart], System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double n))
+                throw new BerthException($"{flag}: \"{text}\" is not a duration (like 5s, 100ms, 1m)", 2);
+            total += text[unitStart..i] switch
+            {
+                "ns" => TimeSpan.FromTicks((long)(n / 100)),
+                "us" or "µs" => TimeSpan.FromTicks((long)(n * 10)),
+                "ms" => TimeSpan.FromMilliseconds(n),
+                "s" => TimeSpan.FromSeconds(n),
+                "m" => TimeSpan.FromMinutes(n),
+                "h" => TimeSpan.FromHours(n),
+                _ => throw new BerthException($"{flag}: \"{text}\" is not a duration (like 5s, 100ms, 1m)", 2),
+            };
+        }
+        return total;
     }
 }

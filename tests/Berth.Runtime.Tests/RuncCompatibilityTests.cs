@@ -297,6 +297,7 @@ public class RuncCompatibilityTests
         {
             Delete(id, root);
             Delete(other, root);
+            Directory.Delete(root);
         }
     }
 
@@ -328,6 +329,7 @@ public class RuncCompatibilityTests
         finally
         {
             Delete(id, root);
+            Directory.Delete(root);
         }
     }
 

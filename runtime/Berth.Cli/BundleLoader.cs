@@ -24,16 +24,17 @@ public static class BundleLoader
             string? yaml = new[] { "config.yaml", "config.yml" }.Select(n => Path.Combine(bundle, n)).FirstOrDefault(Path.Exists);
             if (yaml is null)
                 throw new BerthException($"{command}: {path} does not exist (nor config.yaml)");
-            return ConfigCommands.LoadBundle(yaml, hostFiles, command);
+            return ConfigCommands.LoadBundle(yaml, hostFiles, command, log);
         }
         if (hostFiles.Count > 0 || ConfigCommands.HostDirectoryFiles().Count > 0)
-            return ConfigCommands.LoadBundle(path, hostFiles, command);
+            return ConfigCommands.LoadBundle(path, hostFiles, command, log);
         var diagnostics = new List<SchemaDiagnostic>();
         var spec = SpecRules.Validate(json, diagnostics); // schema + prose rules
         int errors = Report(path, diagnostics, log);
         if (errors > 0 || spec is null)
             throw new BerthException($"{command}: {path}: {errors} error(s) in the configuration");
         string digest = Digest.Sha256Text(json);
+        log.DebugLine($"{command}: config {path} ({digest}, {json.Length} bytes, {diagnostics.Count} warning(s))");
         return new LoadedConfig(spec, json, [new(path, digest)]);
     }
 

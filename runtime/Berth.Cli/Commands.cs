@@ -27,12 +27,12 @@ public static class Commands
           exec     [--process FILE | ID PROGRAM ARGS…] [--detach] [--pid-file F] [--tty] [--console-socket S] [--cwd DIR]
                    [--env K=V]… [--user UID[:GID]] [--cap CAP]… [--no-new-privs] [--preserve-fds N] ID
           state    ID
-          kill     [--all] ID [SIGNAL]
+          kill     [--all] ID [SIGNAL]      signal 0 checks that the process exists
           delete   [--force] ID
-          list     [--format table|json] [--quiet]
+          list     [--format table|json] [--quiet]   ID PID STATUS BUNDLE CREATED OWNER
           pause    ID
           resume   ID
-          ps       [--format table|json] ID
+          ps       [--format table|json] ID [PS OPTIONS…]   ps(1)'s lines of the container's processes (default -ef)
           update   [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N]
                    [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID
           events   [--stats] [--interval 5s] ID   runc's stats and OOM events, one JSON object a line
@@ -73,7 +73,9 @@ public static class Commands
             if (rootless is not null and not ("true" or "false" or "auto"))
                 throw new BerthException($"--rootless must be true, false or auto, not \"{rootless}\"", 2);
             var store = new StateStore(global.Value("root"));
-            var runtime = new ContainerRuntime(store) { Warn = log.Warning };
+            if (log.Debug)
+                log.DebugLine($"{args[commandIndex]}: berth {string.Join(' ', args)} (pid {Environment.ProcessId}, state root {RootForDebug(store)})");
+            var runtime = new ContainerRuntime(store) { Warn = log.Warning, Debug = log.Debug ? log.DebugLine : null };
             return Dispatch(args, commandIndex, runtime, log);
         }
         catch (BerthException e)
@@ -85,6 +87,18 @@ public static class Commands
         {
             log.Error(e.Message);
             return 1;
+        }
+    }
+
+    private static string RootForDebug(StateStore store)
+    {
+        try
+        {
+            return store.Root;
+        }
+        catch (BerthException)
+        {
+            return "(none: not root and no XDG_RUNTIME_DIR)";
         }
     }
 
@@ -105,10 +119,40 @@ public static class Commands
         return Arguments.Parse(globalArgs, 0, "berth", GlobalValueFlags, GlobalBoolFlags);
     }
 
+    private static readonly string[] KnownCommands =
+    [
+        "create", "run", "start", "exec", "state", "kill", "delete", "list", "ls", "pause", "resume", "ps", "spec",
+        "features", "validate", "compile", "diff", "schema", "plan",
+    ];
+
+    /// <summary>
+    /// Runs one command. Every error names the command it came from; `exec`'s own errors (before the process runs)
+    /// exit 255 as runc's do, so that a client can tell them from the status of the process, which exec returns as is.
+    /// </summary>
     private static int Dispatch(string[] args, int at, ContainerRuntime runtime, Log log)
     {
         string command = args[at];
-        int first = at + 1;
+        if (!KnownCommands.Contains(command))
+            throw new BerthException($"unknown command \"{command}\"; see berth --help", 2);
+        try
+        {
+            return DispatchCommand(command, args, at + 1, runtime, log);
+        }
+        catch (Exception e) when (e is BerthException or IOException or UnauthorizedAccessException)
+        {
+            int code = e is BerthException b ? b.ExitCode : 1;
+            if (command == "exec" && code == 1)
+                code = ExecFailed;
+            string message = e.Message.StartsWith(command + ": ", StringComparison.Ordinal) ? e.Message : $"{command}: {e.Message}";
+            throw new BerthException(message, code, e);
+        }
+    }
+
+    /// <summary>The exit code of an exec that failed before its process ran (runc's).</summary>
+    public const int ExecFailed = 255;
+
+    private static int DispatchCommand(string command, string[] args, int first, ContainerRuntime runtime, Log log)
+    {
         switch (command)
         {
             case "create":
@@ -150,13 +194,13 @@ public static class Commands
             }
             case "list":
             case "ls":
-                return ListCommand(Arguments.Parse(args, first, command, ["format", "f"], ["quiet", "q"]), runtime);
+                return ListCommand(Arguments.Parse(args, first, command, ["format", "f"], ["quiet", "q"]), runtime, command);
             case "pause":
             case "resume":
                 runtime.Pause(Arguments.Parse(args, first, command, [], []).Single(command, "container id"), command == "pause");
                 return 0;
             case "ps":
-                return PsCommand(Arguments.Parse(args, first, command, ["format", "f"], []), runtime);
+                return PsCommand(args, first, runtime);
             case "update":
             {
                 var a = Arguments.Parse(args, first, command, UpdateValueFlags, []);
@@ -205,9 +249,9 @@ public static class Commands
             case "validate":
                 return ValidateCommand.Run(Arguments.Parse(args, first, command, ["format", "host"], []), log);
             case "compile":
-                return ConfigCommands.Compile(Arguments.Parse(args, first, command, ConfigCommands.CompileValueFlags, ConfigCommands.CompileBoolFlags));
+                return ConfigCommands.Compile(Arguments.Parse(args, first, command, ConfigCommands.CompileValueFlags, ConfigCommands.CompileBoolFlags), log);
             case "diff":
-                return ConfigCommands.Diff(Arguments.Parse(args, first, command, ["format"], []), runtime);
+                return ConfigCommands.Diff(Arguments.Parse(args, first, command, ["format"], []), runtime, log);
             case "schema":
                 return ConfigCommands.Schema(Arguments.Parse(args, first, command, ["output", "o"], []));
             case "plan":
@@ -219,7 +263,7 @@ public static class Commands
                 return 0;
             }
             default:
-                throw new BerthException($"unknown command \"{command}\"; see berth --help", 2);
+                throw new InvalidOperationException($"{command} is in KnownCommands but not dispatched");
         }
     }
 
@@ -297,7 +341,7 @@ public static class Commands
             throw new BerthException("exec: --process and a program on the command line exclude each other", 2);
         return new ExecOptions(args[idAt])
         {
-            ProcessJson = processFile is null ? null : File.ReadAllBytes(processFile),
+            ProcessJson = processFile is null ? null : SmallFiles.ReadRegular(processFile, out int readError) ?? throw BerthException.Errno($"exec: --process: read {processFile}", readError),
             Args = programArgs,
             PidFile = a.Value("pid-file"),
             Detach = a.Flag("detach", "d"),
@@ -312,14 +356,21 @@ public static class Commands
         };
     }
 
-    private static int ListCommand(Arguments a, ContainerRuntime runtime)
+    /// <summary>list as runc prints it: a table (ID PID STATUS BUNDLE CREATED OWNER), JSON with runc's members, or the ids.</summary>
+    private static int ListCommand(Arguments a, ContainerRuntime runtime, string command)
     {
+        if (a.Positionals.Count != 0)
+            throw new BerthException($"{command}: takes no arguments (the containers are those of --root), got {a.Positionals.Count}", 2);
         string format = a.Value("format", "f") ?? "table";
-        var items = runtime.List().ToList();
+        if (format is not ("table" or "json"))
+            throw new BerthException($"{command}: --format must be table or json, not \"{format}\"", 2);
+        var items = runtime.List();
         if (a.Flag("quiet", "q"))
         {
-            foreach (var (record, _) in items)
-                Console.Out.WriteLine(record.Id);
+            var ids = new StringBuilder();
+            foreach (var item in items)
+                ids.Append(item.Record.Id).Append('\n');
+            Console.Out.Write(ids.ToString());
             return 0;
         }
         if (format == "json")
@@ -328,16 +379,24 @@ public static class Commands
             using (var w = new Utf8JsonWriter(buffer, Berth.Runtime.JsonText.Options()))
             {
                 w.WriteStartArray();
-                foreach (var (record, status) in items)
+                foreach (var (record, status, owner) in items)
                 {
                     w.WriteStartObject();
                     w.WriteString("ociVersion", record.OciVersion);
                     w.WriteString("id", record.Id);
-                    w.WriteNumber("pid", status == ContainerStatus.Stopped ? 0 : record.Pid);
+                    w.WriteNumber("pid", ListedPid(record, status));
                     w.WriteString("status", ContainerRuntime.Describe(status));
                     w.WriteString("bundle", record.Bundle);
                     w.WriteString("rootfs", record.Rootfs);
-                    w.WriteString("created", record.Created);
+                    w.WriteString("created", Rfc3339Nano(record.Created));
+                    if (record.Annotations.Count > 0)
+                    {
+                        w.WriteStartObject("annotations");
+                        foreach (var (key, value) in record.Annotations)
+                            w.WriteString(key, value);
+                        w.WriteEndObject();
+                    }
+                    w.WriteString("owner", owner);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -345,26 +404,61 @@ public static class Commands
             WriteOut(buffer.ToArray());
             return 0;
         }
-        if (format != "table")
-            throw new BerthException($"list: --format must be table or json, not \"{format}\"", 2);
-        Console.Out.WriteLine("ID\tPID\tSTATUS\tBUNDLE\tCREATED");
-        foreach (var (record, status) in items)
-            Console.Out.WriteLine($"{record.Id}\t{(status == ContainerStatus.Stopped ? 0 : record.Pid)}\t{ContainerRuntime.Describe(status)}\t{record.Bundle}\t{record.Created:O}");
+        var rows = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
+        foreach (var (record, status, owner) in items)
+            rows.Add([record.Id, ListedPid(record, status).ToString(System.Globalization.CultureInfo.InvariantCulture), ContainerRuntime.Describe(status), record.Bundle, Rfc3339Nano(record.Created), owner]);
+        Console.Out.Write(TextTable.Render(rows));
         return 0;
     }
 
-    private static int PsCommand(Arguments a, ContainerRuntime runtime)
+    /// <summary>The pid list shows: 0 once the container's process is gone.</summary>
+    private static int ListedPid(ContainerRecord record, ContainerStatus status) => status == ContainerStatus.Stopped ? 0 : record.Pid;
+
+    /// <summary>A time as Go's RFC3339Nano writes it (UTC, "Z", no trailing zeros in the fraction), as runc lists it.</summary>
+    public static string Rfc3339Nano(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private const string PsUsage = "ps: usage: berth ps [--format table|json] ID [PS OPTIONS…]";
+
+    /// <summary>
+    /// ps as runc does it: its flags come before the id; whatever follows the id goes to ps(1) (a "--" right after the
+    /// id is dropped), which prints its own table, kept to its header and the container's processes.
+    /// </summary>
+    private static int PsCommand(string[] args, int first, ContainerRuntime runtime)
     {
-        string id = a.Single("ps", "container id");
+        string format = "table";
+        int at = first;
+        for (; at < args.Length && args[at].Length > 1 && args[at][0] == '-'; at++)
+        {
+            string arg = args[at];
+            if (arg == "--")
+            {
+                at++;
+                break;
+            }
+            string name = arg.TrimStart('-');
+            string? inline = null;
+            if (name.IndexOf('=') is var eq and >= 0)
+                (name, inline) = (name[..eq], name[(eq + 1)..]);
+            if (name is not ("format" or "f"))
+                throw new BerthException($"ps: unknown flag {arg} (ps(1)'s own options go after the container id)", 2);
+            format = inline ?? (at + 1 < args.Length ? args[++at] : throw new BerthException("ps: flag --format needs a value", 2));
+        }
+        if (at >= args.Length)
+            throw new BerthException(PsUsage, 2);
+        if (format is not ("table" or "json"))
+            throw new BerthException($"ps: --format must be table or json, not \"{format}\"", 2);
+        string id = args[at];
+        var psOptions = args[(at + 1)..];
+        if (psOptions.Length > 0 && psOptions[0] == "--")
+            psOptions = psOptions[1..];
         var pids = runtime.Processes(id);
-        if ((a.Value("format", "f") ?? "table") == "json")
+        if (format == "json")
         {
             Console.Out.WriteLine("[" + string.Join(",", pids) + "]");
             return 0;
         }
-        Console.Out.WriteLine("PID");
-        foreach (int pid in pids)
-            Console.Out.WriteLine(pid);
+        Console.Out.Write(ProcessTable.Render(id, pids, psOptions, runtime.Debug));
         return 0;
     }
 

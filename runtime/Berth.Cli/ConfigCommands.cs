@@ -16,11 +16,12 @@ public static class ConfigCommands
 
     public const string DiffFile = "config.diff.json", AuthorFile = "config.author.json", ProvenanceFile = "config.provenance.json";
 
-    /// <summary>Prints every finding as a compiler does (file:line:column: error CODE: path: message) on stderr.</summary>
-    public static void Print(IEnumerable<ConfigDiagnostic> diagnostics)
+    /// <summary>Prints every finding as a compiler does (file:line:column: error CODE: path: message) on stderr, and
+    /// into --log with its level.</summary>
+    public static void Print(IEnumerable<ConfigDiagnostic> diagnostics, Log log)
     {
         foreach (var d in diagnostics)
-            Console.Error.WriteLine(d.ToString());
+            log.Line(d.Severity == Severity.Error ? "error" : "warning", d.ToString());
     }
 
     /// <summary>Reads a config file (author or host) for the front-end: only a regular file (a symlink to one is
@@ -42,7 +43,7 @@ public static class ConfigCommands
         return files;
     }
 
-    public static int Compile(Arguments a)
+    public static int Compile(Arguments a, Log log)
     {
         string author = a.Single("compile", "author file");
         var hosts = new List<string>();
@@ -54,7 +55,7 @@ public static class ConfigCommands
         }
         hosts.AddRange(a.Values("host"));
         var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile);
-        Print(result.Diagnostics);
+        Print(result.Diagnostics, log);
         if (!result.Success)
             throw new BerthException($"compile: {result.ErrorCount} error(s); nothing written");
         var document = result.Document!;
@@ -91,7 +92,7 @@ public static class ConfigCommands
         return sb.ToString();
     }
 
-    public static int Diff(Arguments a, ContainerRuntime runtime)
+    public static int Diff(Arguments a, ContainerRuntime runtime, Log log)
     {
         string id = a.Single("diff", "container id");
         string format = a.Value("format") ?? "text";
@@ -102,7 +103,7 @@ public static class ConfigCommands
         byte[]? json = dir.Read(DiffFile, out int error);
         if (json is null && error == Tmds.Linux.LibC.ENOENT)
         {
-            Console.Error.WriteLine($"berth: diff: container \"{id}\" ran its bundle's config.json as it was (no host files)");
+            log.Line("info", $"berth: diff: container \"{id}\" ran its bundle's config.json as it was (no host files)");
             return 0;
         }
         if (json is null)
@@ -132,12 +133,13 @@ public static class ConfigCommands
     /// the host directory's files, then each --host file. Stores the author's compiled document, the provenance of
     /// every value and the diff next to config.json in the state directory.
     /// </summary>
-    public static LoadedConfig LoadBundle(string author, IReadOnlyList<string> hostFiles, string command)
+    public static LoadedConfig LoadBundle(string author, IReadOnlyList<string> hostFiles, string command, Log log)
     {
         var hosts = HostDirectoryFiles();
         hosts.AddRange(hostFiles);
+        log.DebugLine($"{command}: config {author} compiled with host files [{string.Join(", ", hosts)}]");
         var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile);
-        Print(result.Diagnostics);
+        Print(result.Diagnostics, log);
         if (!result.Success)
             throw new BerthException($"{command}: {result.ErrorCount} error(s) in the configuration");
         var document = result.Document!;

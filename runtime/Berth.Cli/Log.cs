@@ -1,73 +1,113 @@
+using System.Text;
 using System.Text.Json;
+using Berth.Runtime;
 
 namespace Berth.Cli;
 
 /// <summary>
-/// --log and --log-format: errors (and, with --debug, debug lines) go to stderr and, when a log file is named, also
-/// there, as JSON lines {"level","msg","time"} the way containerd's shim reads runc's log.
+/// --log, --log-format and --debug, as runc has them. An error or warning goes to stderr and, when a log file is
+/// named, also there (text lines, or JSON lines {"level","msg","time"} the way containerd's shim reads runc's log);
+/// debug lines go to the log file when there is one, else to stderr. The log file is opened (and created) at start,
+/// as runc does, whether or not anything is written to it. Writing to stderr may fail (go-runc gives the runtime a
+/// read-only /dev/null): that is ignored, and the log file still gets the message.
 /// </summary>
 public sealed class Log
 {
-    private readonly string? _path;
+    private readonly int _fd = -1;
     private readonly bool _json;
 
     public Log(string? path, string format, bool debug)
     {
         if (format is not ("text" or "json"))
-            throw new Berth.Runtime.BerthException($"--log-format must be text or json, not \"{format}\"", 2);
-        _path = path;
+            throw new BerthException($"--log-format must be text or json, not \"{format}\"", 2);
         _json = format == "json";
         Debug = debug;
+        if (path is null)
+            return;
+        _fd = Descriptors.OpenForAppend(path, out int error);
+        if (_fd < 0)
+            throw BerthException.Errno($"--log: open {path}", error);
     }
 
     public bool Debug { get; }
 
     public void Error(string message)
     {
-        Console.Error.WriteLine("berth: " + message);
-        Write("error", message);
+        ToStderr("berth: " + message);
+        ToFile("error", message);
     }
 
     public void Warning(string message)
     {
-        Console.Error.WriteLine("berth: warning: " + message);
-        Write("warning", message);
+        ToStderr("berth: warning: " + message);
+        ToFile("warning", message);
+    }
+
+    /// <summary>A line worded already (a compiler's "file:line:col: error CODE: …"): on stderr as it is.</summary>
+    public void Line(string level, string text)
+    {
+        ToStderr(text);
+        ToFile(level, text);
     }
 
     public void DebugLine(string message)
     {
         if (!Debug)
             return;
-        Console.Error.WriteLine("berth: debug: " + message);
-        Write("debug", message);
+        if (_fd >= 0)
+            ToFile("debug", message);
+        else
+            ToStderr("berth: debug: " + message);
     }
 
-    private void Write(string level, string message)
+    private static void ToStderr(string text) => Descriptors.Write(Descriptors.StandardError, Encoding.UTF8.GetBytes(text + "\n"));
+
+    private void ToFile(string level, string message)
     {
-        if (_path is null)
+        if (_fd < 0)
             return;
-        try
+        string time = DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
+        byte[] line;
+        if (_json)
         {
-            string line;
-            if (_json)
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, JsonText.Options()))
             {
-                using var buffer = new MemoryStream();
-                using (var w = new Utf8JsonWriter(buffer, Berth.Runtime.JsonText.Options()))
-                {
-                    w.WriteStartObject();
-                    w.WriteString("level", level);
-                    w.WriteString("msg", message);
-                    w.WriteString("time", DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture));
-                    w.WriteEndObject();
-                }
-                line = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+                w.WriteStartObject();
+                w.WriteString("level", level);
+                w.WriteString("msg", message);
+                w.WriteString("time", time);
+                w.WriteEndObject();
             }
-            else
-                line = $"time=\"{DateTimeOffset.Now:O}\" level={level} msg=\"{message.Replace("\"", "\\\"")}\"";
-            File.AppendAllText(_path, line + "\n");
+            buffer.WriteByte((byte)'\n');
+            line = buffer.ToArray();
         }
-        catch (IOException)
+        else
+            line = Encoding.UTF8.GetBytes($"time=\"{time}\" level={level} msg={Quote(message)}\n");
+        // One write per line (O_APPEND): lines of several berth processes sharing the file do not interleave.
+        Descriptors.Write(_fd, line);
+    }
+
+    /// <summary>A double-quoted value with \, ", newlines and tabs escaped: one message stays one line.</summary>
+    private static string Quote(string message)
+    {
+        var sb = new StringBuilder("\"", message.Length + 2);
+        foreach (char c in message)
         {
+            string? escaped = c switch
+            {
+                '\\' => "\\\\",
+                '"' => "\\\"",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ => null,
+            };
+            if (escaped is null)
+                sb.Append(c);
+            else
+                sb.Append(escaped);
         }
+        return sb.Append('"').ToString();
     }
 }

@@ -112,7 +112,7 @@ public class ExecTests
             Assert.Equal("foo=\n/\n0\n", plain.Stdout);
 
             var missing = Harness.Run("exec", id, "/no/such/program");
-            Assert.Equal(1, missing.ExitCode);
+            Assert.Equal(255, missing.ExitCode);
             Assert.Contains("no such file", missing.Stderr);
         }
         finally
@@ -146,7 +146,7 @@ public class ExecTests
 
             File.WriteAllText(file, "{\"cwd\": \"/\"}");
             var invalid = Harness.Run("exec", "--process", file, id);
-            Assert.Equal(1, invalid.ExitCode);
+            Assert.Equal(255, invalid.ExitCode);
             Assert.Contains("--process", invalid.Stderr);
         }
         finally
@@ -207,7 +207,7 @@ public class ExecTests
             Assert.Contains("/dev/pts/", text);
 
             var noSocket = Harness.Run("exec", "--tty", "--detach", id, "true");
-            Assert.Equal(1, noSocket.ExitCode);
+            Assert.Equal(255, noSocket.ExitCode);
             Assert.Contains("console-socket", noSocket.Stderr);
         }
         finally
@@ -228,14 +228,15 @@ public class ExecTests
             for (int i = 0; i < 500 && !Harness.Run("state", stopped).Stdout.Contains("\"stopped\""); i++)
                 Thread.Sleep(10);
 
+            // exec's own errors exit 255, as runc's do (RuncCompatibilityTests).
             var r = Harness.Run("exec", created, "true");
-            Assert.Equal(1, r.ExitCode);
+            Assert.Equal(255, r.ExitCode);
             Assert.Contains("created", r.Stderr);
             r = Harness.Run("exec", stopped, "true");
-            Assert.Equal(1, r.ExitCode);
+            Assert.Equal(255, r.ExitCode);
             Assert.Contains("stopped", r.Stderr);
             r = Harness.Run("exec", Harness.NewId("missing"), "true");
-            Assert.Equal(1, r.ExitCode);
+            Assert.Equal(255, r.ExitCode);
             Assert.Contains("does not exist", r.Stderr);
         }
         finally

@@ -115,6 +115,31 @@ public static class Harness
 
     public static BerthResult RunWithRoot(string root, params string[] args) => Exec(Berth, ["--root", root, .. args]);
 
+    /// <summary>
+    /// Runs berth with the test state root and stdin, stdout and stderr each a read-only /dev/null, as go-runc's null
+    /// IO (containerd's shim) gives them: every write to stderr fails. Only the exit code tells what happened.
+    /// </summary>
+    public static BerthResult RunWithReadOnlyStdio(params string[] args) =>
+        Exec("bash", ["-c", "exec 0</dev/null 1</dev/null 2</dev/null; exec \"$@\"", "berth", Berth, "--root", StateRoot, .. args]);
+
+    /// <summary>A file name in the test work directory (not created).</summary>
+    public static string NewFile(string prefix, string extension = "") => Path.Combine(WorkDir, NewId(prefix) + extension);
+
+    /// <summary>The container's status as `state` reports it (null when state fails).</summary>
+    public static string? Status(string id, string? root = null)
+    {
+        var r = Exec(Berth, ["--root", root ?? StateRoot, "state", id]);
+        return r.ExitCode == 0 ? (string?)JsonNode.Parse(r.Stdout)?["status"] : null;
+    }
+
+    /// <summary>Waits (up to 10 s) until the container has the status.</summary>
+    public static void WaitForStatus(string id, string status, string? root = null)
+    {
+        for (int i = 0; i < 1000 && Status(id, root) != status; i++)
+            Thread.Sleep(10);
+        Assert.Equal(status, Status(id, root));
+    }
+
     /// <summary>The config most tests start from: a busybox container with the usual namespaces and mounts.</summary>
     public static JsonObject BaseConfig(params string[] args) => new()
     {

@@ -89,6 +89,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Helper, EntryPoint = "berth_run_hook")]
     internal static partial int RunHook(byte* path, byte** argv, byte** envp, byte* input, nuint length, int timeoutMs);
 
+    [LibraryImport(Helper, EntryPoint = "berth_run_captured")]
+    internal static partial int RunCaptured(byte* path, byte** argv, int* outputFd);
+
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);
 

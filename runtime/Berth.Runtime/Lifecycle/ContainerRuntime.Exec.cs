@@ -100,6 +100,7 @@ public sealed partial class ContainerRuntime
                 throw;
             }
             ConsoleMaster = master;
+            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
         }
         if (options.PidFile is not null)
         {
@@ -120,7 +121,9 @@ public sealed partial class ContainerRuntime
         try
         {
             // INT, TERM, HUP and QUIT sent to berth meanwhile go to the process (berth_exec.c).
-            return ExitCode(NativeMethods.WaitForwarding(process.Pid, out int status), status);
+            int exitCode = ExitCode(NativeMethods.WaitForwarding(process.Pid, out int status), status);
+            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
+            return exitCode;
         }
         finally
         {

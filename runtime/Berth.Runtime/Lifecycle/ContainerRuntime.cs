@@ -17,6 +17,9 @@ public sealed record CreateOptions(string Id, string Bundle, LoadedConfig Config
     public int PreserveFds { get; init; }
 }
 
+/// <summary>One line of `list`: the container, its status now, and the name of the user who owns its state directory.</summary>
+public sealed record ListedContainer(ContainerRecord Record, ContainerStatus Status, string Owner);
+
 /// <summary>The OCI lifecycle: create, start, run, state, kill, delete, pause, resume, list.</summary>
 public sealed partial class ContainerRuntime(StateStore store)
 {
@@ -27,6 +30,10 @@ public sealed partial class ContainerRuntime(StateStore store)
 
     /// <summary>Where warnings go (a failing poststop hook, a deprecated setting).</summary>
     public Action<string> Warn { get; init; } = _ => { };
+
+    /// <summary>Where debug lines go (--debug): what berth does, step by step; null when not debugging, so that the
+    /// lines are not even formatted.</summary>
+    public Action<string>? Debug { get; init; }
 
     /// <summary>create: the container's process is set up and waits on the exec fifo.</summary>
     public void Create(CreateOptions options) => CreateCore(options, "create", waitForStart: true);
@@ -105,6 +112,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);
+            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} set up in {rootfs}; state in {dir.Path}; cgroups {string.Join(", ", all)}");
             if (options.PidFile is not null)
                 WritePidFile(options.PidFile, process.Pid);
             return (record, process);
@@ -241,6 +249,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             Sys.Close(watch);
         }
         dir.Unlink(StateStore.FifoFile);
+        Debug?.Invoke($"start: container \"{id}\": process {record.Pid} went on to execute its program");
         if (RanConfig(dir) is { } spec)
             PoststartHooks(spec, record, "start");
     }
@@ -291,6 +300,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         {
             console?.Dispose();
         }
+        Debug?.Invoke($"run: container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
         if (!keep && CleanupLocked(record))
             PoststopHooks(options.Config.Spec, record);
         return exitCode;
@@ -327,21 +337,37 @@ public sealed partial class ContainerRuntime(StateStore store)
         _ => "stopped",
     };
 
+    /// <summary>
+    /// kill as runc 1.1.5 does it, whose words containerd's shim matches ("container not running", "no such process",
+    /// "does not exist"): with --all, whatever is left in the container's cgroups gets the signal whatever the status,
+    /// so a stopped container succeeds (the shim sends `kill --all ID 9` after the process exited); without it only the
+    /// process of a created, running or paused container is signalled. Signal 0 checks that the process exists.
+    /// SIGKILL thaws a paused container afterwards: a frozen process dies only once it is thawed.
+    /// </summary>
     public void Kill(string id, int signal, bool all)
     {
         using var dir = Store.Open(id);
         var record = dir.Load();
         var status = dir.StatusOf(record);
-        if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
-            throw new BerthException($"kill: container \"{id}\" is not running");
         if (all)
         {
+            Debug?.Invoke($"kill: signal {signal} to every process in the cgroups of container \"{id}\" ({Describe(status)}): {string.Join(", ", record.Cgroups)}");
             CgroupManager.KillAll(record.Cgroups, signal);
-            return;
         }
-        if (!ProcessHandle.Signal(record, signal))
-            throw new BerthException($"kill: container \"{id}\" is not running");
+        else
+        {
+            if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
+                throw NotRunning(id, signal, status);
+            Debug?.Invoke($"kill: signal {signal} to process {record.Pid} of container \"{id}\" ({Describe(status)})");
+            if (!ProcessHandle.Signal(record, signal))
+                throw NotRunning(id, signal, ContainerStatus.Stopped);
+        }
+        if (signal == 9 && status == ContainerStatus.Paused)
+            Freezer.FreezeAll(record.Cgroups, false);
     }
+
+    private static BerthException NotRunning(string id, int signal, ContainerStatus status) =>
+        new($"kill: cannot send signal {signal} to container \"{id}\": container not running ({(status == ContainerStatus.Creating ? "it is still being created" : "its process has exited")})");
 
     public void Delete(string id, bool force)
     {
@@ -363,6 +389,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             Stop(record);
         var spec = RanConfig(dir);
         Cleanup(record, dir);
+        Debug?.Invoke($"delete: container \"{id}\" ({Describe(status)}) removed: state {dir.Path}, cgroups {string.Join(", ", record.CreatedCgroups)}");
         PoststopHooks(spec, record);
     }
 
@@ -418,18 +445,19 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"{(pause ? "pause" : "resume")}: no freezer controller for container \"{id}\"");
     }
 
-    /// <summary>The containers of the root; an entry that is not a readable state directory (a symlink, a file, a
-    /// damaged directory) is skipped.</summary>
-    public IReadOnlyList<(ContainerRecord Record, ContainerStatus Status)> List()
+    /// <summary>The containers of the root, each with its status and owner (the user who owns its state directory, as
+    /// runc shows it); an entry that is not a readable state directory (a symlink, a file, a damaged directory) is skipped.</summary>
+    public IReadOnlyList<ListedContainer> List()
     {
-        var containers = new List<(ContainerRecord, ContainerStatus)>();
+        var containers = new List<ListedContainer>();
+        Users? users = null;
         foreach (string id in Store.Ids().Order(StringComparer.Ordinal))
         {
             try
             {
                 using var dir = Store.TryOpen(id, locked: false, out _);
                 if (dir is not null && dir.TryLoad(out var record) && record is not null)
-                    containers.Add((record, dir.StatusOf(record)));
+                    containers.Add(new ListedContainer(record, dir.StatusOf(record), (users ??= Users.FromPasswd()).NameOf(dir.OwnerUid)));
             }
             catch (BerthException)
             {
@@ -439,6 +467,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         return containers;
     }
 
+    /// <summary>The pids in the container's cgroups, in order.</summary>
     public IReadOnlyList<int> Processes(string id) =>
         CgroupManager.Processes(Store.Load(id).Cgroups).Order().ToList();
 }

@@ -1,6 +1,7 @@
 namespace Berth.Runtime.Lifecycle;
 
-/// <summary>Signal names and numbers as `kill` accepts them: "TERM", "SIGTERM", "15".</summary>
+/// <summary>Signal names and numbers as `kill` accepts them: "TERM", "SIGTERM", "15"; 0 only checks that the process
+/// exists, as kill(2) does.</summary>
 public static class Signals
 {
     private static readonly string[] Names =
@@ -14,7 +15,7 @@ public static class Signals
     {
         if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number))
         {
-            if (number is > 0 and <= 64)
+            if (number is >= 0 and <= 64)
                 return number;
             throw new BerthException($"invalid signal \"{text}\"", 1);
         }

@@ -62,6 +62,9 @@ public sealed class ContainerDirectory : IDisposable
         return new ContainerDirectory(fd, id, path);
     }
 
+    /// <summary>The uid that owns the directory (runc's "owner" of the container), -1 when it cannot be read.</summary>
+    public long OwnerUid => Sys.Owner(_fd);
+
     public string PathOf(string name) => $"{Path}/{name}";
 
     /// <summary>Opens a file of the directory (O_NOFOLLOW added); -1 with errno.</summary>

@@ -119,6 +119,9 @@ internal static unsafe partial class Sys
         return ReadAndClose(fd, out error, sharedLock);
     }
 
+    /// <summary>Reads an open file from its offset to the end, then closes it; null with <paramref name="error"/>.</summary>
+    public static byte[]? ReadToEndAndClose(int fd, out int error) => ReadAndClose(fd, out error, sharedLock: false);
+
     private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock)
     {
         try
@@ -243,6 +246,13 @@ internal static unsafe partial class Sys
             return fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (int)(st.st_mode & S_IFMT) : -1;
     }
 
+    /// <summary>The owner (uid) of an open file, or -1 with errno set.</summary>
+    public static long Owner(int fd)
+    {
+        stat st;
+        return fstat(fd, &st) == 0 ? (long)(uint)st.st_uid : -1;
+    }
+
     /// <summary>The link count of an open file: 0 once a directory has been removed.</summary>
     public static long LinkCount(int fd)
     {
@@ -365,6 +375,13 @@ internal static unsafe partial class Sys
     {
         fixed (byte* p = Utf8(path))
             return access(p, W_OK) == 0;
+    }
+
+    /// <summary>Whether the caller may execute the file (access X_OK).</summary>
+    public static bool Executable(string path)
+    {
+        fixed (byte* p = Utf8(path))
+            return access(p, X_OK) == 0;
     }
 
     /// <summary>The start time of a process (field 22 of /proc/PID/stat), to tell a process from a later one with the same pid.</summary>

@@ -127,6 +127,8 @@ int berth_send_fd(int sock, int fd, const char *name);
 int berth_send_go(int fd);
 int berth_send_blob(int fd, const void *data, int32_t len);
 int berth_run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms);
+/* Runs a program with stdout and stderr captured in a memfd (*out_fd, at offset 0): berth ps runs ps(1) so. */
+int berth_run_captured(const char *path, char *const argv[], int *out_fd);
 /* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
 int berth_layout(int which);
 #endif

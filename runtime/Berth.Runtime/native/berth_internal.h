@@ -15,7 +15,8 @@ void report(int fd, int32_t kind, int32_t index, int32_t err, int32_t pid);
 
 /* hooks.c */
 pid_t raw_fork(void);
-int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged);
+int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged,
+             int output_fd);
 
 /* paths.c: the container's root and the host's procfs, as descriptors the child holds from the start. */
 int paths_open_proc(void);

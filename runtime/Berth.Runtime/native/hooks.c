@@ -1,11 +1,13 @@
 /* hooks.c — runs one hook program with the container's state on its stdin, bounded by its timeout. Used by berth
- * itself (createRuntime, poststart, poststop) and by the container's first process (createContainer, startContainer). */
+ * itself (createRuntime, poststart, poststop) and by the container's first process (createContainer, startContainer);
+ * also runs ps(1) for `berth ps` with its output captured. */
 #include "berth_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -25,13 +27,41 @@ pid_t raw_fork(void)
  */
 int berth_run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms)
 {
-    return run_hook(path, argv, envp, input, len, timeout_ms, 0);
+    return run_hook(path, argv, envp, input, len, timeout_ms, 0, -1);
 }
 
-/* staged: the hook runs inside the container (createContainer, startContainer), so it is executed by the sealed stage
+/*
+ * Runs a program with berth's environment and an empty stdin, its stdout and stderr both going to a new memfd (a
+ * combined output); *out_fd is that memfd, at offset 0, for the caller to read and close. Returns as berth_run_hook.
+ */
+int berth_run_captured(const char *path, char *const argv[], int *out_fd)
+{
+    *out_fd = -1;
+    int fd = (int)syscall(SYS_memfd_create, "berth-output", MFD_CLOEXEC);
+    if (fd >= 0 && fd < 3) {
+        /* berth was started without a stdin/stdout/stderr: keep the memfd off 0-2, where the child's dup2 goes. */
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = moved;
+    }
+    if (fd < 0)
+        return -errno;
+    int rc = run_hook(path, argv, environ, "", 0, 0, 0, fd);
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    *out_fd = fd;
+    return rc;
+}
+
+/* output_fd: where the program's stdout and stderr go (-1: berth's own).
+ * staged: the hook runs inside the container (createContainer, startContainer), so it is executed by the sealed stage
  * program like the container's own process: a hook file that names /proc/self/exe as its interpreter gets the stage,
  * never berth. */
-int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged)
+int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged,
+             int output_fd)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
@@ -51,6 +81,10 @@ int run_hook(const char *path, char *const argv[], char *const envp[], const voi
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         dup2(fds[0], 0);
+        if (output_fd >= 0) {
+            dup2(output_fd, 1);
+            dup2(output_fd, 2);
+        }
         if (staged)
             stage_execute(path, (const char *const *)argv, (const char *const *)envp);
         else

@@ -217,7 +217,7 @@ static int child_main(void *arg)
         }
         if (op->kind == BERTH_OP_RUN_HOOK) {
             paths_home();
-            int rc = run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b, 1);
+            int rc = run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b, 1, -1);
             if (rc != 0) {
                 report(fd, BERTH_REPORT_FAILED, i, rc < 0 ? -rc : rc, 0);
                 _exit(126);

@@ -121,7 +121,7 @@ public static class Commands
 
     private static readonly string[] KnownCommands =
     [
-        "create", "run", "start", "exec", "state", "kill", "delete", "list", "ls", "pause", "resume", "ps", "spec",
+        "create", "run", "start", "exec", "state", "kill", "delete", "list", "ls", "pause", "resume", "ps", "update", "events", "checkpoint", "restore", "spec",
         "features", "validate", "compile", "diff", "schema", "plan",
     ];
 

@@ -6,22 +6,11 @@ namespace Berth.Runtime.Tests;
 /// "oom" event when the kernel's OOM killer acts in the container's memory cgroup.</summary>
 public class EventsTests
 {
-    private static string Started(string prefix, JsonObject? resources = null)
-    {
-        var config = Harness.BaseConfig("sleep", "60");
-        if (resources is not null)
-            config["linux"]!["resources"] = resources;
-        string id = Harness.NewId(prefix);
-        var r = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config), id);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return id;
-    }
-
     [SkippableFact]
     public void Stats_are_one_json_line_in_runcs_shape()
     {
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);
-        string id = Started("events-stats", new JsonObject { ["pids"] = new JsonObject { ["limit"] = 77 } });
+        string id = Harness.StartDetached("events-stats", new JsonObject { ["pids"] = new JsonObject { ["limit"] = 77 } });
         try
         {
             var r = Harness.Run("events", "--stats", id);
@@ -42,7 +31,7 @@ public class EventsTests
     [Fact]
     public void The_stream_ends_when_the_container_is_deleted()
     {
-        string id = Started("events-stream");
+        string id = Harness.StartDetached("events-stream");
         var psi = new ProcessStartInfo(Harness.Berth) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "--root", Harness.StateRoot, "events", "--interval", "100ms", id })
             psi.ArgumentList.Add(a);
@@ -68,7 +57,7 @@ public class EventsTests
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("memory") is null ? "this host has no memory controller" : null);
         bool v1 = HostSupport.ControllerVersion("memory") == "cgroup v1";
         HostSupport.SkipIfLacking(v1 && !HostSupport.V1CgroupHas("memory", "memory.memsw.limit_in_bytes") ? "this host's memory cgroup has no swap accounting (memory.memsw.*), so swap would absorb the hog" : null);
-        string id = Started("events-oom", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 32L << 20, ["swap"] = 32L << 20 } });
+        string id = Harness.StartDetached("events-oom", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 32L << 20, ["swap"] = 32L << 20 } });
         var psi = new ProcessStartInfo(Harness.Berth) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "--root", Harness.StateRoot, "events", "--interval", "100ms", id })
             psi.ArgumentList.Add(a);

@@ -225,6 +225,20 @@ public static class Harness
         return r;
     }
 
+    /// <summary>A container running `sleep 60` detached, with these resources, and its own cgroups mounted at
+    /// /sys/fs/cgroup (read-only, as runc's default config has them) so that it can read its limits.</summary>
+    public static string StartDetached(string prefix, JsonObject? resources = null)
+    {
+        var config = BaseConfig("sleep", "60");
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/sys/fs/cgroup", ["type"] = "cgroup", ["source"] = "cgroup", ["options"] = new JsonArray("ro") });
+        if (resources is not null)
+            config["linux"]!["resources"] = resources;
+        string id = NewId(prefix);
+        var r = Run("run", "--detach", "--bundle", Bundle(config), id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return id;
+    }
+
     /// <summary>Nothing of a container may survive a failed or finished command: no state, no cgroup, no mount.</summary>
     public static void AssertNothingLeft(string id, string? root = null)
     {

@@ -6,19 +6,6 @@ namespace Berth.Runtime.Tests;
 /// </summary>
 public class UpdateTests
 {
-    private static string Started(string prefix, JsonObject? resources = null)
-    {
-        var config = Harness.BaseConfig("sleep", "60");
-        // The container's own cgroups, as runc's default config mounts them, so that it can read its limits.
-        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/sys/fs/cgroup", ["type"] = "cgroup", ["source"] = "cgroup", ["options"] = new JsonArray("ro") });
-        if (resources is not null)
-            config["linux"]!["resources"] = resources;
-        string id = Harness.NewId(prefix);
-        var r = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config), id);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return id;
-    }
-
     /// <summary>A cgroup file of the container, wherever this host keeps the controller (v1 or v2).</summary>
     private static string Read(string controller, string id, string v1File, string v2File)
     {
@@ -34,7 +21,7 @@ public class UpdateTests
     {
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("memory") is null ? "this host has no memory controller" : null);
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);
-        string id = Started("update-flags", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 128L << 20 }, ["pids"] = new JsonObject { ["limit"] = 100 } });
+        string id = Harness.StartDetached("update-flags", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 128L << 20 }, ["pids"] = new JsonObject { ["limit"] = 100 } });
         try
         {
             var r = Harness.Run("update", "--memory", "64m", "--pids-limit", "50", id);
@@ -63,7 +50,7 @@ public class UpdateTests
     public void Resources_come_from_a_file_or_stdin_and_the_other_flags_are_not_read()
     {
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);
-        string id = Started("update-json", new JsonObject { ["pids"] = new JsonObject { ["limit"] = 100 } });
+        string id = Harness.StartDetached("update-json", new JsonObject { ["pids"] = new JsonObject { ["limit"] = 100 } });
         try
         {
             var r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "update", "--resources", "-", "--pids-limit", "7", id], stdin: """{"pids": {"limit": 33}}""");
@@ -85,7 +72,7 @@ public class UpdateTests
     [Fact]
     public void Bad_input_and_a_stopped_container_are_clear_errors()
     {
-        string id = Started("update-bad");
+        string id = Harness.StartDetached("update-bad");
         try
         {
             var r = Harness.Run("update", "--memory", "lots", id);

@@ -72,6 +72,7 @@ public static class Commands
             string? rootless = global.Value("rootless");
             if (rootless is not null and not ("true" or "false" or "auto"))
                 throw new BerthException($"--rootless must be true, false or auto, not \"{rootless}\"", 2);
+            RootlessContext.Mode = rootless ?? "auto";
             var store = new StateStore(global.Value("root"));
             if (log.Debug)
                 log.DebugLine($"{args[commandIndex]}: berth {string.Join(' ', args)} (pid {Environment.ProcessId}, state root {RootForDebug(store)})");

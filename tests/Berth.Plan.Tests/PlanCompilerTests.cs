@@ -102,6 +102,18 @@ public class PlanCompilerTests
     }
 
     [Fact]
+    public void Berth_in_a_user_namespace_of_its_own_binds_devices_and_skips_setgroups_when_rootless()
+    {
+        // Rootless podman runs the runtime as root of a user namespace; the config then has none of its own.
+        var request = PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config())) with { Rootless = true, Host = PlanFixture.Host with { InUserNamespace = true } };
+        var ops = PlanCompiler.Compile(request).Operations;
+        Assert.Empty(ops.OfType<MknodOp>());
+        Assert.Single(ops.OfType<BindOp>(), o => o.Source == "/dev/null");
+        Assert.Empty(ops.OfType<SetGroupsOp>());
+        Assert.NotEmpty(PlanCompiler.Compile(request with { Rootless = false }).Operations.OfType<SetGroupsOp>());
+    }
+
+    [Fact]
     public void Masked_and_read_only_paths_are_container_paths_and_the_root_is_flagged()
     {
         var ops = Compile(PlanFixture.Config(linux: """, "maskedPaths": ["/proc/kcore", "/proc/../proc/keys"], "readonlyPaths": ["/proc/sys"]""")

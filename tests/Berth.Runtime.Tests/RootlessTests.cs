@@ -41,4 +41,30 @@ public class RootlessTests
         Assert.False(Directory.Exists(Path.Combine(runtimeDir, "berth", id)), "state left behind");
         Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
     }
+
+    /// <summary>
+    /// What rootless podman does: it runs the runtime as uid 0 inside a user namespace of its own (mapping only the
+    /// user's id), passes no --root, sets XDG_RUNTIME_DIR, leaves USER unset and sends "resources": {}. berth must take
+    /// its state root from XDG_RUNTIME_DIR, make no cgroups it may not write, and bind devices instead of mknod.
+    /// </summary>
+    [SkippableFact]
+    public void Root_inside_an_unprivileged_user_namespace_is_rootless_as_under_podman()
+    {
+        HostSupport.SkipIfLacking(HostSupport.LacksUnprivilegedUserNamespaces());
+        string home = Path.Combine(Harness.WorkDir, Harness.NewId("podmanlike"));
+        string runtimeDir = Path.Combine(home, "run");
+        Directory.CreateDirectory(runtimeDir);
+        var config = Harness.BaseConfig("sh", "-c", "id -u; test -c /dev/null && echo null-is-a-device");
+        config["linux"]!["resources"] = new JsonObject();
+        string bundle = Harness.Bundle(config);
+        Harness.Exec("chown", ["-R", $"{Nobody}:{Nobody}", home]);
+        string id = Harness.NewId("pl");
+        var r = Harness.Exec("setpriv", ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups",
+            "env", "-u", "USER", "XDG_RUNTIME_DIR=" + runtimeDir,
+            "unshare", "--user", "--map-root-user", "--mount", Harness.Berth, "run", "--bundle", bundle, id]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("null-is-a-device", r.Stdout);
+        Assert.True(Directory.Exists(Path.Combine(runtimeDir, "berth")), "the state root is not under XDG_RUNTIME_DIR");
+        Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
+    }
 }

@@ -18,12 +18,13 @@ public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? 
     public bool Skipped => ReferenceEquals(this, None);
 
     /// <summary>
-    /// Rootless (berth not running as root) with no linux.resources: cgroups are used only if the caller may create
-    /// them; otherwise the container runs without its own cgroups, as runc does in rootless mode.
+    /// Rootless (see <see cref="RootlessContext"/>) and no limit asked for (no linux.resources, or one that sets
+    /// nothing, as podman sends): cgroups are used only if the caller may create them; otherwise the container runs
+    /// without its own cgroups, as runc does in rootless mode.
     /// </summary>
     public static bool SkipForRootless(Berth.Spec.Spec spec, CgroupLayout layout)
     {
-        if (Sys.Geteuid() == 0 || spec.Linux?.Resources is not null)
+        if (!RootlessContext.IsRootless || ResourceCompiler.HasAny(spec.Linux?.Resources))
             return false;
         string? probe = layout.V1Mounts.Values.FirstOrDefault() ?? layout.V2Mount;
         return probe is null || !Sys.Writable(probe);

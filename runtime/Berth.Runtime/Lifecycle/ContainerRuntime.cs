@@ -205,7 +205,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             FifoPath = fifo,
             PreserveFds = options.PreserveFds,
             CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
-            Rootless = Sys.Geteuid() != 0,
+            Rootless = RootlessContext.IsRootless,
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,
             Host = HostFactsReader.Current,

@@ -10,6 +10,7 @@ public static unsafe class HostFactsReader
         HardLimit = HardLimit,
         HasSysResource = HasCapability(24),
         LastCapability = LastCapability(),
+        InUserNamespace = RootlessContext.InUserNamespace,
         MountPoints = MountPoints,
     };
 

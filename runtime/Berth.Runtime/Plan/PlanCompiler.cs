@@ -9,6 +9,8 @@ public sealed record HostFacts
     public Func<int, ulong?> HardLimit { get; init; } = _ => null;
     public bool HasSysResource { get; init; }
     public int LastCapability { get; init; } = 40;
+    /// <summary>berth itself runs in a user namespace (podman's rootless mode): no mknod, devices are bound.</summary>
+    public bool InUserNamespace { get; init; }
     public Func<string, bool> IsDirectory { get; init; } = Directory.Exists;
     /// <summary>Mount points of the host, to find the mount that holds the rootfs (read only when needed).</summary>
     public Func<IReadOnlyList<string>> MountPoints { get; init; } = () => [];
@@ -367,7 +369,8 @@ public sealed class PlanCompiler
             }
         }
 
-        Devices(linux, userNs);
+        // mknod needs CAP_MKNOD in the initial user namespace: in one, whether the container's or berth's own, bind.
+        Devices(linux, userNs || _request.Host.InUserNamespace);
         DevLinks(fresh);
 
         var cwd = ContainerPath.Of(_spec.Process?.Cwd ?? "/");
@@ -584,7 +587,8 @@ public sealed class PlanCompiler
             Add(seccomp);
         Add(new KeepCapsOp("keep capabilities across the user change", "process.user", true));
         var groups = user?.AdditionalGids ?? [];
-        if (!(_request.Rootless && userNs && groups.Count == 0))
+        // Rootless in a user namespace (its own, or podman's) may have setgroups denied: with no groups to set, skip it.
+        if (!(_request.Rootless && (userNs || _request.Host.InUserNamespace) && groups.Count == 0))
             Add(new SetGroupsOp($"set additional groups [{string.Join(", ", groups)}]", "process.user.additionalGids", groups));
         Add(new SetResGidOp($"set gid {gid}", "process.user.gid", gid));
         Add(new SetResUidOp($"set uid {uid}", "process.user.uid", uid));

@@ -19,15 +19,7 @@ public sealed class StateStore(string? root)
     /// <summary>--root, else the default, resolved at first use: `spec`, `validate` and `features` need no state.</summary>
     public string Root => _root ??= DefaultRoot();
 
-    public static string DefaultRoot()
-    {
-        if (Sys.Geteuid() == 0)
-            return "/run/berth";
-        string? runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        if (string.IsNullOrEmpty(runtimeDir))
-            throw new BerthException("no state directory: XDG_RUNTIME_DIR is not set and berth is not running as root; pass --root DIR");
-        return Path.Combine(runtimeDir, "berth");
-    }
+    public static string DefaultRoot() => RootlessContext.DefaultStateRoot();
 
     /// <summary>
     /// The one check of a container id, for every command: runc's rule (letters, digits, '_', '+', '-' and '.', not

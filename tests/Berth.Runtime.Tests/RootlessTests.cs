@@ -67,4 +67,25 @@ public class RootlessTests
         Assert.True(Directory.Exists(Path.Combine(runtimeDir, "berth")), "the state root is not under XDG_RUNTIME_DIR");
         Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
     }
+
+    /// <summary>`crun spec --rootless` writes a user namespace with no mappings; berth, as crun, maps the caller.</summary>
+    [SkippableFact]
+    public void A_user_namespace_without_mappings_maps_the_calling_user_to_root()
+    {
+        HostSupport.SkipIfLacking(HostSupport.LacksUnprivilegedUserNamespaces());
+        string home = Path.Combine(Harness.WorkDir, Harness.NewId("nomaps"));
+        string runtimeDir = Path.Combine(home, "run");
+        Directory.CreateDirectory(runtimeDir);
+        var config = Harness.BaseConfig("sh", "-c", "id -u; cat /proc/self/uid_map");
+        config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "user" });
+        string bundle = Harness.Bundle(config);
+        Harness.Exec("chown", ["-R", $"{Nobody}:{Nobody}", home]);
+        string id = Harness.NewId("nm");
+        var r = AsNobody(runtimeDir, bundle, "run", "--bundle", bundle, id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("0", lines[0]);
+        Assert.Matches(@"^\s*0\s+65534\s+1$", lines[1]);
+        Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
+    }
 }

@@ -33,17 +33,17 @@ public class LinuxRuleTests
             "error /linux/namespaces/3/path x-absolute-path: network namespace path \"run/netns/a\" must be an absolute path");
 
     [Fact]
-    public void New_user_namespace_needs_both_mappings()
+    public void New_user_namespace_without_mappings_maps_the_caller_as_crun_does()
     {
         Exactly(Doc(d => d.Namespaces().Add(new JsonObject { ["type"] = "user" })),
-            "error /linux x-required-when: a new user namespace needs uidMappings",
-            "error /linux x-required-when: a new user namespace needs gidMappings");
+            "warning /linux x-defaulted: a new user namespace without uidMappings: the calling user's uid becomes root in it",
+            "warning /linux x-defaulted: a new user namespace without gidMappings: the calling user's gid becomes root in it");
         Exactly(Doc(d =>
             {
                 d.Namespaces().Add(new JsonObject { ["type"] = "user" });
                 d.Linux()["uidMappings"] = new JsonArray(Map(0, 1000, 1));
             }),
-            "error /linux x-required-when: a new user namespace needs gidMappings");
+            "warning /linux x-defaulted: a new user namespace without gidMappings: the calling user's gid becomes root in it");
         Exactly(WithUserNamespace(new JsonArray(Map(0, 1000, 1)), new JsonArray(Map(0, 1000, 1))));
     }
 

@@ -11,6 +11,8 @@ public static unsafe class HostFactsReader
         HasSysResource = HasCapability(24),
         LastCapability = LastCapability(),
         InUserNamespace = RootlessContext.InUserNamespace,
+        CallerUid = Tmds.Linux.LibC.geteuid(),
+        CallerGid = Tmds.Linux.LibC.getegid(),
         MountPoints = MountPoints,
     };
 

@@ -11,6 +11,9 @@ public sealed record HostFacts
     public int LastCapability { get; init; } = 40;
     /// <summary>berth itself runs in a user namespace (podman's rootless mode): no mknod, devices are bound.</summary>
     public bool InUserNamespace { get; init; }
+    /// <summary>berth's own effective ids: a new user namespace without mappings maps them to root in it.</summary>
+    public uint CallerUid { get; init; }
+    public uint CallerGid { get; init; }
     public Func<string, bool> IsDirectory { get; init; } = Directory.Exists;
     /// <summary>Mount points of the host, to find the mount that holds the rootfs (read only when needed).</summary>
     public Func<IReadOnlyList<string>> MountPoints { get; init; } = () => [];
@@ -146,7 +149,17 @@ public sealed class PlanCompiler
         if (_request.FifoPath is not null)
             Add(new OpenFifoOp($"open exec fifo {_request.FifoPath}", "exec.fifo", _request.FifoPath, ContainerPlan.FifoSlot));
 
-        if ((cloneFlags & Linux.CLONE_NEWUSER) != 0 && Maps(linux?.UidMappings, 0) && Maps(linux?.GidMappings, 0))
+        // A new user namespace without mappings maps the caller's own ids to root in it, as crun does.
+        var uidMaps = IdMaps(linux?.UidMappings);
+        var gidMaps = IdMaps(linux?.GidMappings);
+        if ((cloneFlags & Linux.CLONE_NEWUSER) != 0)
+        {
+            if (uidMaps.Count == 0)
+                uidMaps = [new IdMap(0, _request.Host.CallerUid, 1)];
+            if (gidMaps.Count == 0)
+                gidMaps = [new IdMap(0, _request.Host.CallerGid, 1)];
+        }
+        if ((cloneFlags & Linux.CLONE_NEWUSER) != 0 && MapsRoot(uidMaps) && MapsRoot(gidMaps))
         {
             // Until it changes ids, the child is the unmapped host root: files it creates would fail with EOVERFLOW.
             Add(new SetResGidOp("become root of the user namespace (gid 0)", "linux.gidMappings", 0));
@@ -177,8 +190,8 @@ public sealed class PlanCompiler
             RootfsPath = _rootfs,
             CloneFlags = cloneFlags,
             Joins = joins,
-            UidMappings = IdMaps(linux?.UidMappings),
-            GidMappings = IdMaps(linux?.GidMappings),
+            UidMappings = uidMaps,
+            GidMappings = gidMaps,
             Operations = _ops,
             PreserveFds = _request.PreserveFds,
         };
@@ -227,8 +240,7 @@ public sealed class PlanCompiler
                 throw new BerthException($"mounts[{i}]: id-mapped mounts (uidMappings, gidMappings) are not supported by berth yet");
     }
 
-    private static bool Maps(IReadOnlyList<IDMapping>? maps, uint containerId) =>
-        maps is not null && maps.Any(m => containerId >= m.ContainerID && containerId - m.ContainerID < m.Size);
+    private static bool MapsRoot(IReadOnlyList<IdMap> maps) => maps.Any(m => m.ContainerId == 0 && m.Size > 0);
 
     private static IReadOnlyList<IdMap> IdMaps(IReadOnlyList<IDMapping>? maps) =>
         maps is null ? [] : maps.Select(m => new IdMap(m.ContainerID, m.HostID, m.Size)).ToList();
@@ -266,8 +278,6 @@ public sealed class PlanCompiler
         }
         if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER) && flags != 0)
             throw new BerthException("linux.namespaces: joining a user namespace while creating other namespaces is not supported by berth");
-        if ((flags & Linux.CLONE_NEWUSER) != 0 && (linux?.UidMappings is not { Count: > 0 } || linux.GidMappings is not { Count: > 0 }))
-            throw new BerthException("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
         return (flags, joins);
     }
 

@@ -33,10 +33,11 @@ internal static class NamespaceRules
         bool anyMappings = linux.UidMappings is not null || linux.GidMappings is not null;
         if (newUser)
         {
+            // As crun: without mappings, the runtime maps the calling user to root in the new namespace.
             if (linux.UidMappings is not { Count: > 0 })
-                sink.Error("/linux", "x-required-when", "a new user namespace needs uidMappings", Sections.IdMappings);
+                sink.Warning("/linux", "x-defaulted", "a new user namespace without uidMappings: the calling user's uid becomes root in it", Sections.IdMappings);
             if (linux.GidMappings is not { Count: > 0 })
-                sink.Error("/linux", "x-required-when", "a new user namespace needs gidMappings", Sections.IdMappings);
+                sink.Warning("/linux", "x-defaulted", "a new user namespace without gidMappings: the calling user's gid becomes root in it", Sections.IdMappings);
         }
         else if (hasUser && anyMappings)
         {

@@ -33,7 +33,7 @@ public class NativeLayoutTests
             lines.Add($"P(\"berth_op.{f}\", offsetof(struct berth_op, {f}));");
         foreach (string f in new[] { "clone_flags", "parent_death_signal", "op_count", "close_fd", "cgroup_fd", "preserve_fds", "dumpable_until_go", "force_walk", "ops" })
             lines.Add($"P(\"berth_spawn.{f}\", offsetof(struct berth_spawn, {f}));");
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(header, @"\b(BERTH_(?:OP|PATH|ERR|SOURCE|EEXIST|REPORT|HOOK)_[A-Z0-9_]+)\b"))
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(header, @"\b(BERTH_(?:OP|PATH|ERR|SOURCE|EEXIST|BIND|REPORT|HOOK)_[A-Z0-9_]+)\b"))
             if (!lines.Contains($"P(\"{m.Value}\", {m.Value});"))
                 lines.Add($"P(\"{m.Value}\", {m.Value});");
         lines.Add("return 0; }");
@@ -94,6 +94,7 @@ public class NativeLayoutTests
         Assert.Equal((long)PathFlags.Root, native["BERTH_PATH_ROOT"]);
         Assert.Equal((long)PathFlags.SourceSlot, native["BERTH_SOURCE_SLOT"]);
         Assert.Equal((long)PathFlags.ExistingIsFine, native["BERTH_EEXIST_OK"]);
+        Assert.Equal((long)PathFlags.BindRecursive, native["BERTH_BIND_RECURSIVE"]);
         Assert.Equal((long)NativeReport.OutsideRoot, native["BERTH_ERR_OUTSIDE_ROOT"]);
         Assert.Equal((long)NativeReport.NotNullDevice, native["BERTH_ERR_NOT_NULL_DEVICE"]);
         Assert.Equal((long)NativeReport.NotDevice, native["BERTH_ERR_NOT_DEVICE"]);

@@ -199,6 +199,32 @@ public class IsolationTests
     }
 
     [Fact]
+    public void A_bind_source_below_a_0700_directory_is_bound_into_a_user_namespace()
+    {
+        // The container's root is host uid 100000, which may not enter the 0700 directory: berth copies the source's
+        // mount tree on the host before clone, and the container only attaches it (runc opens sources first too).
+        string parent = Directory.CreateTempSubdirectory("berth-0700").FullName;
+        Harness.Exec("chmod", ["0700", parent]);
+        string source = Path.Combine(parent, "data");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "hello"), "from the host\n");
+        try
+        {
+            var config = Harness.BaseConfig();
+            config["linux"]!["namespaces"]!.AsArray().Add(new JsonObject { ["type"] = "user" });
+            config["linux"]!["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+            config["linux"]!["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 });
+            config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/tmp", ["type"] = "bind", ["source"] = source, ["options"] = new JsonArray("rbind", "ro") });
+            var r = Sh(config, "cat /tmp/hello; touch /tmp/x 2>/dev/null || echo read-only");
+            Assert.Equal("from the host\nread-only\n", r.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
+    [Fact]
     public void No_pivot_moves_the_root_instead()
     {
         var r = Harness.RunContainer(Harness.BaseConfig("sh", "-c", "ls / | grep -c busybox-root-marker; cat /proc/self/mountinfo | head -1"), "--no-pivot");

@@ -1,4 +1,5 @@
 using Berth.Runtime.Plan;
+using static Tmds.Linux.LibC;
 
 namespace Berth.Runtime.Exec;
 
@@ -52,11 +53,26 @@ internal static unsafe class Lowering
             case BindOp o:
                 n.S1 = arena.String(o.Source);
                 n.S2 = arena.String(o.Target.Value);
-                n.A = Linux.MS_BIND | (o.Recursive ? Linux.MS_REC : 0);
+                n.A = -1;
+                if (o.Source is not null)
+                {
+                    // The tree is copied here, on the host and before clone, with its attributes: a user namespace may
+                    // not reach a source below a 0700 directory (runc opens sources first too), and the child only
+                    // attaches it. Where berth may not (rootless) or the kernel cannot, the child binds the path.
+                    int tree = NativeMethods.BindSource(o.Source, o.Recursive ? 1 : 0, (ulong)o.SetAttributes, (ulong)o.ClearAttributes);
+                    if (tree >= 0)
+                    {
+                        joinFds.Add(tree);
+                        n.A = tree;
+                    }
+                    else if (tree != -ENOSYS && tree != -EPERM)
+                        throw BerthException.Errno($"{command}: {o.What} ({o.Field})", -tree);
+                }
                 n.B = o.SetAttributes;
                 n.C = o.ClearAttributes;
                 n.D = o.Propagation;
-                n.Flags = (o.SourceSlot is int slot ? PathFlags.SourceSlot | slot : 0) | (o.NoSymlinks ? PathFlags.NoSymlinks : 0);
+                n.Flags = (o.SourceSlot is int slot ? PathFlags.SourceSlot | slot : 0) | (o.NoSymlinks ? PathFlags.NoSymlinks : 0)
+                    | (o.Recursive ? PathFlags.BindRecursive : 0);
                 break;
             case MknodOp o:
                 n.S1 = arena.String(o.Path.Value);

@@ -59,6 +59,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Helper, EntryPoint = "berth_spawn")]
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
 
+    [LibraryImport(Helper, EntryPoint = "berth_bind_source", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int BindSource(string path, int recursive, ulong set, ulong clear);
+
     [LibraryImport(Helper, EntryPoint = "berth_layout")]
     internal static partial int Layout(int which);
 

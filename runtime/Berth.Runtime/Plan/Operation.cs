@@ -163,6 +163,8 @@ public static class PathFlags
     /// <summary>Bind: the source is the descriptor in slot (Flags &amp; 0xff), not a path.</summary>
     public const int SourceSlot = 0x1000;
     public const int ExistingIsFine = 0x2000;
+    /// <summary>Bind: the whole tree below the source (rbind).</summary>
+    public const int BindRecursive = 0x4000;
 }
 
 /// <summary>A namespace the container joins by path.</summary>

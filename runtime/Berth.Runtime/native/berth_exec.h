@@ -14,8 +14,10 @@ enum berth_op_kind {
     BERTH_OP_MKDIR_ALL = 2,     /* s1 container path, a mode */
     BERTH_OP_CREATE_FILE = 3,   /* s1 container path, a mode */
     BERTH_OP_MKNOD = 4,         /* s1 container path, a mode with type bits, b dev, c uid << 32 | gid; flags: EEXIST is fine */
-    BERTH_OP_BIND = 5,          /* s1 host source (or, with BERTH_SOURCE_SLOT, slots[flags & 0xff]), s2 container target,
-                                   a MS_BIND [| MS_REC], b MOUNT_ATTR_* to set, c MOUNT_ATTR_* to clear, d propagation */
+    BERTH_OP_BIND = 5,          /* a: a detached mount tree berth made on the host before clone (berth_bind_source),
+                                   attributes set; or -1: the child binds s1 (or, with BERTH_SOURCE_SLOT, slots[flags &
+                                   0xff]) itself, setting b MOUNT_ATTR_* and clearing c; s2 container target; d
+                                   propagation, set once attached; BERTH_BIND_RECURSIVE */
     BERTH_OP_OPEN_ROOT = 6,     /* s1 host path of the root (after it is bound onto itself), or "/" once inside */
     BERTH_OP_SYMLINK = 7,       /* s1 target, s2 container path of the link */
     BERTH_OP_WRITE_FILE = 8,    /* s1 path below /proc (e.g. "sys/net/ipv4/ip_forward"), s2 bytes, a length */
@@ -66,6 +68,7 @@ enum berth_op_kind {
 #define BERTH_PATH_ROOT 0x800        /* READONLY_PATH: the container's root itself */
 #define BERTH_SOURCE_SLOT 0x1000     /* BIND: the source is slots[flags & 0xff] (the console's pty peer) */
 #define BERTH_EEXIST_OK 0x2000       /* MKNOD: an existing file is left as it is */
+#define BERTH_BIND_RECURSIVE 0x4000  /* BIND: the whole tree below the source (rbind) */
 
 /* Errors that are not errno values, reported in the err field of a FAILED report. */
 #define BERTH_ERR_OUTSIDE_ROOT 0x40001   /* the working directory is not inside the container's root */
@@ -131,4 +134,5 @@ int berth_run_hook(const char *path, char *const argv[], char *const envp[], con
 int berth_run_captured(const char *path, char *const argv[], int *out_fd);
 /* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
 int berth_layout(int which);
+int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear);
 #endif

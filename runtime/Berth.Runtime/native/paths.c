@@ -522,18 +522,46 @@ static int bind_tree(int source_fd, const char *source, int recursive, int targe
     return rc;
 }
 
+/* Run by berth on the host before clone: a detached copy of the source's mount tree, with its attributes already set.
+ * The child only attaches it (move_mount), so a user namespace need not reach the source (below a 0700 directory, say)
+ * and no path is walked twice. Returns the tree's descriptor, or -errno (-ENOSYS: the child binds by path instead). */
+int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear)
+{
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
+    if (tree < 0)
+        return -errno;
+    if ((set || clear) && setattr(tree, set, clear, 0, 0) < 0) {
+        int err = errno;
+        close(tree);
+        return -err;
+    }
+    return tree;
+}
+
 int in_root_bind(const struct berth_op *op, const int *slots)
 {
     int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
     int target = in_root_open(op->s2, O_PATH, nosym);
     if (target < 0)
         return -1;
+    int recursive = (op->flags & BERTH_BIND_RECURSIVE) != 0;
+    int rc;
+    if (!(op->flags & BERTH_SOURCE_SLOT) && op->a >= 0) {
+        /* A tree berth prepared on the host: attach it; propagation then on the attached mount itself. */
+        int tree = (int)op->a;
+        rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        if (rc == 0 && op->d)
+            rc = setattr(tree, 0, 0, (uint64_t)op->d & ~(uint64_t)MS_REC, ((uint64_t)op->d & MS_REC) != 0);
+        close_keep_errno(tree);
+        close_keep_errno(target);
+        return rc;
+    }
     int source_fd = (op->flags & BERTH_SOURCE_SLOT) ? slots[op->flags & 0xff] : -1;
-    int recursive = ((unsigned long)op->a & MS_REC) != 0;
-    int rc = bind_tree(source_fd, op->s1, recursive, target, (uint64_t)op->b, (uint64_t)op->c, (uint64_t)op->d);
+    rc = bind_tree(source_fd, op->s1, recursive, target, (uint64_t)op->b, (uint64_t)op->c, (uint64_t)op->d);
     if (rc == 1) {
         /* No open_tree/mount_setattr (before 5.12): bind, then reach the new mount by resolving again. */
-        rc = mount_fds(source_fd, op->s1, target, NULL, (unsigned long)op->a, NULL);
+        rc = mount_fds(source_fd, op->s1, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
         if (rc == 0 && (op->b || op->d)) {
             int top = in_root_open(op->s2, O_PATH, nosym);
             rc = top < 0 ? -1 : 0;

@@ -145,12 +145,12 @@ static int child_main(void *arg)
     if (!sp->dumpable_until_go)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-    int keep[4 + 64];
+    int keep[4 + 256];
     int kept = 0;
     keep[kept++] = fd;
     keep[kept++] = stage_fd;
     for (int i = 0; i < sp->op_count && kept < (int)(sizeof keep / sizeof keep[0]); i++)
-        if (sp->ops[i].kind == BERTH_OP_SETNS)
+        if (sp->ops[i].kind == BERTH_OP_SETNS || (sp->ops[i].kind == BERTH_OP_BIND && !(sp->ops[i].flags & BERTH_SOURCE_SLOT) && sp->ops[i].a >= 0))
             keep[kept++] = (int)sp->ops[i].a;
     close_all_but(3 + sp->preserve_fds, keep, kept);
 

@@ -384,4 +384,30 @@ public class RuncCompatibilityTests
             Delete(id);
         }
     }
+
+    [SkippableFact]
+    public void A_frozen_cgroup_is_refused_instead_of_hanging()
+    {
+        HostSupport.SkipIfLacking(HostSupport.V1Mount("freezer") is null && HostSupport.LacksV2CoreFile("cgroup.freeze") is { } lacks ? lacks : null);
+        string path = $"/berth-test-frozen-{Environment.ProcessId}";
+        var layout = HostSupport.Cgroups;
+        var (all, created) = new Berth.Runtime.Cgroups.CgroupManager(layout).Prepare(path);
+        string freezer = Berth.Runtime.Cgroups.Freezer.Select(all).First();
+        Berth.Runtime.Cgroups.Freezer.Freeze(freezer, true);
+        try
+        {
+            var config = Harness.BaseConfig("true");
+            config["linux"]!["cgroupsPath"] = path;
+            string id = Harness.NewId("frozen");
+            var r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "run", "--detach", "--bundle", Harness.Bundle(config), id], timeoutMs: 20_000);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("frozen", r.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(Harness.StateRoot, id)), "state left behind");
+        }
+        finally
+        {
+            Berth.Runtime.Cgroups.Freezer.Freeze(freezer, false);
+            Berth.Runtime.Cgroups.CgroupManager.Remove(created);
+        }
+    }
 }

@@ -92,6 +92,9 @@ public sealed partial class ContainerRuntime(StateStore store)
                     throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
             }
             CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
+            // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
+            if (Freezer.Select(all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
+                throw new BerthException($"{command}: the container's cgroup {frozen} is frozen (linux.cgroupsPath): thaw it first (container's cgroup unexpectedly frozen)");
 
             // The child moves itself into v1 cgroups and is born in the cgroup2 one; berth writes cgroup.procs only
             // where it must (user namespaces, joined pid namespaces, or a kernel without CLONE_INTO_CGROUP).

@@ -410,4 +410,24 @@ public class RuncCompatibilityTests
             Berth.Runtime.Cgroups.CgroupManager.Remove(created);
         }
     }
+
+    [SkippableFact]
+    public void A_nested_cgroups_path_below_an_empty_cpuset_parent_works()
+    {
+        HostSupport.SkipIfLacking(HostSupport.V1Mount("cpuset") is null ? "this host has no cgroup v1 cpuset hierarchy (cgroup2 inherits cpus and mems)" : null);
+        string parent = Path.Combine(HostSupport.V1Mount("cpuset")!, $"berth-test-cpuset-{Environment.ProcessId}");
+        Directory.CreateDirectory(parent); // made by someone else, with plain mkdir: cpus and mems empty
+        try
+        {
+            var config = Harness.BaseConfig("true");
+            config["linux"]!["cgroupsPath"] = $"/berth-test-cpuset-{Environment.ProcessId}/inner";
+            var r = Harness.RunContainer(config);
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        finally
+        {
+            foreach (string dir in HostSupport.Cgroups.DirectoriesFor($"/berth-test-cpuset-{Environment.ProcessId}"))
+                try { Directory.Delete(dir); } catch (IOException) { }
+        }
+    }
 }

@@ -43,7 +43,10 @@ public sealed class CgroupManager(CgroupLayout layout)
             foreach (string dir in Layout.DirectoriesFor(cgroupsPath))
             {
                 all.Add(dir);
-                MakeDirectory(dir, created, cpusetMount is not null && dir.StartsWith(cpusetMount, StringComparison.Ordinal));
+                bool cpuset = cpusetMount is not null && dir.StartsWith(cpusetMount, StringComparison.Ordinal);
+                MakeDirectory(dir, created, cpuset);
+                if (cpuset)
+                    FillCpusetPath(cpusetMount!, dir);
             }
         }
         catch (BerthException)
@@ -73,6 +76,24 @@ public sealed class CgroupManager(CgroupLayout layout)
         created.Add(dir);
         if (cpusetV1)
             InheritCpuset(dir);
+    }
+
+    /// <summary>
+    /// Every level from the hierarchy's root down to <paramref name="dir"/> needs cpus and mems, not only those berth
+    /// made: a parent someone else created with plain mkdir is empty, and a process cannot join below it (ENOSPC).
+    /// Filled top-down from each level's parent, as runc does.
+    /// </summary>
+    private static void FillCpusetPath(string mount, string dir)
+    {
+        string relative = dir[mount.Length..].Trim('/');
+        if (relative.Length == 0)
+            return;
+        string level = mount.TrimEnd('/');
+        foreach (string part in relative.Split('/'))
+        {
+            level += "/" + part;
+            InheritCpuset(level);
+        }
     }
 
     /// <summary>v1 cpuset starts empty in a new group; a process cannot join until cpus and mems are set.</summary>

@@ -42,6 +42,9 @@ public sealed class Arguments
             if (valueFlags.Contains(name))
             {
                 string value = inline ?? (i + 1 < args.Count ? args[++i] : throw new BerthException($"{command}: flag --{name} needs a value", 2));
+                // No flag of berth's means anything empty (a path, a size, a format): say so rather than guess.
+                if (value.Length == 0)
+                    throw new BerthException($"{command}: flag --{name} needs a value, not an empty string", 2);
                 result._values[name] = value;
                 if (!result._lists.TryGetValue(name, out var list))
                     result._lists[name] = list = new List<string>();
@@ -57,6 +60,14 @@ public sealed class Arguments
                 throw new BerthException($"{command}: unknown flag {arg}", 2);
         }
         return result;
+    }
+
+    /// <summary>For commands that take no positional argument.</summary>
+    public Arguments NoPositionals(string command)
+    {
+        if (Positionals.Count > 0)
+            throw new BerthException($"{command}: takes no arguments, but was given \"{Positionals[0]}\"", 2);
+        return this;
     }
 
     private static bool IsNegativeNumber(string arg) => arg.Length > 1 && arg[0] == '-' && char.IsDigit(arg[1]);

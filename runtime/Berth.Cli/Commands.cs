@@ -89,6 +89,12 @@ public static class Commands
             log.Error(e.Message);
             return 1;
         }
+        catch (Exception e)
+        {
+            // The last resort: every known failure has its own sentence; this one is a bug, but still no abort.
+            log.Error($"{(args.Length > 0 ? string.Join(' ', args.Take(2)) + ": " : "")}unexpected error (a bug in berth, please report it): {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
     }
 
     private static string RootForDebug(StateStore store)
@@ -239,12 +245,12 @@ public static class Commands
                 throw new BerthException($"{command}: berth does not checkpoint or restore containers: criu 3.17, the one this host has, cannot dump on this kernel (\"vdso: Unexpected rt vDSO area bounds\"), for runc either");
             case "spec":
             {
-                var a = Arguments.Parse(args, first, command, ["bundle", "b"], ["rootless"]);
+                var a = Arguments.Parse(args, first, command, ["bundle", "b"], ["rootless"]).NoPositionals(command);
                 DefaultSpec.Write(a.Value("bundle", "b") ?? ".", a.Flag("rootless"));
                 return 0;
             }
             case "features":
-                Arguments.Parse(args, first, command, [], []);
+                Arguments.Parse(args, first, command, [], []).NoPositionals(command);
                 WriteOut(Encoding.UTF8.GetBytes(FeaturesDocument.Json));
                 return 0;
             case "validate":

@@ -29,4 +29,22 @@ public class CommandLineTests
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("takes no arguments", r.Stderr);
     }
+
+    [Theory]
+    [InlineData("mounts", "destination")]
+    [InlineData("process", "cwd")]
+    [InlineData("linux", "cgroupsPath")]
+    public void A_nul_character_in_a_config_string_is_refused_by_validate_and_create(string section, string member)
+    {
+        var config = Harness.BaseConfig("true");
+        if (section == "mounts")
+            config["mounts"]!.AsArray().Add(new JsonObject { [member] = "/x\u0000y", ["type"] = "tmpfs", ["source"] = "tmpfs" });
+        else
+            config[section]![member] = "/a\u0000b";
+        string bundle = Harness.Bundle(config);
+        var validate = Harness.Run("validate", Path.Combine(bundle, "config.json"));
+        Assert.True(validate.ExitCode == 1, validate.ToString());
+        Assert.Contains("NUL", validate.Stdout + validate.Stderr);
+        Harness.AssertFailsLeavingNothing("run", bundle, "nul", "NUL");
+    }
 }

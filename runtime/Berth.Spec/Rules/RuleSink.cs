@@ -42,6 +42,7 @@ internal static class Paths
 /// <summary>Runtime-spec sections named in <see cref="SchemaDiagnostic.SchemaLocation"/> by the rules.</summary>
 internal static class Sections
 {
+    public const string Config = "runtime-spec config.md";
     public const string Version = "runtime-spec config.md#specification-version";
     public const string Root = "runtime-spec config.md#root";
     public const string Mounts = "runtime-spec config.md#mounts";

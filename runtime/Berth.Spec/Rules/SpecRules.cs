@@ -43,6 +43,7 @@ public static class SpecRules
         int before = diagnostics.Count;
         Spec? spec = Spec.Parse(utf8Json, diagnostics);
         if (spec is not null && !HasError(diagnostics, before)) Check(spec, diagnostics);
+        if (spec is not null) NulRules.Check(utf8Json, new RuleSink(diagnostics));
         return spec;
     }
 

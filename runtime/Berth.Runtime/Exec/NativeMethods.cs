@@ -42,7 +42,7 @@ internal struct NativeReport
     public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
 
     /// <summary>Failures that are not errno values (berth_exec.h BERTH_ERR_*).</summary>
-    public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005;
+    public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005, NotRegular = 0x40006;
 }
 
 /// <summary>Entry points of the C helper (linked statically into the AOT binary) and the few libc calls Tmds.LibC lacks.</summary>

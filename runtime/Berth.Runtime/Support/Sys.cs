@@ -119,7 +119,11 @@ internal static unsafe partial class Sys
         return ReadAndClose(fd, out error, sharedLock);
     }
 
-    private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock)
+    /// <summary>Reads an open file from its position to its end, or its first <paramref name="limit"/> bytes, and
+    /// closes it.</summary>
+    public static byte[]? ReadAndClose(int fd, int limit, out int error) => ReadAndClose(fd, out error, sharedLock: false, limit);
+
+    private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock, int limit = int.MaxValue)
     {
         try
         {
@@ -157,6 +161,11 @@ internal static unsafe partial class Sys
                 if (n == 0)
                     break;
                 length += (int)n;
+                if (length >= limit)
+                {
+                    length = limit;
+                    break;
+                }
             }
             error = 0;
             return buffer is null ? new ReadOnlySpan<byte>(first, length).ToArray() : buffer.AsSpan(0, length).ToArray();

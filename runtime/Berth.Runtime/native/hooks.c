@@ -52,7 +52,7 @@ int run_hook(const char *path, char *const argv[], char *const envp[], const voi
         sigprocmask(SIG_SETMASK, &none, NULL);
         dup2(fds[0], 0);
         if (staged)
-            stage_execute(path, (const char *const *)argv, (const char *const *)envp);
+            stage_execute(path, (const char *const *)argv, (const char *const *)envp, NULL);
         else
             execve(path, argv, envp);
         _exit(127);

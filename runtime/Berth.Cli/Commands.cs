@@ -25,7 +25,8 @@ public static class Commands
           start    ID
           run      [create flags] [--detach] [--keep] ID
           exec     [--process FILE | ID PROGRAM ARGS…] [--detach] [--pid-file F] [--tty] [--console-socket S] [--cwd DIR]
-                   [--env K=V]… [--user UID[:GID]] [--cap CAP]… [--no-new-privs] [--preserve-fds N] ID
+                   [--env K=V]… [--user UID[:GID]] [--additional-gids GID]… [--cap CAP]… [--no-new-privs]
+                   [--preserve-fds N] [--cgroup [CONTROLLER[,CONTROLLER]:]PATH]… [--ignore-paused] ID
           state    ID
           kill     [--all] ID [SIGNAL]      signal 0 checks that the process exists
           delete   [--force] ID
@@ -336,9 +337,16 @@ public static class Commands
             throw new BerthException("exec: usage: berth exec [flags] ID [PROGRAM ARGS…]", 2);
         var flagArgs = args[first..idAt].Where(a => a != "--").ToArray();
         var a = Arguments.Parse(flagArgs, 0, command, ExecValueFlags, ExecBoolFlags);
-        foreach (string unsupported in new[] { "process-label", "apparmor", "additional-gids", "cgroup" })
+        foreach (string unsupported in new[] { "process-label", "apparmor" })
             if (a.Value(unsupported) is not null)
                 throw new BerthException($"exec: --{unsupported} is not supported by berth yet", 2);
+        var gids = new List<uint>();
+        foreach (string g in a.Values("additional-gids", "g"))
+        {
+            if (!uint.TryParse(g, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint gid))
+                throw new BerthException($"exec: --additional-gids must be a group id (a number, 0 or more), not \"{g}\"", 2);
+            gids.Add(gid);
+        }
         int preserve = 0;
         if (a.Value("preserve-fds") is string p && (!int.TryParse(p, out preserve) || preserve < 0))
             throw new BerthException($"exec: --preserve-fds must be a number, not \"{p}\"", 2);
@@ -360,6 +368,9 @@ public static class Commands
             Caps = a.Values("cap", "c"),
             NoNewPrivs = a.Flag("no-new-privs"),
             PreserveFds = preserve,
+            AdditionalGids = gids,
+            Cgroups = a.Values("cgroup"),
+            IgnorePaused = a.Flag("ignore-paused"),
         };
     }
 

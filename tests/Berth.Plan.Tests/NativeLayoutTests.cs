@@ -100,6 +100,7 @@ public class NativeLayoutTests
         Assert.Equal((long)NativeReport.NotDevice, native["BERTH_ERR_NOT_DEVICE"]);
         Assert.Equal((long)NativeReport.NotProcfs, native["BERTH_ERR_NOT_PROCFS"]);
         Assert.Equal((long)NativeReport.Stage, native["BERTH_ERR_STAGE"]);
+        Assert.Equal((long)NativeReport.NotRegular, native["BERTH_ERR_NOT_REGULAR"]);
         Assert.Equal((long)NativeReport.Failed, native["BERTH_REPORT_FAILED"]);
         Assert.Equal((long)NativeReport.HookTimeout, native["BERTH_HOOK_TIMEOUT"]);
     }

@@ -71,6 +71,54 @@ public class PlanCompilerTests
         Assert.Equal(options.Contains("rbind"), bind.Recursive);
     }
 
+    [Theory]
+    [InlineData("\"rbind\", \"rro\"", 0x1, 0L)]
+    [InlineData("\"rbind\", \"rro\", \"rnosuid\", \"rnodev\", \"rnoexec\", \"rnodiratime\", \"rnosymfollow\"", 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x200000, 0L)]
+    [InlineData("\"rbind\", \"rrw\", \"rsuid\", \"rdev\", \"rexec\", \"rdiratime\", \"rsymfollow\"", 0L, 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x200000)]
+    [InlineData("\"rbind\", \"rnoatime\"", 0x10, 0x70L)]
+    [InlineData("\"rbind\", \"rstrictatime\"", 0x20, 0x70L)]
+    [InlineData("\"rbind\", \"rrelatime\"", 0L, 0x70L)]
+    [InlineData("\"rbind\", \"rnoatime\", \"ratime\"", 0L, 0x70L)]
+    [InlineData("\"rbind\", \"rro\", \"rrw\"", 0L, 0x1L)]
+    [InlineData("\"rbind\", \"rrw\", \"rro\"", 0x1, 0L)]
+    public void Recursive_attribute_options_are_fields_of_the_bind_of_their_own(string options, long set, long clear)
+    {
+        var bind = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/data", "type": "bind", "source": "/srv/data", "options": [{{options}}] }"""))
+            .Operations.OfType<BindOp>().Single();
+        Assert.Equal(set, bind.RecursiveSetAttributes);
+        Assert.Equal(clear, bind.RecursiveClearAttributes);
+        // They leave the top mount's own attributes alone: those come from ro, nosuid… (applied first).
+        Assert.Equal((0L, 0L), (bind.SetAttributes, bind.ClearAttributes));
+    }
+
+    [Fact]
+    public void Kubernetes_recursive_read_only_bind_prints_in_words()
+    {
+        var text = string.Join("\n", Compile(PlanFixture.Config(mounts: """, { "destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", "ro", "rro", "nosuid"] }""")).Operations);
+        Assert.Contains("bind /srv/data on /data recursive set ro,nosuid set-recursive ro    # bind /srv/data on /data (mounts[2])", text);
+    }
+
+    [Theory]
+    [InlineData("\"rro\"", Linux.MS_RDONLY)]
+    [InlineData("\"ro\", \"rrw\", \"rnosuid\"", Linux.MS_NOSUID)]
+    [InlineData("\"noatime\", \"rstrictatime\"", Linux.MS_STRICTATIME)]
+    public void Recursive_options_on_a_new_file_system_are_its_flags(string options, long flags)
+    {
+        var mount = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": [{{options}}] }"""))
+            .Operations.OfType<MountOp>().Single(o => o.Target.Value == "/t");
+        Assert.Equal(flags, mount.Flags);
+        Assert.Null(mount.Data);
+    }
+
+    [Theory]
+    [InlineData("ridmap")]
+    [InlineData("rsync")]
+    public void Recursive_options_berth_does_not_know_are_refused(string option)
+    {
+        var e = Assert.Throws<BerthException>(() => Compile(PlanFixture.Config(mounts: $$""", { "destination": "/data", "type": "bind", "source": "/srv", "options": ["rbind", "{{option}}"] }""")));
+        Assert.Contains($"mounts[2].options[1]: mount option \"{option}\"", e.Message);
+    }
+
     [Fact]
     public void A_relative_bind_source_is_taken_from_the_bundle_and_a_file_source_gets_a_file_mount_point()
     {
@@ -79,6 +127,50 @@ public class PlanCompilerTests
         Assert.Equal("/bundle/resolv.conf", bind.Source);
         Assert.Single(ops.OfType<CreateFileOp>(), o => o.Path.Value == "/etc/resolv.conf");
         Assert.DoesNotContain(ops.OfType<MkdirAllOp>(), o => o.Path.Value == "/etc/resolv.conf");
+    }
+
+    [Theory]
+    // rootfsPropagation, the propagation of the host's mounts before the binds, the parent made private, the old root's
+    // propagation before it is detached, the container root's own after pivot_root.
+    [InlineData(null, Linux.MS_SLAVE | Linux.MS_REC, false, 0L, 0L)]
+    [InlineData("rslave", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, 0L)]
+    [InlineData("slave", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, 0L)]
+    [InlineData("rprivate", Linux.MS_PRIVATE | Linux.MS_REC, false, 0L, 0L)]
+    [InlineData("private", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, Linux.MS_PRIVATE)]
+    [InlineData("rshared", Linux.MS_SHARED | Linux.MS_REC, true, Linux.MS_SLAVE | Linux.MS_REC, Linux.MS_SHARED | Linux.MS_REC)]
+    [InlineData("shared", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, Linux.MS_SHARED)]
+    [InlineData("unbindable", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, Linux.MS_UNBINDABLE)]
+    [InlineData("runbindable", Linux.MS_SLAVE | Linux.MS_REC, false, 0L, Linux.MS_UNBINDABLE | Linux.MS_REC)]
+    public void Rootfs_propagation_is_set_on_the_containers_root_after_pivot_root(string? propagation, long before, bool parentPrivate, long oldRoot, long after)
+    {
+        var ops = Compile(PlanFixture.Config(linux: propagation is null ? "" : $$""", "rootfsPropagation": "{{propagation}}" """)).Operations.ToList();
+        Assert.Equal(before, ops.OfType<HostMountOp>().First(o => o.Target == "/").Flags);
+        int bind = ops.FindIndex(o => o is HostMountOp { Source: "/bundle/rootfs" });
+        int parent = ops.FindIndex(o => o is HostMountOp { Flags: Linux.MS_PRIVATE });
+        Assert.Equal(parentPrivate, parent >= 0);
+        Assert.True(parent < bind);
+        int pivot = ops.FindIndex(o => o is PivotRootOp);
+        Assert.Equal(oldRoot, ((PivotRootOp)ops[pivot]).OldRootPropagation);
+        var root = ops.OfType<MountOp>().Where(o => o.Field == "linux.rootfsPropagation").ToList();
+        if (after == 0)
+        {
+            Assert.Empty(root);
+            return;
+        }
+        var set = Assert.Single(root);
+        Assert.Equal("/", set.Target.Value);
+        Assert.Equal(after, set.Flags);
+        // Right after pivot_root: on the container's own root, before the masks and read-only paths are mounted.
+        Assert.Equal(pivot + 1, ops.IndexOf(set));
+    }
+
+    [Fact]
+    public void Without_pivot_root_the_root_propagation_follows_the_move()
+    {
+        var request = PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config(linux: """, "rootfsPropagation": "shared" """))) with { NoPivot = true };
+        var ops = PlanCompiler.Compile(request).Operations.ToList();
+        int move = ops.FindIndex(o => o is MoveRootOp);
+        Assert.True(ops[move + 1] is MountOp { Field: "linux.rootfsPropagation", Flags: Linux.MS_SHARED });
     }
 
     [Fact]
@@ -175,6 +267,53 @@ public class PlanCompilerTests
     }
 
     [Fact]
+    public void The_pty_is_given_to_the_processs_uid_and_keeps_its_group()
+    {
+        string json = PlanFixture.Config(process: """, "terminal": true, "user": { "uid": 1000, "gid": 1000 }""");
+        foreach (var ops in new[] { Compile(json).Operations.ToList(), PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(json)), 4242).Operations.ToList() })
+        {
+            var chown = ops.OfType<ChownSlotOp>().Single();
+            Assert.Equal((ContainerPlan.ConsolePeerSlot, 1000u, -1L), (chown.Slot, chown.Uid, chown.Gid));
+            // On the peer once it is open, and before the process gives up the privilege to change an owner.
+            Assert.True(ops.FindIndex(o => o is PtyPeerOp) < ops.IndexOf(chown));
+            Assert.True(ops.IndexOf(chown) < ops.FindIndex(o => o is SetResUidOp));
+        }
+        // Root's pty is root's already.
+        Assert.Empty(Compile(PlanFixture.Config(process: """, "terminal": true""")).Operations.OfType<ChownSlotOp>());
+    }
+
+    [Theory]
+    [InlineData("\"PATH=/bin\"", true, new[] { "PATH=/bin" })]
+    [InlineData("\"PATH=/bin\", \"HOME=\"", true, new[] { "PATH=/bin" })]
+    [InlineData("\"HOME=/srv\", \"PATH=/bin\"", false, new[] { "HOME=/srv", "PATH=/bin" })]
+    public void Home_is_looked_up_in_the_containers_passwd_when_the_config_has_none(string env, bool lookup, string[] execEnv)
+    {
+        string json = PlanFixture.Config(env: env, process: """, "user": { "uid": 1000, "gid": 1000 }""");
+        foreach (var ops in new[] { Compile(json).Operations.ToList(), PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(json)), 4242).Operations.ToList() })
+        {
+            Assert.Equal(execEnv, ops.OfType<ExecOp>().Single().Env);
+            var home = ops.OfType<HomeFromPasswdOp>().SingleOrDefault();
+            Assert.Equal(lookup, home is not null);
+            if (home is null)
+                continue;
+            Assert.Equal(("/etc/passwd", 1000u, "/"), (home.File.Value, home.Uid, home.Default));
+            // Read after the mounts and pivot_root (a volume may hold it), while the process is still root.
+            Assert.True(ops.FindIndex(o => o is PivotRootOp or OpenRootOp) < ops.IndexOf(home));
+            Assert.True(ops.IndexOf(home) < ops.FindIndex(o => o is DropBoundingOp));
+        }
+    }
+
+    [Theory]
+    [InlineData("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n", 65534u, "/nonexistent")]
+    [InlineData("root:x:0:0:root:/root:/bin/sh\n", 0u, "/root")]
+    [InlineData("  \n\nweb:x:33:33::/var/www:/bin/sh\r\nweb2:x:33:33::/srv:/bin/sh\n", 33u, "/var/www")]
+    [InlineData("short:x:7:7\n", 7u, "")]
+    [InlineData("bad:x:seven:7::/x:/bin/sh\nroot:x:0:0:root:/root:/bin/sh\n", 7u, null)]
+    [InlineData("", 0u, null)]
+    public void Passwd_gives_the_first_home_of_a_uid(string file, uint uid, string? home) =>
+        Assert.Equal(home, Passwd.Home(System.Text.Encoding.UTF8.GetBytes(file), uid));
+
+    [Fact]
     public void Exec_joins_the_containers_namespaces_then_opens_its_root()
     {
         var ops = PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config())), 4242).Operations.ToList();
@@ -184,6 +323,55 @@ public class PlanCompilerTests
         Assert.True(open > lastJoin, string.Join("\n", ops));
         Assert.Equal("/", ((OpenRootOp)ops[open]).HostPath);
         Assert.True(open < ops.FindIndex(o => o is ChdirOp));
+    }
+
+    private static string Caps(string sets) => $$""", "capabilities": { {{sets}} }""";
+
+    [Fact]
+    public void Ambient_capabilities_outside_inheritable_and_permitted_are_left_out_with_a_warning()
+    {
+        // What `runc spec` writes: ambient capabilities, no inheritable set. runc goes on without raising them.
+        const string three = """["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]""";
+        var plan = Compile(PlanFixture.Config(process: Caps($"\"bounding\": {three}, \"effective\": {three}, \"permitted\": {three}, \"ambient\": {three}")));
+        Assert.Empty(plan.Operations.OfType<AmbientOp>());
+        Assert.Equal(3, plan.Warnings.Count);
+        Assert.StartsWith("process.capabilities.ambient[1]: CAP_KILL is not in both the inheritable and the permitted set", plan.Warnings[1]);
+    }
+
+    [Fact]
+    public void Ambient_capabilities_in_inheritable_and_permitted_are_raised_and_only_those()
+    {
+        var plan = Compile(PlanFixture.Config(process: Caps("""
+            "bounding": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"], "permitted": ["CAP_KILL", "CAP_CHOWN"],
+            "inheritable": ["CAP_KILL", "CAP_NET_RAW"], "ambient": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"]
+            """)));
+        Assert.Equal(1UL << 5, Assert.Single(plan.Operations.OfType<AmbientOp>()).Raise);
+        Assert.Equal(["process.capabilities.ambient[1]", "process.capabilities.ambient[2]"], plan.Warnings.Select(w => w[..w.IndexOf(':')]));
+    }
+
+    [Fact]
+    public void Unknown_capability_names_are_left_out_not_refused()
+    {
+        var plan = Compile(PlanFixture.Config(process: Caps("""
+            "bounding": ["CAP_KILL", "CAP_NO_SUCH_THING"], "effective": ["CAP_NO_SUCH_THING"], "permitted": ["CAP_KILL"]
+            """)));
+        var capset = plan.Operations.OfType<CapsetOp>().Single();
+        Assert.Equal((0UL, 1UL << 5), (capset.Effective, capset.Permitted));
+        Assert.Equal(1UL << 5, plan.Operations.OfType<DropBoundingOp>().Single().Keep);
+        // The config's validation already warned about the name (SpecRules): no second warning from the plan.
+        Assert.Empty(plan.Warnings);
+    }
+
+    [Fact]
+    public void Capabilities_the_kernel_lacks_are_left_out_with_a_warning()
+    {
+        var request = PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config(process: Caps("""
+            "bounding": ["CAP_KILL", "CAP_CHECKPOINT_RESTORE"], "permitted": ["CAP_BPF"]
+            """)))) with { Host = PlanFixture.Host with { LastCapability = 38 } };
+        var plan = PlanCompiler.Compile(request);
+        Assert.Equal(1UL << 5, plan.Operations.OfType<DropBoundingOp>().Single().Keep);
+        Assert.Equal(["process.capabilities.bounding[1]: this kernel does not have CAP_CHECKPOINT_RESTORE (its last capability is CAP_PERFMON); left out, as runc does",
+            "process.capabilities.permitted[0]: this kernel does not have CAP_BPF (its last capability is CAP_PERFMON); left out, as runc does"], plan.Warnings);
     }
 
     [Fact]

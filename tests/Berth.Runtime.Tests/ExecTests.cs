@@ -122,6 +122,119 @@ public class ExecTests
     }
 
     [Fact]
+    public void Additional_gids_are_added_to_the_processs_groups()
+    {
+        var (id, _) = Running();
+        try
+        {
+            var r = Harness.Run("exec", "--additional-gids", "77", "-g", "88", "--user", "1000:1001", id, "id", "-G");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("1001 77 88\n", r.Stdout);
+
+            var bad = Harness.Run("exec", "--additional-gids", "-5", id, "true");
+            Assert.True(bad.ExitCode == 2, bad.ToString());
+            Assert.Contains("--additional-gids", bad.Stderr);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    /// <summary>Makes SUB below the container's cgroup in each of <paramref name="hierarchies"/> (mount points),
+    /// ready to be joined (a v1 cpuset group starts with no cpus and no memory nodes).</summary>
+    private static List<string> MakeSubCgroups(int pid, string sub, IEnumerable<string> hierarchies)
+    {
+        var made = new List<string>();
+        var mounts = hierarchies.ToHashSet();
+        foreach (string line in File.ReadAllLines($"/proc/{pid}/cgroup"))
+        {
+            string[] f = line.Split(':', 3);
+            string? mount = f[1].Length == 0 ? HostSupport.Cgroups.V2Mount : f[1].Split(',').Select(c => HostSupport.Cgroups.HierarchyOf(c)).FirstOrDefault(m => m is not null);
+            if (mount is null || !mounts.Contains(mount))
+                continue;
+            string dir = mount + f[2] + "/" + sub;
+            Directory.CreateDirectory(dir);
+            made.Add(dir);
+            foreach (string file in new[] { "cpuset.cpus", "cpuset.mems" })
+                if (File.Exists(Path.Combine(dir, file)))
+                    File.WriteAllText(Path.Combine(dir, file), File.ReadAllText(Path.Combine(Path.GetDirectoryName(dir)!, file)).Trim());
+        }
+        return made;
+    }
+
+    [SkippableFact]
+    public void Cgroup_runs_the_process_in_a_sub_cgroup_of_the_containers()
+    {
+        var (id, pid) = Running();
+        var made = new List<string>();
+        try
+        {
+            var layout = HostSupport.Cgroups;
+            made.AddRange(MakeSubCgroups(pid, "all", layout.DirectoriesFor("/").Select(d => d.TrimEnd('/'))));
+            string? memory = layout.HierarchyOf("memory");
+            string? pids = layout.HierarchyOf("pids");
+            Skip.If(memory is null || pids is null || memory == pids, "needs memory and pids in hierarchies of their own");
+            made.AddRange(MakeSubCgroups(pid, "mem", [memory!]));
+
+            // PATH alone: that sub-cgroup in every hierarchy.
+            var r = Harness.Run("exec", "--cgroup", "all", id, "cat", "/proc/self/cgroup");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEmpty(lines);
+            Assert.All(lines, l => Assert.EndsWith($"/{id}/all", l));
+
+            // CONTROLLER:PATH: that hierarchy only; the others stay in the container's own cgroup.
+            r = Harness.Run("exec", "--cgroup", "memory:mem", id, "cat", "/proc/self/cgroup");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.EndsWith($"/{id}/mem", lines.Single(l => l.Split(':')[1].Split(',').Contains("memory")));
+            Assert.EndsWith($"/{id}", lines.Single(l => l.Split(':')[1].Split(',').Contains("pids")));
+
+            var escape = Harness.Run("exec", "--cgroup", "memory:../..", id, "true");
+            Assert.True(escape.ExitCode == 1 && escape.Stderr.Contains("not a sub-cgroup"), escape.ToString());
+            var unknown = Harness.Run("exec", "--cgroup", "nosuchcontroller:mem", id, "true");
+            Assert.True(unknown.ExitCode == 1 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
+            var missing = Harness.Run("exec", "--cgroup", "pids:mem", id, "true");
+            Assert.True(missing.ExitCode == 1 && missing.Stderr.Contains("no such file"), missing.ToString());
+        }
+        finally
+        {
+            // The exec'd processes are gone: the sub-cgroups are empty again, and delete removes only what berth made.
+            foreach (string dir in made)
+                Directory.Delete(dir);
+            Remove(id);
+        }
+    }
+
+    [Fact]
+    public async Task A_paused_container_takes_an_exec_only_with_ignore_paused()
+    {
+        var (id, _) = Running();
+        try
+        {
+            Assert.Equal(0, Harness.Run("pause", id).ExitCode);
+            var refused = Harness.Run("exec", id, "echo", "ok");
+            Assert.True(refused.ExitCode == 1 && refused.Stderr.Contains("paused") && refused.Stderr.Contains("--ignore-paused"), refused.ToString());
+
+            // The process is frozen with the container until it is resumed; exec waits for it, as runc's does.
+            var resume = Task.Run(() =>
+            {
+                Thread.Sleep(1500);
+                return Harness.Run("resume", id);
+            });
+            var r = Harness.Run("exec", "--ignore-paused", id, "echo", "ok");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("ok\n", r.Stdout);
+            Assert.Equal(0, (await resume).ExitCode);
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
+    [Fact]
     public void A_process_file_is_run_as_written()
     {
         var (id, _) = Running();

@@ -196,6 +196,15 @@ public static class Harness
         return Run(["run", "--bundle", bundle, .. extra, id]);
     }
 
+    /// <summary>berth run of a config whose process is `sh -c SCRIPT`; it must exit 0.</summary>
+    public static BerthResult RunScript(JsonObject config, string script)
+    {
+        config["process"]!["args"] = new JsonArray("sh", "-c", script);
+        var r = RunContainer(config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+
     /// <summary>Receives one fd sent with SCM_RIGHTS on an accepted console-socket connection (as conmon does).</summary>
     public static unsafe int ReceiveFd(System.Net.Sockets.Socket connection)
     {

@@ -3,13 +3,7 @@ namespace Berth.Runtime.Tests;
 /// <summary>Namespaces, mounts, devices and the filesystem view, checked from inside real containers.</summary>
 public class IsolationTests
 {
-    private static BerthResult Sh(JsonObject config, string script)
-    {
-        config["process"]!["args"] = new JsonArray("sh", "-c", script);
-        var r = Harness.RunContainer(config);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
-    }
+    private static BerthResult Sh(JsonObject config, string script) => Harness.RunScript(config, script);
 
     private static string HostNs(string type) => new FileInfo($"/proc/self/ns/{type}").LinkTarget!;
 

@@ -146,7 +146,7 @@ public class BasicRuleTests
                 ["bounding"] = new JsonArray("CAP_CHOWN", "CAP_CHECKPOINT_RESTORE", "CAP_BPF"),
                 ["ambient"] = new JsonArray("CAP_NET_BIND", "CAP_KILL"),
             }),
-            "warning /process/capabilities/ambient/0 x-capability: \"CAP_NET_BIND\" is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); creating the container fails if the kernel does not have it");
+            "warning /process/capabilities/ambient/0 x-capability: \"CAP_NET_BIND\" is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); berth leaves it out, as runc does");
 
     [Fact]
     public void Scheduler_values_the_kernel_refuses_are_errors()

@@ -66,13 +66,17 @@ public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, s
             yield return Path.Combine(V2Mount, relative);
     }
 
-    public string? ControllerDirectory(string controller, string cgroupsPath)
+    public string? ControllerDirectory(string controller, string cgroupsPath) =>
+        HierarchyOf(controller) is { } mount ? Path.Combine(mount, cgroupsPath.TrimStart('/')) : null;
+
+    /// <summary>The mount point of the hierarchy that holds <paramref name="controller"/> (a v1 hierarchy, or
+    /// "name=…"), or null.</summary>
+    public string? HierarchyOf(string controller)
     {
-        string relative = cgroupsPath.TrimStart('/');
         if (V1Mounts.TryGetValue(controller, out string? mount))
-            return Path.Combine(mount, relative);
+            return mount;
         if (V2Mount is not null && (Mode == CgroupMode.V2 || V2Controllers.Contains(controller)))
-            return Path.Combine(V2Mount, relative);
+            return V2Mount;
         return null;
     }
 }

@@ -113,6 +113,66 @@ public sealed class CgroupManager(CgroupLayout layout)
         }
     }
 
+    /// <summary>
+    /// `exec --cgroup`, as runc reads it: "PATH" (given once) is a sub-cgroup of the container's in every hierarchy;
+    /// "CONTROLLER[,CONTROLLER…]:PATH" (repeatable) in those controllers' hierarchies only, the others staying in the
+    /// container's own. PATH may not climb out of the container's cgroup; the sub-cgroup must exist already.
+    /// </summary>
+    public static IReadOnlyList<string> SubCgroups(CgroupLayout layout, IReadOnlyList<string> dirs, IReadOnlyList<string> specs)
+    {
+        if (specs.Count == 0)
+            return dirs;
+        var result = dirs.ToList();
+        var chosen = new Dictionary<int, string>();
+        foreach (string spec in specs)
+        {
+            string[] parts = spec.Split(':');
+            if (parts.Length > 2)
+                throw new BerthException($"exec: invalid --cgroup argument \"{spec}\" (CONTROLLER[,CONTROLLER]:PATH or PATH)", 2);
+            if (parts.Length == 1)
+            {
+                if (specs.Count != 1)
+                    throw new BerthException($"exec: invalid --cgroup argument \"{spec}\": with more than one --cgroup, each needs its CONTROLLER: prefix", 2);
+                for (int i = 0; i < result.Count; i++)
+                    result[i] = Below(result[i], spec);
+                return result;
+            }
+            foreach (string controller in parts[0].Split(','))
+            {
+                string? mount = layout.HierarchyOf(controller);
+                int at = mount is null ? -1 : result.FindIndex(d => d == mount || d.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal));
+                if (at < 0)
+                    throw new BerthException($"exec: --cgroup {spec}: the container has no cgroup of the controller \"{controller}\" here");
+                if (chosen.TryGetValue(at, out string? other) && other != parts[1])
+                    throw new BerthException($"exec: --cgroup {spec}: \"{controller}\" shares its hierarchy with a controller already given \"{other}\"");
+                chosen[at] = parts[1];
+            }
+        }
+        foreach (var (at, path) in chosen)
+            result[at] = Below(dirs[at], path);
+        return result;
+    }
+
+    /// <summary>dir/path with "." and ".." taken out; an error where it leaves dir.</summary>
+    private static string Below(string dir, string path)
+    {
+        var parts = new List<string>();
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".")
+                continue;
+            if (part == "..")
+            {
+                if (parts.Count == 0)
+                    throw new BerthException($"exec: --cgroup: \"{path}\" is not a sub-cgroup of the container's cgroup");
+                parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
+            parts.Add(part);
+        }
+        return parts.Count == 0 ? dir : dir.TrimEnd('/') + "/" + string.Join('/', parts);
+    }
+
     public static void Join(IEnumerable<string> dirs, int pid)
     {
         foreach (string dir in dirs)

@@ -27,7 +27,8 @@ internal static unsafe class Lowering
                 n.S1 = arena.String(o.Path);
                 break;
             }
-            case ForkOp or PivotRootOp or NoNewPrivsOp or SetsidOp or ReportReadyOp or SyncOp or WaitParentOp: break;
+            case PivotRootOp o: n.A = o.OldRootPropagation; break;
+            case ForkOp or NoNewPrivsOp or SetsidOp or ReportReadyOp or SyncOp or WaitParentOp: break;
             case UnshareOp o: n.A = o.CloneFlags; break;
             case OpenFifoOp o: n.S1 = arena.String(o.HostPath); n.A = Linux.O_RDWR; n.Flags = o.Slot; break;
             case NewKeyringOp o: n.S1 = arena.String(o.Name); break;
@@ -59,7 +60,8 @@ internal static unsafe class Lowering
                     // The tree is copied here, on the host and before clone, with its attributes: a user namespace may
                     // not reach a source below a 0700 directory (runc opens sources first too), and the child only
                     // attaches it. Where berth may not (rootless) or the kernel cannot, the child binds the path.
-                    int tree = NativeMethods.BindSource(o.Source, o.Recursive ? 1 : 0, (ulong)o.SetAttributes, (ulong)o.ClearAttributes);
+                    int tree = NativeMethods.BindSource(o.Source, o.Recursive ? 1 : 0, (ulong)o.SetAttributes, (ulong)o.ClearAttributes,
+                        (ulong)o.RecursiveSetAttributes, (ulong)o.RecursiveClearAttributes);
                     if (tree >= 0)
                     {
                         joinFds.Add(tree);
@@ -73,6 +75,13 @@ internal static unsafe class Lowering
                 n.D = o.Propagation;
                 n.Flags = (o.SourceSlot is int slot ? PathFlags.SourceSlot | slot : 0) | (o.NoSymlinks ? PathFlags.NoSymlinks : 0)
                     | (o.Recursive ? PathFlags.BindRecursive : 0);
+                if (o.RecursiveSetAttributes != 0 || o.RecursiveClearAttributes != 0)
+                {
+                    var recursive = (long*)arena.Allocate(2 * sizeof(long));
+                    recursive[0] = o.RecursiveSetAttributes;
+                    recursive[1] = o.RecursiveClearAttributes;
+                    n.P = recursive;
+                }
                 break;
             case MknodOp o:
                 n.S1 = arena.String(o.Path.Value);
@@ -118,6 +127,8 @@ internal static unsafe class Lowering
             case CloseFromOp o: n.A = o.FirstFd; break;
             case IoctlOp o: n.Flags = o.Slot; n.A = o.Request; n.P = o.Argument is null ? null : Bytes(arena, o.Argument); break;
             case PtyPeerOp o: n.A = o.MasterSlot; n.Flags = o.Slot; break;
+            case ChownSlotOp o: n.Flags = o.Slot; n.A = o.Uid; n.B = o.Gid; break;
+            case HomeFromPasswdOp o: n.S1 = arena.String(o.File.Value); break;
             case SendSlotOp o: n.Flags = o.Slot; break;
             case Dup2Op o: n.Flags = o.Slot; n.A = o.Fd; break;
             case WaitSlotOp o: n.Flags = o.Slot; break;

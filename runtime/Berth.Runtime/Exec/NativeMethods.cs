@@ -42,7 +42,7 @@ internal struct NativeReport
     public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
 
     /// <summary>Failures that are not errno values (berth_exec.h BERTH_ERR_*).</summary>
-    public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005;
+    public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005, NotRegular = 0x40006;
 }
 
 /// <summary>Entry points of the C helper (linked statically into the AOT binary) and the few libc calls Tmds.LibC lacks.</summary>
@@ -60,7 +60,7 @@ internal static unsafe partial class NativeMethods
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
 
     [LibraryImport(Helper, EntryPoint = "berth_bind_source", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int BindSource(string path, int recursive, ulong set, ulong clear);
+    internal static partial int BindSource(string path, int recursive, ulong set, ulong clear, ulong recursiveSet, ulong recursiveClear);
 
     [LibraryImport(Helper, EntryPoint = "berth_layout")]
     internal static partial int Layout(int which);

@@ -42,6 +42,7 @@ public sealed unsafe class ForegroundConsole : IDisposable
     private termios _saved;
     private readonly bool _restore;
     private PosixSignalRegistration? _winch;
+    private readonly Thread _output;
 
     public ForegroundConsole(int master)
     {
@@ -65,7 +66,8 @@ public sealed unsafe class ForegroundConsole : IDisposable
             Exec.NativeMethods.ForwardBegin();
         }
         new Thread(() => Pump(0, _master)) { IsBackground = true, Name = "stdin → pty" }.Start();
-        new Thread(() => Pump(_master, 1)) { IsBackground = true, Name = "pty → stdout" }.Start();
+        _output = new Thread(() => Pump(_master, 1)) { IsBackground = true, Name = "pty → stdout" };
+        _output.Start();
     }
 
     private static void MakeRaw(ref termios t)
@@ -102,6 +104,9 @@ public sealed unsafe class ForegroundConsole : IDisposable
     /// <summary>Copies what the container wrote last, then puts the user's terminal back as it was.</summary>
     public void Dispose()
     {
+        // Once the process is gone the master reads what is left, then EIO; a process that still holds the pty
+        // (one it left running in the background) is not waited for longer than this.
+        _output.Join(TimeSpan.FromSeconds(1));
         _winch?.Dispose();
         if (_restore)
         {

@@ -29,6 +29,12 @@ public sealed record ExecOptions(string Id)
     public IReadOnlyList<string> Caps { get; init; } = [];
     public bool NoNewPrivs { get; init; }
     public int PreserveFds { get; init; }
+    /// <summary>--additional-gids: appended to the process's additional groups (not with --process, as in runc).</summary>
+    public IReadOnlyList<uint> AdditionalGids { get; init; } = [];
+    /// <summary>--cgroup: sub-cgroups of the container's to run the process in, "PATH" or "CONTROLLER[,…]:PATH".</summary>
+    public IReadOnlyList<string> Cgroups { get; init; } = [];
+    /// <summary>--ignore-paused: exec into a paused container too (the process starts once it is resumed).</summary>
+    public bool IgnorePaused { get; init; }
 }
 
 public sealed partial class ContainerRuntime
@@ -55,14 +61,18 @@ public sealed partial class ContainerRuntime
         const string command = "exec";
         SpawnedProcess process;
         bool terminal;
-        using (var dir = Store.Lock(options.Id))
+        var dir = Store.Lock(options.Id);
+        try
         {
             var record = dir.Load();
             var status = dir.StatusOf(record);
-            if (status != ContainerStatus.Running)
+            if (status == ContainerStatus.Paused && !options.IgnorePaused)
+                throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is paused (use --ignore-paused to override)");
+            if (status != ContainerStatus.Running && status != ContainerStatus.Paused)
                 throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is {Describe(status)}, not running");
+            var cgroups = Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
 
-            var spec = ExecSpec(options, dir, command, out terminal);
+            var spec = ExecSpec(options, dir, command, out terminal, Warn);
             if (terminal && options.ConsoleSocket is null && options.Detach)
                 throw new BerthException($"{command}: a terminal with --detach needs --console-socket to hand the terminal to");
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
@@ -70,10 +80,16 @@ public sealed partial class ContainerRuntime
                 PreserveFds = options.PreserveFds,
                 Host = HostFactsReader.Current,
             }, record.Pid);
+            WarnAbout(plan, command);
 
             if (!options.Detach)
                 // Orphans of the joined pid namespace's extra fork come back to us, so we can wait for the process.
                 NativeMethods.Prctl(NativeMethods.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            // The child inherits the lock's descriptor until its first step closes it; frozen as soon as it joins a
+            // paused container's cgroups, it would hold the lock for good, and `resume` could never take it to thaw
+            // the container. So exec lets a paused container's lock go before the clone.
+            if (status == ContainerStatus.Paused)
+                dir.Dispose();
             int master = -1;
             try
             {
@@ -82,7 +98,7 @@ public sealed partial class ContainerRuntime
                         // The namespace files were opened: make sure they were the container's init's, not a later process's.
                         if (!StateStore.IsAlive(record))
                             throw new BerthException($"{command}: container \"{options.Id}\" stopped");
-                        Cgroups.CgroupManager.Join(record.Cgroups, pid);
+                        Cgroups.CgroupManager.Join(cgroups, pid);
                     }, command,
                     onConsole: fd =>
                     {
@@ -101,6 +117,10 @@ public sealed partial class ContainerRuntime
             }
             ConsoleMaster = master;
             Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
+        }
+        finally
+        {
+            dir.Dispose();
         }
         if (options.PidFile is not null)
         {
@@ -132,7 +152,7 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>The container's recorded config with the exec'd process in place of its own, parsed and validated.</summary>
-    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, string command, out bool terminal)
+    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, string command, out bool terminal, Action<string> warn)
     {
         string configPath = dir.PathOf(StateStore.ConfigFile);
         byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError) ?? throw BerthException.Errno($"{command}: read the recorded config {configPath}", readError);
@@ -176,6 +196,9 @@ public sealed partial class ContainerRuntime
             string where = options.ProcessJson is not null ? "--process" : "the process";
             throw new BerthException($"{command}: {where}: " + string.Join("; ", errors.Select(d => $"{(d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer)}: {d.Message}")));
         }
+        // Warnings about the process only: the rest of the config was reported when the container was created.
+        foreach (var d in diagnostics.Where(d => d.InstancePointer.StartsWith("/process", StringComparison.Ordinal)))
+            warn($"{command}: {d.InstancePointer}: {d.Message}");
         terminal = spec.Process?.Terminal == true;
         return spec;
     }
@@ -246,5 +269,14 @@ public sealed partial class ContainerRuntime
         }
         if (options.NoNewPrivs)
             process["noNewPrivileges"] = JsonValue.Create(true);
+        if (options.AdditionalGids.Count > 0)
+        {
+            var user = process["user"] as JsonObject ?? new JsonObject { ["uid"] = 0, ["gid"] = 0 };
+            var gids = user["additionalGids"] as JsonArray ?? new JsonArray();
+            foreach (uint gid in options.AdditionalGids)
+                gids.Add((JsonNode)JsonValue.Create(gid));
+            user["additionalGids"] = gids;
+            process["user"] = user;
+        }
     }
 }

@@ -59,6 +59,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
+        WarnAbout(plan, command);
 
         using var dir = Store.CreateDirectory(options.Id);
         var record = new ContainerRecord
@@ -197,7 +198,16 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
         var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
-        return CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile)).Operations;
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile));
+        WarnAbout(plan, "plan");
+        return plan.Operations;
+    }
+
+    /// <summary>What the plan compiler left out of the config (as runc would), each naming its field.</summary>
+    private void WarnAbout(ContainerPlan plan, string command)
+    {
+        foreach (string warning in plan.Warnings)
+            Warn($"{command}: {warning}");
     }
 
     private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo) =>

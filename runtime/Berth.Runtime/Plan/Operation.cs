@@ -8,6 +8,7 @@ public enum OpKind
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
+    ChownSlot, EnvFromFile,
 }
 
 /// <summary>
@@ -73,7 +74,12 @@ public sealed record HostMountOp(string What, string Field, string Source, strin
 /// <summary>Open the root that every container path is resolved in: the rootfs (once bound onto itself) or "/" after
 /// joining the container's mount namespace.</summary>
 public sealed record OpenRootOp(string What, string Field, string HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.OpenRoot; }
-public sealed record PivotRootOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.PivotRoot; }
+/// <summary>pivot_root into the opened root; the old root gets OldRootPropagation (if any) before it is detached.</summary>
+public sealed record PivotRootOp(string What, string Field) : Operation(What, Field)
+{
+    public override OpKind Kind => OpKind.PivotRoot;
+    public long OldRootPropagation { get; init; }
+}
 public sealed record MoveRootOp(string What, string Field, string HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.MoveRoot; }
 /// <summary>Write Value to a file below berth's own procfs handle (ProcPath like "sys/net/ipv4/ip_forward").</summary>
 public sealed record WriteProcOp(string What, string Field, string ProcPath, string Value) : Operation(What, Field) { public override OpKind Kind => OpKind.WriteFile; }
@@ -86,7 +92,8 @@ public sealed record CreateFileOp(string What, string Field, ContainerPath Path,
 /// RealDirectory: no symbolic link anywhere in Target (proc, sysfs).</summary>
 public sealed record MountOp(string What, string Field, string Source, ContainerPath Target, string Type, string? Data, long Flags, long Propagation = 0, bool RealDirectory = false) : Operation(What, Field) { public override OpKind Kind => OpKind.Mount; }
 /// <summary>A bind mount of a host path (or, with SourceSlot, of a descriptor the child holds) onto Target, with mount
-/// attributes set (MOUNT_ATTR_*) and cleared before it becomes visible, then Propagation.</summary>
+/// attributes (MOUNT_ATTR_*) set and cleared on its top mount, then the recursive ones on it and every mount below it
+/// (rro, rnosuid…), all before it becomes visible; then Propagation.</summary>
 public sealed record BindOp(string What, string Field, string? Source, ContainerPath Target) : Operation(What, Field)
 {
     public override OpKind Kind => OpKind.Bind;
@@ -94,6 +101,8 @@ public sealed record BindOp(string What, string Field, string? Source, Container
     public bool Recursive { get; init; }
     public long SetAttributes { get; init; }
     public long ClearAttributes { get; init; }
+    public long RecursiveSetAttributes { get; init; }
+    public long RecursiveClearAttributes { get; init; }
     public long Propagation { get; init; }
     public bool NoSymlinks { get; init; }
 }
@@ -136,6 +145,12 @@ public sealed record CloseFromOp(string What, string Field, int FirstFd) : Opera
 
 public sealed record IoctlOp(string What, string Field, int Slot, long Request, byte[]? Argument) : Operation(What, Field) { public override OpKind Kind => OpKind.IoctlSlot; }
 public sealed record PtyPeerOp(string What, string Field, int MasterSlot, int Slot) : Operation(What, Field) { public override OpKind Kind => OpKind.PtyPeer; }
+/// <summary>fchown the descriptor in Slot to Uid and Gid (-1: the group stays).</summary>
+public sealed record ChownSlotOp(string What, string Field, int Slot, uint Uid, long Gid) : Operation(What, Field) { public override OpKind Kind => OpKind.ChownSlot; }
+/// <summary>HOME for the program, as runc sets it when the config has none: the child opens File in the root (after the
+/// mounts, resolved in the root, a regular file only) and hands the descriptor to berth, which looks Uid up in it
+/// (<see cref="Passwd"/>) and answers "HOME=…", or Default when there is no such file or entry.</summary>
+public sealed record HomeFromPasswdOp(string What, string Field, ContainerPath File, uint Uid, string Default) : Operation(What, Field) { public override OpKind Kind => OpKind.EnvFromFile; }
 public sealed record SendSlotOp(string What, string Field, int Slot) : Operation(What, Field) { public override OpKind Kind => OpKind.SendSlot; }
 public sealed record SetsidOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.Setsid; }
 public sealed record Dup2Op(string What, string Field, int Slot, int Fd) : Operation(What, Field) { public override OpKind Kind => OpKind.Dup2; }
@@ -182,6 +197,8 @@ public sealed record ContainerPlan
     public IReadOnlyList<IdMap> UidMappings { get; init; } = [];
     public IReadOnlyList<IdMap> GidMappings { get; init; } = [];
     public required IReadOnlyList<Operation> Operations { get; init; }
+    /// <summary>What the compiler left out of the config and why, each naming its field (shown as warnings).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>--preserve-fds: fds 3 .. 3+N-1 pass to the container; the child closes every other one at once.</summary>
     public int PreserveFds { get; init; }
     /// <summary>Slot that receives the exec fifo (opened before pivot_root, read after setup).</summary>

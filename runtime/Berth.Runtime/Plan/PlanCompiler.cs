@@ -55,6 +55,7 @@ public sealed class PlanCompiler
     private readonly PlanRequest _request;
     private readonly Berth.Spec.Spec _spec;
     private readonly List<Operation> _ops = new();
+    private readonly List<string> _warnings = new();
     private readonly string _rootfs;
 
     private PlanCompiler(PlanRequest request)
@@ -104,6 +105,7 @@ public sealed class PlanCompiler
             Joins = joins,
             Operations = _ops,
             PreserveFds = _request.PreserveFds,
+            Warnings = _warnings,
         };
     }
 
@@ -194,6 +196,7 @@ public sealed class PlanCompiler
             GidMappings = gidMaps,
             Operations = _ops,
             PreserveFds = _request.PreserveFds,
+            Warnings = _warnings,
         };
     }
 
@@ -289,49 +292,25 @@ public sealed class PlanCompiler
             Add(new WriteProcOp($"set oom_score_adj to {adj}", "process.oomScoreAdj", "self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    /// <summary>Mount flags as MOUNT_ATTR_* bits to set and to clear on a bind mount (mount_setattr).</summary>
-    private static (long Set, long Clear) MountAttributes(ParsedMountOptions options)
-    {
-        const long AttrRdonly = 0x1, AttrNosuid = 0x2, AttrNodev = 0x4, AttrNoexec = 0x8, AttrAtimeMask = 0x70,
-            AttrNoatime = 0x10, AttrStrictatime = 0x20, AttrNodiratime = 0x80, AttrNosymfollow = 0x200000;
-        (long Flag, long Attr)[] table =
-        [
-            (Linux.MS_RDONLY, AttrRdonly), (Linux.MS_NOSUID, AttrNosuid), (Linux.MS_NODEV, AttrNodev),
-            (Linux.MS_NOEXEC, AttrNoexec), (Linux.MS_NODIRATIME, AttrNodiratime), (Linux.MS_NOSYMFOLLOW, AttrNosymfollow),
-        ];
-        long set = 0, clear = 0;
-        foreach (var (flag, attr) in table)
-        {
-            if ((options.Flags & flag) != 0)
-                set |= attr;
-            else if ((options.ClearFlags & flag) != 0)
-                clear |= attr;
-        }
-        long atime = Linux.MS_NOATIME | Linux.MS_STRICTATIME | Linux.MS_RELATIME;
-        if (((options.Flags | options.ClearFlags) & atime) != 0)
-        {
-            clear |= AttrAtimeMask;
-            if ((options.Flags & Linux.MS_NOATIME) != 0)
-                set |= AttrNoatime;
-            else if ((options.Flags & Linux.MS_STRICTATIME) != 0)
-                set |= AttrStrictatime;
-        }
-        return (set, clear);
-    }
-
     private void Rootfs(Berth.Spec.Linux? linux, bool userNs)
     {
-        long rootPropagation = linux?.RootfsPropagation switch
+        // Before the rootfs and the volumes are bound, the container's copies of the host's mounts get the propagation
+        // that decides what the volumes share with the host: rshared keeps them peers (Kubernetes' Bidirectional
+        // volumes), rprivate cuts them off, anything else makes them slaves (the host's new mounts reach the container,
+        // the container's never reach the host). The root's own propagation is set after pivot_root (RootPropagation).
+        var configured = linux?.RootfsPropagation;
+        long hostPropagation = configured switch
         {
-            RootfsPropagation.Shared => Linux.MS_SHARED | Linux.MS_REC,
-            RootfsPropagation.Private => Linux.MS_PRIVATE | Linux.MS_REC,
-            RootfsPropagation.Unbindable => Linux.MS_UNBINDABLE | Linux.MS_REC,
+            RootfsPropagation.Rshared => Linux.MS_SHARED | Linux.MS_REC,
+            RootfsPropagation.Rprivate => Linux.MS_PRIVATE | Linux.MS_REC,
             _ => Linux.MS_SLAVE | Linux.MS_REC,
         };
-        Add(new HostMountOp("set the propagation of /", "linux.rootfsPropagation", "", "/", null, rootPropagation));
-        if ((rootPropagation & Linux.MS_SHARED) != 0)
+        bool shared = (hostPropagation & Linux.MS_SHARED) != 0;
+        Add(new HostMountOp("set the propagation of /", "linux.rootfsPropagation", "", "/", null, hostPropagation));
+        if (shared)
         {
-            // pivot_root refuses a shared parent mount: make the mount that holds the rootfs private.
+            // pivot_root refuses a shared parent mount, and the rootfs bound onto itself would show on the host:
+            // make the mount that holds the rootfs private.
             string parent = _request.Host.MountPoints().Where(m => _rootfs == m || _rootfs.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal))
                 .OrderByDescending(m => m.Length).FirstOrDefault() ?? "/";
             Add(new HostMountOp($"make {parent} private", "linux.rootfsPropagation", "", parent, null, Linux.MS_PRIVATE));
@@ -365,16 +344,18 @@ public sealed class PlanCompiler
             MakeMountPoint(destination, sourceIsDirectory, field, strict);
             if (bind)
             {
-                var (set, clear) = MountAttributes(options);
+                var (set, clear) = MountOptions.Attributes(options);
                 Add(new BindOp($"bind {source} on {destination}", field, source, destination)
                 {
-                    Recursive = options.Recursive, SetAttributes = set, ClearAttributes = clear, Propagation = options.Propagation,
+                    Recursive = options.Recursive, SetAttributes = set, ClearAttributes = clear,
+                    RecursiveSetAttributes = options.RecursiveSet, RecursiveClearAttributes = options.RecursiveClear,
+                    Propagation = options.Propagation,
                 });
             }
             else
             {
                 Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, options.Data.Length > 0 ? options.Data : null,
-                    options.Flags, options.Propagation, RealDirectory: strict));
+                    MountOptions.FlagsWithRecursive(options), options.Propagation, RealDirectory: strict));
                 fresh.Add(destination);
             }
         }
@@ -395,7 +376,29 @@ public sealed class PlanCompiler
         if (_request.NoPivot)
             Add(new MoveRootOp($"move the rootfs {_rootfs} to /", "--no-pivot", _rootfs));
         else
-            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path"));
+            // A shared old root would carry its detaching to the host's peers: make it a slave first (as runc does).
+            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path") { OldRootPropagation = shared ? Linux.MS_SLAVE | Linux.MS_REC : 0 });
+        RootPropagation(configured);
+    }
+
+    /// <summary>
+    /// linux.rootfsPropagation on the container's own root, once it is "/" (runc ≥ 1.2 does it there too: before
+    /// pivot_root it would act on the host's mount, and the rootfs bound from a private parent is private whatever
+    /// "/" was). rslave, slave and rprivate are what the root has already.
+    /// </summary>
+    private void RootPropagation(RootfsPropagation? configured)
+    {
+        long flags = configured switch
+        {
+            RootfsPropagation.Shared => Linux.MS_SHARED,
+            RootfsPropagation.Rshared => Linux.MS_SHARED | Linux.MS_REC,
+            RootfsPropagation.Private => Linux.MS_PRIVATE,
+            RootfsPropagation.Unbindable => Linux.MS_UNBINDABLE,
+            RootfsPropagation.Runbindable => Linux.MS_UNBINDABLE | Linux.MS_REC,
+            _ => 0,
+        };
+        if (flags != 0)
+            Add(new MountOp("set the propagation of the container's root", "linux.rootfsPropagation", "", ContainerPath.Of("/"), "", null, flags));
     }
 
     private void ProtectPaths(Berth.Spec.Linux? linux)
@@ -434,10 +437,10 @@ public sealed class PlanCompiler
     /// </summary>
     private void CgroupMount(ContainerPath destination, ParsedMountOptions options, string field)
     {
-        long readOnly = options.Flags & Linux.MS_RDONLY;
+        long readOnly = MountOptions.FlagsWithRecursive(options) & Linux.MS_RDONLY;
         long common = Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC;
         // nosuid, nodev, noexec (and ro) as mount_setattr bits.
-        long attributes = 0x2 | 0x4 | 0x8 | (readOnly != 0 ? 0x1 : 0);
+        long attributes = Linux.MOUNT_ATTR_NOSUID | Linux.MOUNT_ATTR_NODEV | Linux.MOUNT_ATTR_NOEXEC | (readOnly != 0 ? Linux.MOUNT_ATTR_RDONLY : 0);
         Add(new MkdirAllOp($"create mount point {destination}", field + ".destination", destination, 0x1ed));
         if (_request.CgroupMounts.Count == 1 && _request.CgroupMounts[0].Key == "")
         {
@@ -574,22 +577,23 @@ public sealed class PlanCompiler
             Add(new SetRlimitOp($"set {r.Type} to {r.Soft}:{r.Hard}", field, resource, r.Soft, r.Hard));
         }
 
+        var user = process.User;
+        uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
         if (process.Terminal == true)
-            Terminal(process);
+            Terminal(process, uid);
         var cwd = ContainerPath.Of(process.Cwd);
         Add(new ChdirOp($"change to the working directory {process.Cwd}", "process.cwd", cwd));
         Add(new CloseFromOp("close inherited file descriptors", "--preserve-fds", 3 + _request.PreserveFds));
+        var env = Home(process.Env ?? [], uid);
 
         var caps = process.Capabilities;
         ulong bounding = CapabilityMask(caps?.Bounding, "process.capabilities.bounding");
         ulong effective = CapabilityMask(caps?.Effective, "process.capabilities.effective");
         ulong permitted = CapabilityMask(caps?.Permitted, "process.capabilities.permitted");
         ulong inheritable = CapabilityMask(caps?.Inheritable, "process.capabilities.inheritable");
-        ulong ambient = CapabilityMask(caps?.Ambient, "process.capabilities.ambient");
+        ulong ambient = AmbientMask(caps?.Ambient, inheritable & permitted);
         Add(new DropBoundingOp("drop capabilities from the bounding set", "process.capabilities.bounding", bounding, _request.Host.LastCapability));
 
-        var user = process.User;
-        uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
         // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: without either after capset, load it before the user change (as runc).
         var seccomp = SeccompCompiler.Operation(_spec.Linux?.Seccomp);
         bool seccompLate = process.NoNewPrivileges == true || (effective & (1UL << CapabilityNames.Number("CAP_SYS_ADMIN"))) != 0;
@@ -610,7 +614,6 @@ public sealed class PlanCompiler
         if (process.NoNewPrivileges == true)
             Add(new NoNewPrivsOp("set no_new_privs", "process.noNewPrivileges"));
 
-        var env = process.Env ?? [];
         string path = DefaultPath;
         foreach (string e in env)
             if (e.StartsWith("PATH=", StringComparison.Ordinal))
@@ -633,10 +636,26 @@ public sealed class PlanCompiler
     }
 
     /// <summary>
-    /// A pty from the container's own devpts: its master goes to berth (and on to the console socket), its peer
-    /// becomes the controlling terminal and stdio of the process.
+    /// HOME as runc sets it when the config has none (or an empty one): the home of the process's uid in the
+    /// container's /etc/passwd, else "/". The file is read when the process is set up, after the mounts (a volume may
+    /// provide it), opened by the child inside the root and read by berth from the descriptor it hands over; the
+    /// program's environment gets the answer. Returns the environment without the empty HOME.
     /// </summary>
-    private void Terminal(Berth.Spec.Process process)
+    private IReadOnlyList<string> Home(IReadOnlyList<string> env, uint uid)
+    {
+        string? home = env.LastOrDefault(e => e.StartsWith("HOME=", StringComparison.Ordinal));
+        if (home is { Length: > 5 })
+            return env;
+        Add(new HomeFromPasswdOp($"look up the home directory of uid {uid} for HOME", "process.env", ContainerPath.Of("/etc/passwd"), uid, "/"));
+        return home is null ? env : env.Where(e => !e.StartsWith("HOME=", StringComparison.Ordinal)).ToList();
+    }
+
+    /// <summary>
+    /// A pty from the container's own devpts: its master goes to berth (and on to the console socket), its peer
+    /// becomes the controlling terminal and stdio of the process, owned by the process's uid (its group stays, as
+    /// runc leaves it: devpts' gid= option, usually tty).
+    /// </summary>
+    private void Terminal(Berth.Spec.Process process, uint uid)
     {
         const long TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540E;
         int master = ContainerPlan.ConsoleSlot, peer = ContainerPlan.ConsolePeerSlot;
@@ -644,6 +663,8 @@ public sealed class PlanCompiler
         Add(new OpenDeviceOp("open /dev/ptmx", "process.terminal", ContainerPath.Of("/dev/ptmx"), Linux.O_RDWR | Linux.O_NOCTTY, Linux.MakeDev(5, 2), master));
         Add(new IoctlOp("unlock the pty", "process.terminal", master, TIOCSPTLCK, new byte[4]));
         Add(new PtyPeerOp("open the pty's peer", "process.terminal", master, peer));
+        if (uid != 0)
+            Add(new ChownSlotOp($"give the pty to uid {uid}", "process.user.uid", peer, uid, -1));
         if (process.ConsoleSize is { } size)
         {
             var winsize = new byte[8];
@@ -664,6 +685,10 @@ public sealed class PlanCompiler
             Add(new Dup2Op($"connect fd {fd} to the pty", "process.terminal", peer, fd));
     }
 
+    /// <summary>
+    /// The capabilities of one set. A name berth does not know is left out (the config's validation warned about it),
+    /// and so is one the running kernel does not have, with a warning: runc ignores both the same way.
+    /// </summary>
     private ulong CapabilityMask(IReadOnlyList<string>? names, string field)
     {
         ulong mask = 0;
@@ -671,12 +696,33 @@ public sealed class PlanCompiler
         {
             int number = CapabilityNames.Number(names[i]);
             if (number < 0)
-                throw new BerthException($"{field}[{i}]: unknown capability \"{names[i]}\"");
-            // A capability the running kernel does not know is left out, as runc does.
-            if (number <= _request.Host.LastCapability)
-                mask |= 1UL << number;
+                continue;
+            if (number > _request.Host.LastCapability)
+            {
+                _warnings.Add($"{field}[{i}]: this kernel does not have {names[i]} (its last capability is {CapabilityNames.All[_request.Host.LastCapability]}); left out, as runc does");
+                continue;
+            }
+            mask |= 1UL << number;
         }
         return mask;
+    }
+
+    /// <summary>
+    /// The ambient capabilities that can be raised: the kernel raises only one that is both inheritable and permitted.
+    /// The others are left out with a warning, as runc goes on without them (the config `runc spec` writes lists
+    /// ambient capabilities and no inheritable set).
+    /// </summary>
+    private ulong AmbientMask(IReadOnlyList<string>? names, ulong raisable)
+    {
+        const string field = "process.capabilities.ambient";
+        ulong ambient = CapabilityMask(names, field);
+        for (int i = 0; names is not null && i < names.Count; i++)
+        {
+            int number = CapabilityNames.Number(names[i]);
+            if (number >= 0 && (ambient & (1UL << number)) != 0 && (raisable & (1UL << number)) == 0)
+                _warnings.Add($"{field}[{i}]: {names[i]} is not in both the inheritable and the permitted set, so it cannot be raised; left out, as runc does");
+        }
+        return ambient & raisable;
     }
 }
 

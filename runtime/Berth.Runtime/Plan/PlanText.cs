@@ -21,8 +21,9 @@ public static class PlanText
 
     private static readonly (long Attr, string Name)[] MountAttributes =
     [
-        (0x1, "ro"), (0x2, "nosuid"), (0x4, "nodev"), (0x8, "noexec"), (0x10, "noatime"), (0x20, "strictatime"),
-        (0x70, "atime"), (0x80, "nodiratime"), (0x200000, "nosymfollow"),
+        (Linux.MOUNT_ATTR_RDONLY, "ro"), (Linux.MOUNT_ATTR_NOSUID, "nosuid"), (Linux.MOUNT_ATTR_NODEV, "nodev"),
+        (Linux.MOUNT_ATTR_NOEXEC, "noexec"), (Linux.MOUNT_ATTR_NOATIME, "noatime"), (Linux.MOUNT_ATTR_STRICTATIME, "strictatime"),
+        (Linux.MOUNT_ATTR__ATIME, "atime"), (Linux.MOUNT_ATTR_NODIRATIME, "nodiratime"), (Linux.MOUNT_ATTR_NOSYMFOLLOW, "nosymfollow"),
     ];
 
     public static string Render(Operation op) => $"{Words(op)}    # {op.What} ({op.Field})";
@@ -37,14 +38,16 @@ public static class PlanText
         NewKeyringOp o => $"new-session-keyring {o.Name}",
         HostMountOp o => $"mount {Quote(o.Source)} on host path {Quote(o.Target)}{Type(o.Type)} flags {Flags(o.Flags)}",
         OpenRootOp o => $"open-root {o.HostPath}",
-        PivotRootOp => "pivot-root into the opened root",
+        PivotRootOp o => "pivot-root into the opened root" + (o.OldRootPropagation != 0 ? $" (old root {Flags(o.OldRootPropagation)} before it is detached)" : ""),
         MoveRootOp o => $"move-root {o.HostPath} to /",
         WriteProcOp o => $"write /proc/{o.ProcPath} {Quote(o.Value)}",
         MkdirAllOp o => $"mkdir-all {o.Path} mode {Octal(o.Mode)}{(o.NoSymlinks ? " no-symlinks" : "")}",
         CreateFileOp o => $"create-file {o.Path} mode {Octal(o.Mode)}",
         MountOp o => $"mount {Quote(o.Source)} on {o.Target}{Type(o.Type)} flags {Flags(o.Flags)}{Data(o.Data)}{Propagation(o.Propagation)}{(o.RealDirectory ? " no-symlinks" : "")}",
         BindOp o => $"bind {(o.SourceSlot is int slot ? $"slot {slot}" : o.Source)} on {o.Target}" + (o.Recursive ? " recursive" : "")
-            + Attributes(" set", o.SetAttributes) + Attributes(" clear", o.ClearAttributes) + Propagation(o.Propagation) + (o.NoSymlinks ? " no-symlinks" : ""),
+            + Attributes(" set", o.SetAttributes) + Attributes(" clear", o.ClearAttributes)
+            + Attributes(" set-recursive", o.RecursiveSetAttributes) + Attributes(" clear-recursive", o.RecursiveClearAttributes)
+            + Propagation(o.Propagation) + (o.NoSymlinks ? " no-symlinks" : ""),
         MknodOp o => $"mknod {o.Path} {NodeType(o.TypeAndMode)} {Major(o.Device)}:{Minor(o.Device)} mode {Octal(o.TypeAndMode & 0xfff)} owner {o.Uid}:{o.Gid} (an existing file stays)",
         SymlinkOp o => $"symlink {o.Link} -> {o.Target}",
         MaskPathOp o => $"mask {o.Path} (tmpfs {o.TmpfsData} on a directory, /dev/null on a file)",
@@ -69,6 +72,8 @@ public static class PlanText
         CloseFromOp o => $"close-on-exec from fd {o.FirstFd}",
         IoctlOp o => $"ioctl slot {o.Slot} request {Hex(o.Request)}",
         PtyPeerOp o => $"pty-peer of slot {o.MasterSlot} into slot {o.Slot}",
+        ChownSlotOp o => $"fchown slot {o.Slot} to uid {o.Uid}" + (o.Gid < 0 ? " (group unchanged)" : $" gid {o.Gid}"),
+        HomeFromPasswdOp o => $"env-from-file {o.File}: berth answers HOME of uid {o.Uid} from it (else {o.Default})",
         SendSlotOp o => $"send slot {o.Slot} to berth",
         SetsidOp => "setsid",
         Dup2Op o => $"dup2 slot {o.Slot} to fd {o.Fd}",
@@ -114,7 +119,7 @@ public static class PlanText
     {
         if (attributes == 0)
             return "";
-        var names = MountAttributes.Where(a => a.Attr == 0x70 ? (attributes & 0x70) == 0x70 : (attributes & a.Attr) == a.Attr && a.Attr != 0x70).Select(a => a.Name);
+        var names = MountAttributes.Where(a => (attributes & a.Attr) == a.Attr).Select(a => a.Name);
         return $"{label} {string.Join(",", names)}";
     }
 

@@ -13,6 +13,12 @@ public static class Linux
         MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_RELATIME = 1 << 21,
         MS_STRICTATIME = 1 << 24, MS_LAZYTIME = 1 << 25;
 
+    /// <summary>mount_setattr(2) attributes (linux/mount.h); the access-time ones are a 3-bit field, not flags:
+    /// setting one needs the whole MOUNT_ATTR__ATIME field in attr_clr; MOUNT_ATTR_RELATIME is 0.</summary>
+    public const long MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4, MOUNT_ATTR_NOEXEC = 0x8,
+        MOUNT_ATTR__ATIME = 0x70, MOUNT_ATTR_RELATIME = 0x0, MOUNT_ATTR_NOATIME = 0x10, MOUNT_ATTR_STRICTATIME = 0x20,
+        MOUNT_ATTR_NODIRATIME = 0x80, MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+
     public const long S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFREG = 0x8000;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NOCTTY = 0x100, O_PATH = 0x200000;

@@ -122,7 +122,11 @@ internal static unsafe partial class Sys
     /// <summary>Reads an open file from its offset to the end, then closes it; null with <paramref name="error"/>.</summary>
     public static byte[]? ReadToEndAndClose(int fd, out int error) => ReadAndClose(fd, out error, sharedLock: false);
 
-    private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock)
+    /// <summary>Reads an open file from its position to its end, or its first <paramref name="limit"/> bytes, and
+    /// closes it.</summary>
+    public static byte[]? ReadAndClose(int fd, int limit, out int error) => ReadAndClose(fd, out error, sharedLock: false, limit);
+
+    private static byte[]? ReadAndClose(int fd, out int error, bool sharedLock, int limit = int.MaxValue)
     {
         try
         {
@@ -160,6 +164,11 @@ internal static unsafe partial class Sys
                 if (n == 0)
                     break;
                 length += (int)n;
+                if (length >= limit)
+                {
+                    length = limit;
+                    break;
+                }
             }
             error = 0;
             return buffer is null ? new ReadOnlySpan<byte>(first, length).ToArray() : buffer.AsSpan(0, length).ToArray();

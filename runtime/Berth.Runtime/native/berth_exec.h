@@ -16,12 +16,13 @@ enum berth_op_kind {
     BERTH_OP_MKNOD = 4,         /* s1 container path, a mode with type bits, b dev, c uid << 32 | gid; flags: EEXIST is fine */
     BERTH_OP_BIND = 5,          /* a: a detached mount tree berth made on the host before clone (berth_bind_source),
                                    attributes set; or -1: the child binds s1 (or, with BERTH_SOURCE_SLOT, slots[flags &
-                                   0xff]) itself, setting b MOUNT_ATTR_* and clearing c; s2 container target; d
-                                   propagation, set once attached; BERTH_BIND_RECURSIVE */
+                                   0xff]) itself, setting b MOUNT_ATTR_* and clearing c on the top mount, then p (NULL or
+                                   int64_t[2]: MOUNT_ATTR_* to set and to clear) on every mount of the tree; s2 container
+                                   target; d propagation, set once attached; BERTH_BIND_RECURSIVE */
     BERTH_OP_OPEN_ROOT = 6,     /* s1 host path of the root (after it is bound onto itself), or "/" once inside */
     BERTH_OP_SYMLINK = 7,       /* s1 target, s2 container path of the link */
     BERTH_OP_WRITE_FILE = 8,    /* s1 path below /proc (e.g. "sys/net/ipv4/ip_forward"), s2 bytes, a length */
-    BERTH_OP_PIVOT_ROOT = 9,    /* into the root opened by OPEN_ROOT */
+    BERTH_OP_PIVOT_ROOT = 9,    /* into the root opened by OPEN_ROOT; a: propagation of the old root before it is detached */
     BERTH_OP_MOVE_ROOT = 10,    /* s1 host path of the root (--no-pivot) */
     BERTH_OP_MASK_PATH = 11,    /* s1 container path, s2 tmpfs data */
     BERTH_OP_READONLY_PATH = 12,/* s1 container path; flags BERTH_PATH_ROOT: the root itself */
@@ -59,6 +60,10 @@ enum berth_op_kind {
     BERTH_OP_NEW_KEYRING = 43,  /* join a new session keyring named s1 */
     BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */
     BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */
+    BERTH_OP_CHOWN_SLOT = 46,   /* fchown slots[flags & 0xff] to uid a, gid b ((gid_t)-1 leaves the group) */
+    BERTH_OP_ENV_FROM_FILE = 47,/* open the container path s1 (a regular file, read-only) and report FD with it
+                                   attached (or, without one, err: why not); then read a blob (4-byte length, bytes)
+                                   from berth: an environment entry that EXEC adds to v3 (none if the length is 0) */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */
@@ -76,6 +81,7 @@ enum berth_op_kind {
 #define BERTH_ERR_NOT_DEVICE 0x40003     /* an opened device is not the device expected */
 #define BERTH_ERR_NOT_PROCFS 0x40004     /* /proc of the host is not a procfs */
 #define BERTH_ERR_STAGE 0x40005          /* the sealed stage program could not be made */
+#define BERTH_ERR_NOT_REGULAR 0x40006    /* ENV_FROM_FILE: the file is not a regular file */
 
 struct berth_op {
     int32_t kind;
@@ -134,5 +140,5 @@ int berth_run_hook(const char *path, char *const argv[], char *const envp[], con
 int berth_run_captured(const char *path, char *const argv[], int *out_fd);
 /* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
 int berth_layout(int which);
-int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear);
+int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear, uint64_t rec_set, uint64_t rec_clear);
 #endif

@@ -21,7 +21,7 @@ int run_hook(const char *path, char *const argv[], char *const envp[], const voi
 /* paths.c: the container's root and the host's procfs, as descriptors the child holds from the start. */
 int paths_open_proc(void);
 int paths_set_root(const char *host_path);
-int paths_pivot(int no_pivot, const char *host_path);
+int paths_pivot(int no_pivot, const char *host_path, unsigned long old_root_propagation);
 void paths_home(void);
 int in_root_open(const char *path, int flags, int nosym);
 int in_root_mkdir_all(const char *path, mode_t mode, int nosym);
@@ -34,6 +34,7 @@ int in_root_mask(const struct berth_op *op);
 int in_root_readonly(const struct berth_op *op);
 int in_root_chdir(const char *path);
 int in_root_open_device(const char *path, int flags, uint64_t rdev);
+int in_root_open_regular(const char *path);
 int in_root_find_exec(const char *const *candidates, const char **found);
 int proc_write(const char *path, const void *data, size_t len);
 extern int paths_force_walk;
@@ -42,5 +43,6 @@ extern int paths_force_walk;
 int run_op(const struct berth_op *op, int *slots);
 
 /* spawn.c */
-int stage_execute(const char *path, const char *const *argv, const char *const *envp);
+int stage_execute(const char *path, const char *const *argv, const char *const *envp, const char *extra);
+extern const char *exec_extra_env;
 #endif

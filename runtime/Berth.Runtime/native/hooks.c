@@ -86,7 +86,7 @@ int run_hook(const char *path, char *const argv[], char *const envp[], const voi
             dup2(output_fd, 2);
         }
         if (staged)
-            stage_execute(path, (const char *const *)argv, (const char *const *)envp);
+            stage_execute(path, (const char *const *)argv, (const char *const *)envp, NULL);
         else
             execve(path, argv, envp);
         _exit(127);

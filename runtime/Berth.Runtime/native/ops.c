@@ -67,9 +67,9 @@ int run_op(const struct berth_op *op, int *slots)
     case BERTH_OP_WRITE_FILE:
         return proc_write(op->s1, op->s2, (size_t)op->a);
     case BERTH_OP_PIVOT_ROOT:
-        return paths_pivot(0, NULL);
+        return paths_pivot(0, NULL, (unsigned long)op->a);
     case BERTH_OP_MOVE_ROOT:
-        return paths_pivot(1, op->s1);
+        return paths_pivot(1, op->s1, 0);
     case BERTH_OP_MASK_PATH:
         return in_root_mask(op);
     case BERTH_OP_READONLY_PATH:
@@ -192,13 +192,15 @@ int run_op(const struct berth_op *op, int *slots)
         errno = saved;
         return rc;
     }
+    case BERTH_OP_CHOWN_SLOT:
+        return fchown(slots[op->flags & 0xff], (uid_t)op->a, (gid_t)op->b);
     case BERTH_OP_UNSHARE:
         return unshare((int)op->a);
     case BERTH_OP_EXEC: {
         const char *found;
         if (in_root_find_exec(op->v1, &found) < 0)
             return -1;
-        return stage_execute(found, op->v2, op->v3);
+        return stage_execute(found, op->v2, op->v3, exec_extra_env);
     }
     default:
         errno = ENOSYS;

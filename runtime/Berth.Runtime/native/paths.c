@@ -250,7 +250,7 @@ int paths_set_root(const char *host_path)
     return 0;
 }
 
-int paths_pivot(int no_pivot, const char *host_path)
+int paths_pivot(int no_pivot, const char *host_path, unsigned long old_root_propagation)
 {
     cwd_at_proc = 0;
     if (fchdir(root_fd) < 0)
@@ -259,7 +259,17 @@ int paths_pivot(int no_pivot, const char *host_path)
         if (mount(host_path, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
             return -1;
     } else {
-        if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
+        /* The old root, by descriptor: after pivot_root(".", ".") it is stacked on the new root, where "." names the
+           new root to mount(2) and the old one only to umount2(2). */
+        int old_root = old_root_propagation ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (old_root_propagation && old_root < 0)
+            return -1;
+        int rc = (int)syscall(SYS_pivot_root, ".", ".");
+        if (rc == 0 && old_root >= 0)
+            rc = mount_fds(-1, NULL, old_root, NULL, old_root_propagation, NULL);
+        close_keep_errno(old_root);
+        cwd_at_proc = 0;
+        if (rc < 0 || fchdir(root_fd) < 0 || umount2(".", MNT_DETACH) < 0)
             return -1;
     }
     if (chdir("/") < 0)
@@ -501,9 +511,14 @@ static int setattr(int fd, uint64_t set, uint64_t clear, uint64_t propagation, i
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
-/* Binds a clone of `tree_source` onto target with attributes set before it becomes visible, all through descriptors.
+/* MOUNT_ATTR_* to set and to clear on a mount (top) and on every mount of its tree (recursive), and the propagation. */
+struct bind_attrs {
+    uint64_t set, clear, rec_set, rec_clear, propagation;
+};
+
+/* Binds a clone of `source` onto target with attributes set before it becomes visible, all through descriptors.
  * Returns 1 where the kernel lacks the new mount API (the caller then takes the legacy way). */
-static int bind_tree(int source_fd, const char *source, int recursive, int target, uint64_t set, uint64_t clear, uint64_t propagation)
+static int bind_tree(int source_fd, const char *source, int recursive, int target, const struct bind_attrs *at)
 {
     unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
     int tree = source_fd >= 0 ? (int)syscall(SYS_open_tree, source_fd, "", flags | AT_EMPTY_PATH)
@@ -511,13 +526,16 @@ static int bind_tree(int source_fd, const char *source, int recursive, int targe
     if (tree < 0)
         return errno == ENOSYS ? 1 : -1;
     int rc = 0;
-    if ((set || clear) && setattr(tree, set, clear, 0, 0) < 0)
+    if ((at->set || at->clear) && setattr(tree, at->set, at->clear, 0, 0) < 0)
         rc = errno == ENOSYS ? 1 : -1;
+    /* The recursive ones after the top's, as runc orders them: "rro" wins over "rw" on the top mount too. */
+    if (rc == 0 && (at->rec_set || at->rec_clear) && setattr(tree, at->rec_set, at->rec_clear, 0, 1) < 0)
+        rc = -1;
     if (rc == 0)
         rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     /* Propagation once attached: tree is now the new mount itself, no path to walk again. */
-    if (rc == 0 && propagation)
-        rc = setattr(tree, 0, 0, propagation & ~(uint64_t)MS_REC, (propagation & MS_REC) != 0);
+    if (rc == 0 && at->propagation)
+        rc = setattr(tree, 0, 0, at->propagation & ~(uint64_t)MS_REC, (at->propagation & MS_REC) != 0);
     close_keep_errno(tree);
     return rc;
 }
@@ -525,13 +543,14 @@ static int bind_tree(int source_fd, const char *source, int recursive, int targe
 /* Run by berth on the host before clone: a detached copy of the source's mount tree, with its attributes already set.
  * The child only attaches it (move_mount), so a user namespace need not reach the source (below a 0700 directory, say)
  * and no path is walked twice. Returns the tree's descriptor, or -errno (-ENOSYS: the child binds by path instead). */
-int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear)
+int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear, uint64_t rec_set, uint64_t rec_clear)
 {
     unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
     int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
     if (tree < 0)
         return -errno;
-    if ((set || clear) && setattr(tree, set, clear, 0, 0) < 0) {
+    /* The top mount's attributes, then those of every mount of the tree (runc's order: "rro" wins over "rw"). */
+    if (((set || clear) && setattr(tree, set, clear, 0, 0) < 0) || ((rec_set || rec_clear) && setattr(tree, rec_set, rec_clear, 0, 1) < 0)) {
         int err = errno;
         close(tree);
         return -err;
@@ -542,6 +561,8 @@ int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t cl
 int in_root_bind(const struct berth_op *op, const int *slots)
 {
     int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
+    const int64_t *rec = op->p;
+    struct bind_attrs at = { (uint64_t)op->b, (uint64_t)op->c, rec ? (uint64_t)rec[0] : 0, rec ? (uint64_t)rec[1] : 0, (uint64_t)op->d };
     int target = in_root_open(op->s2, O_PATH, nosym);
     if (target < 0)
         return -1;
@@ -558,7 +579,12 @@ int in_root_bind(const struct berth_op *op, const int *slots)
         return rc;
     }
     int source_fd = (op->flags & BERTH_SOURCE_SLOT) ? slots[op->flags & 0xff] : -1;
-    rc = bind_tree(source_fd, op->s1, recursive, target, (uint64_t)op->b, (uint64_t)op->c, (uint64_t)op->d);
+    rc = bind_tree(source_fd, op->s1, recursive, target, &at);
+    if (rc == 1 && (at.rec_set || at.rec_clear)) {
+        /* Attributes on every mount of a tree need mount_setattr (5.12): there is no legacy way. */
+        errno = ENOSYS;
+        rc = -1;
+    }
     if (rc == 1) {
         /* No open_tree/mount_setattr (before 5.12): bind, then reach the new mount by resolving again. */
         rc = mount_fds(source_fd, op->s1, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
@@ -615,7 +641,8 @@ int in_root_readonly(const struct berth_op *op)
     if (target < 0)
         return !root && errno == ENOENT ? 0 : -1;
     /* The root is a mount of its own already (the rootfs bound onto itself): only its attributes change. */
-    int rc = root ? setattr(target, MOUNT_ATTR_RDONLY, 0, 0, 0) : bind_tree(target, NULL, 1, target, MOUNT_ATTR_RDONLY, 0, 0);
+    struct bind_attrs ro = { MOUNT_ATTR_RDONLY, 0, 0, 0, 0 };
+    int rc = root ? setattr(target, MOUNT_ATTR_RDONLY, 0, 0, 0) : bind_tree(target, NULL, 1, target, &ro);
     if (rc < 0 && errno == ENOSYS)
         rc = 1;
     if (rc == 1) {
@@ -672,6 +699,29 @@ int in_root_open_device(const char *path, int flags, uint64_t rdev)
         errno = BERTH_ERR_NOT_DEVICE;
         return -1;
     }
+    return fd;
+}
+
+/* A regular file in the root, opened read-only: resolved as a path first, and opened only once it is known not to
+ * be a device or a FIFO, through our own descriptor. Files of procfs and sysfs do not count: they describe the
+ * process that reads them, which is still a copy of berth (its environment, its command line). */
+int in_root_open_regular(const char *path)
+{
+    int at = in_root_open(path, O_PATH, 0);
+    if (at < 0)
+        return -1;
+    struct stat st;
+    struct statfs sf;
+    int fd = -1;
+    if (fstat(at, &st) == 0 && fstatfs(at, &sf) == 0) {
+        if (S_ISREG(st.st_mode) && sf.f_type != PROC_SUPER_MAGIC && sf.f_type != SYSFS_MAGIC) {
+            char self[32];
+            fd_name(at, self);
+            fd = openat(proc_fd, self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        } else
+            errno = BERTH_ERR_NOT_REGULAR;
+    }
+    close_keep_errno(at);
     return fd;
 }
 

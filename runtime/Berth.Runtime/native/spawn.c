@@ -62,13 +62,19 @@ static int stage_open(void)
     return fd;
 }
 
-int stage_execute(const char *path, const char *const *argv, const char *const *envp)
+/* An environment entry berth sent during setup (ENV_FROM_FILE), for the container's program (not for hooks). */
+const char *exec_extra_env;
+
+/* Executes path through the stage with argv and envp, plus `extra` (if not NULL) at the end of the environment. */
+int stage_execute(const char *path, const char *const *argv, const char *const *envp, const char *extra)
 {
-    size_t argc = 0;
+    size_t argc = 0, envc = 0;
     while (argv && argv[argc])
         argc++;
+    while (envp && envp[envc])
+        envc++;
     /* mmap, not malloc: the malloc lock may be held by a parent thread that was not copied. */
-    size_t size = (argc + 3) * sizeof(char *);
+    size_t size = (argc + 3 + envc + 2) * sizeof(char *);
     const char **args = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (args == MAP_FAILED)
         return -1;
@@ -77,11 +83,37 @@ int stage_execute(const char *path, const char *const *argv, const char *const *
     for (size_t i = 0; i < argc; i++)
         args[2 + i] = argv[i];
     args[argc + 2] = NULL;
-    syscall(SYS_execveat, stage_fd, "", args, envp, AT_EMPTY_PATH);
+    const char **env = args + argc + 3;
+    for (size_t i = 0; i < envc; i++)
+        env[i] = envp[i];
+    env[envc] = extra;
+    env[envc + 1] = NULL;
+    syscall(SYS_execveat, stage_fd, "", args, env, AT_EMPTY_PATH);
     int saved = errno;
     munmap(args, size);
     errno = saved;
     return -1;
+}
+
+/* ENV_FROM_FILE: the file goes to berth (which reads it), an environment entry comes back. */
+static int env_from_file(int fd, int index, const char *path)
+{
+    int file = in_root_open_regular(path);
+    struct berth_report r = { BERTH_REPORT_FD, index, file < 0 ? errno : 0, 0 };
+    int rc = file >= 0 ? send_with_fd(fd, &r, sizeof r, file) : write_full(fd, &r, sizeof r);
+    if (file >= 0)
+        close(file);
+    int32_t len;
+    if (rc < 0 || read_full(fd, &len, sizeof len) < 0 || len < 0)
+        return -1;
+    if (len == 0)
+        return 0;
+    char *entry = mmap(NULL, (size_t)len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (entry == MAP_FAILED || read_full(fd, entry, (size_t)len) < 0)
+        return -1;
+    entry[len] = '\0';
+    exec_extra_env = entry;
+    return 0;
 }
 
 /* The state JSON the parent sent at the last SYNC; hooks run by the child read it on stdin. */
@@ -220,6 +252,13 @@ static int child_main(void *arg)
             int rc = run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b, 1, -1);
             if (rc != 0) {
                 report(fd, BERTH_REPORT_FAILED, i, rc < 0 ? -rc : rc, 0);
+                _exit(126);
+            }
+            continue;
+        }
+        if (op->kind == BERTH_OP_ENV_FROM_FILE) {
+            if (env_from_file(fd, i, op->s1) < 0) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
                 _exit(126);
             }
             continue;

@@ -84,7 +84,7 @@ internal static class ProcessRules
             for (int i = 0; i < names.Count; i++)
             {
                 if (names[i] is { } name && !Capabilities.Contains(name))
-                    sink.Warning(Paths.Join("/process/capabilities/" + set, i), "x-capability", $"{SchemaJson.Quote(name)} is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); creating the container fails if the kernel does not have it", Sections.LinuxProcess);
+                    sink.Warning(Paths.Join("/process/capabilities/" + set, i), "x-capability", $"{SchemaJson.Quote(name)} is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); berth leaves it out, as runc does", Sections.LinuxProcess);
             }
         }
     }

@@ -192,11 +192,11 @@ public class ExecTests
             Assert.EndsWith($"/{id}", lines.Single(l => l.Split(':')[1].Split(',').Contains("pids")));
 
             var escape = Harness.Run("exec", "--cgroup", "memory:../..", id, "true");
-            Assert.True(escape.ExitCode == 1 && escape.Stderr.Contains("not a sub-cgroup"), escape.ToString());
+            Assert.True(escape.ExitCode == 255 && escape.Stderr.Contains("not a sub-cgroup"), escape.ToString());
             var unknown = Harness.Run("exec", "--cgroup", "nosuchcontroller:mem", id, "true");
-            Assert.True(unknown.ExitCode == 1 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
+            Assert.True(unknown.ExitCode == 255 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
             var missing = Harness.Run("exec", "--cgroup", "pids:mem", id, "true");
-            Assert.True(missing.ExitCode == 1 && missing.Stderr.Contains("no such file"), missing.ToString());
+            Assert.True(missing.ExitCode == 255 && missing.Stderr.Contains("no such file"), missing.ToString());
         }
         finally
         {
@@ -215,7 +215,7 @@ public class ExecTests
         {
             Assert.Equal(0, Harness.Run("pause", id).ExitCode);
             var refused = Harness.Run("exec", id, "echo", "ok");
-            Assert.True(refused.ExitCode == 1 && refused.Stderr.Contains("paused") && refused.Stderr.Contains("--ignore-paused"), refused.ToString());
+            Assert.True(refused.ExitCode == 255 && refused.Stderr.Contains("paused") && refused.Stderr.Contains("--ignore-paused"), refused.ToString());
 
             // The process is frozen with the container until it is resumed; exec waits for it, as runc's does.
             var resume = Task.Run(() =>
@@ -341,7 +341,7 @@ public class ExecTests
             for (int i = 0; i < 500 && !Harness.Run("state", stopped).Stdout.Contains("\"stopped\""); i++)
                 Thread.Sleep(10);
 
-            // exec's own errors exit 255, as runc's do (RuncCompatibilityTests).
+
             var r = Harness.Run("exec", created, "true");
             Assert.Equal(255, r.ExitCode);
             Assert.Contains("created", r.Stderr);

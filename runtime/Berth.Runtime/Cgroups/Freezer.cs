@@ -8,11 +8,10 @@ public static class Freezer
 {
     public static bool IsFrozen(string cgroupDir)
     {
-        string v1 = Path.Combine(cgroupDir, "freezer.state");
-        if (File.Exists(v1))
-            return Read(v1) is "FROZEN" or "FREEZING";
-        string v2 = Path.Combine(cgroupDir, "cgroup.freeze");
-        return File.Exists(v2) && Read(v2) == "1";
+        // Raw reads: create asks this on its start path, where no FileStream is set up.
+        if (Sys.ReadSmall(Path.Combine(cgroupDir, "freezer.state"), out _) is { } v1)
+            return v1.Trim() is "FROZEN" or "FREEZING";
+        return Sys.ReadSmall(Path.Combine(cgroupDir, "cgroup.freeze"), out _)?.Trim() == "1";
     }
 
     public static bool CanFreeze(string cgroupDir) =>

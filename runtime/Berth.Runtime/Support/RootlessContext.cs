@@ -25,15 +25,11 @@ public static class RootlessContext
 
     private static bool ReadInUserNamespace()
     {
-        try
-        {
-            string[] fields = File.ReadAllText("/proc/self/uid_map").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            return !(fields.Length == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
+        // A raw read: no FileStream on the start path.
+        if (Sys.ReadSmall("/proc/self/uid_map", out _) is not { } map)
             return false;
-        }
+        string[] fields = map.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return !(fields.Length == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295");
     }
 
     /// <summary>The default state root: $XDG_RUNTIME_DIR/berth where runc would use $XDG_RUNTIME_DIR/runc (not root, or

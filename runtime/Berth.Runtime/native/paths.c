@@ -223,7 +223,10 @@ static int resolve(int dir, const char *path, int flags, int nosym)
         /* EAGAIN: a rename raced with ".." — the kernel asks to try again. */
         if (errno == EAGAIN && tries < 64)
             continue;
-        if (errno == ENOSYS) {
+        /* ENOSYS: no openat2 in this kernel. EPERM: a seccomp profile loaded before this point (as runc loads it,
+           before the user change, when neither no_new_privs nor CAP_SYS_ADMIN remains) that does not list openat2.
+           Either way the O_NOFOLLOW walk, made of calls every profile allows, does the same. */
+        if (errno == ENOSYS || errno == EPERM) {
             paths_force_walk = 1;
             return walk_in_root(dir, path, flags, nosym);
         }
@@ -738,7 +741,8 @@ int in_root_find_exec(const char *const *candidates, const char **found)
         struct stat st;
         char self[32];
         fd_name(fd, self);
-        int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && faccessat(proc_fd, self, X_OK, 0) == 0;
+        /* The old faccessat system call, not faccessat2 (which glibc may pick): seccomp profiles list the old one. */
+        int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_faccessat, proc_fd, self, X_OK) == 0;
         close(fd);
         if (ok) {
             *found = *c;
@@ -758,7 +762,7 @@ int proc_write(const char *path, const void *data, size_t len)
     how.flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     int fd = paths_force_walk ? -1 : (int)syscall(SYS_openat2, proc_fd, path, &how, sizeof how);
-    if (fd < 0 && (paths_force_walk || errno == ENOSYS)) {
+    if (fd < 0 && (paths_force_walk || errno == ENOSYS || errno == EPERM)) {
         if (strstr(path, "..")) {
             errno = EXDEV;
             return -1;

@@ -22,7 +22,10 @@
 # Each .bats file runs in its own private mount namespace (unshare -m --propagation private) under `script` for a
 # tty, bounded by a per-file timeout. When a file times out, each test it never reported is run alone (bats -f) with
 # a per-test timeout and reported as hung if it hangs again. (bats' own BATS_TEST_TIMEOUT is not used: its watchdog is
-# a child of the test shell, and the tests that call a bare `wait`, events.bats, would wait for it.)
+# a child of the test shell, and the tests that call a bare `wait`, events.bats, would wait for it.) A file whose
+# tests have all reported but whose bats does not exit within 20 s (a failed test left its own recvtty holding bats'
+# output, as update.bats does when a runtime fails its "update devices" test) is stopped and noted, not counted hung.
+# Terminal control sequences a runtime writes to the tty are stripped from the TAP logs.
 # Containers, cgroups and temporary files left behind are removed after each file, so the script can be run again
 # at once. It prints every file's counts and failing tests, then a last line
 #   NAME: N passed, N failed, N skipped of T
@@ -44,6 +47,7 @@ name=$(basename "$runtime")
 out=${YARD_OUT:-/tmp/yard-runc/$name}
 test_timeout=${YARD_TEST_TIMEOUT:-120}
 file_timeout=${YARD_FILE_TIMEOUT:-300}
+linger=20
 integ=$suite/tests/integration
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -132,17 +136,35 @@ else
   files=("$integ"/*.bats)
 fi
 
+# plain text: no carriage returns, no terminal control sequences (a runtime may write some to the tty)
+plain() { sed -E $'s/\r//g; s/\x1b\\[[0-9;?]*[a-zA-Z]//g; s/\x1b[=>]//g' "$1"; }
+
 # run_bats LOG TIMEOUT FILE [FILTER]: one bats run in a private mount namespace with a tty, TAP to LOG.
+# Returns 124 when it timed out, 125 when every planned test was reported but bats did not exit within $linger s
+# (a process a failed test left behind, e.g. its own recvtty, still holds bats' output).
 run_bats() {
-  local log=$1 limit=$2 file=$3 filter=${4:-} rc
+  local log=$1 limit=$2 file=$3 filter=${4:-} rc pid planned got since="" lingered=0
   mkdir -p "$scratch/tmp" && chmod 755 "$scratch/tmp"
-  (cd "$suite" && TMPDIR=$scratch/tmp RUNC=$runtime YARD_FILTER=$filter \
-     timeout -k 10 "$limit" unshare -m --propagation private \
-       script -qec 'exec bats -t ${YARD_FILTER:+-f "$YARD_FILTER"} "tests/integration/'"$file"'"' /dev/null) \
-     < /dev/null > "$log" 2>&1
+  pushd "$suite" >/dev/null || return 2
+  TMPDIR=$scratch/tmp RUNC=$runtime YARD_FILTER=$filter \
+    timeout -k 10 "$limit" unshare -m --propagation private \
+      script -qec 'exec bats -t ${YARD_FILTER:+-f "$YARD_FILTER"} "tests/integration/'"$file"'"' /dev/null \
+    < /dev/null > "$log" 2>&1 &
+  pid=$!
+  popd >/dev/null || return 2
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    planned=$(plain "$log" | sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' | head -1)
+    got=$(plain "$log" | grep -cE '^(not )?ok [0-9]+ ')
+    if [ -n "$planned" ] && [ "$planned" -gt 0 ] && [ "$got" -ge "$planned" ]; then
+      [ -z "$since" ] && since=$SECONDS
+      if [ $((SECONDS - since)) -ge "$linger" ]; then lingered=1; kill -TERM "$pid" 2>/dev/null; break; fi
+    fi
+  done
+  wait "$pid"
   rc=$?
-  # plain text: no carriage returns, no terminal control sequences (a runtime may write some to the tty)
-  sed -E $'s/\r//g; s/\x1b\\[[0-9;?]*[a-zA-Z]//g; s/\x1b[=>]//g' "$log" > "$log.tmp" && mv "$log.tmp" "$log"
+  [ $lingered -eq 1 ] && rc=125
+  plain "$log" > "$log.tmp" && mv "$log.tmp" "$log"
   cleanup_leftovers
   return $rc
 }
@@ -161,6 +183,7 @@ for f in "${files[@]}"; do
   rc=$?
   planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$log" | head -1)
   note=""
+  [ $rc -eq 125 ] && note=" (all tests reported, but bats did not exit: stopped after ${linger}s; a left-over process held its output)"
   if timed_out $rc; then
     # The file hung. Run every test it never reported on its own, each with its own timeout.
     note=" (file timed out after ${file_timeout}s; unreported tests run alone)"

@@ -303,16 +303,6 @@ public class PlanCompilerTests
         }
     }
 
-    [Theory]
-    [InlineData("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n", 65534u, "/nonexistent")]
-    [InlineData("root:x:0:0:root:/root:/bin/sh\n", 0u, "/root")]
-    [InlineData("  \n\nweb:x:33:33::/var/www:/bin/sh\r\nweb2:x:33:33::/srv:/bin/sh\n", 33u, "/var/www")]
-    [InlineData("short:x:7:7\n", 7u, "")]
-    [InlineData("bad:x:seven:7::/x:/bin/sh\nroot:x:0:0:root:/root:/bin/sh\n", 7u, null)]
-    [InlineData("", 0u, null)]
-    public void Passwd_gives_the_first_home_of_a_uid(string file, uint uid, string? home) =>
-        Assert.Equal(home, Passwd.Home(System.Text.Encoding.UTF8.GetBytes(file), uid));
-
     [Fact]
     public void Exec_joins_the_containers_namespaces_then_opens_its_root()
     {

@@ -43,10 +43,9 @@ public sealed class CgroupManager(CgroupLayout layout)
             foreach (string dir in Layout.DirectoriesFor(cgroupsPath))
             {
                 all.Add(dir);
-                bool cpuset = cpusetMount is not null && dir.StartsWith(cpusetMount, StringComparison.Ordinal);
-                MakeDirectory(dir, created, cpuset);
-                if (cpuset)
-                    FillCpusetPath(cpusetMount!, dir);
+                MakeDirectory(dir, created);
+                if (cpusetMount is not null && dir.StartsWith(cpusetMount, StringComparison.Ordinal))
+                    FillCpusetPath(cpusetMount, dir);
             }
         }
         catch (BerthException)
@@ -59,14 +58,14 @@ public sealed class CgroupManager(CgroupLayout layout)
 
     /// <summary>mkdir first (the usual case: only the last level is missing); parents only on ENOENT. Records every
     /// level made so that delete removes exactly those, deepest first.</summary>
-    private static void MakeDirectory(string dir, List<string> created, bool cpusetV1)
+    private static void MakeDirectory(string dir, List<string> created)
     {
         int err = Sys.Mkdir(dir, 0b111_101_101);
         if (err == EEXIST)
             return;
         if (err == ENOENT && Path.GetDirectoryName(dir) is { } parent)
         {
-            MakeDirectory(parent, created, cpusetV1);
+            MakeDirectory(parent, created);
             err = Sys.Mkdir(dir, 0b111_101_101);
             if (err == EEXIST)
                 return; // another create made it meanwhile (two containers under one new parent)
@@ -74,8 +73,6 @@ public sealed class CgroupManager(CgroupLayout layout)
         if (err != 0)
             throw BerthException.Errno($"create cgroup {dir}", err);
         created.Add(dir);
-        if (cpusetV1)
-            InheritCpuset(dir);
     }
 
     /// <summary>

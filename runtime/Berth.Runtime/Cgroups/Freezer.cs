@@ -25,6 +25,16 @@ public static class Freezer
         return v1.Count > 0 ? v1 : list.Where(d => File.Exists(Path.Combine(d, "cgroup.freeze"))).ToList();
     }
 
+    /// <summary>Select without asking the file system where the layout already says: the v1 freezer hierarchy's
+    /// directories when the host has one (create asks this on its start path).</summary>
+    public static List<string> Select(CgroupLayout layout, IEnumerable<string> dirs)
+    {
+        if (!layout.V1Mounts.TryGetValue("freezer", out string? mount))
+            return Select(dirs);
+        string prefix = mount.TrimEnd('/') + "/";
+        return dirs.Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+    }
+
     /// <summary>Freezes or thaws the container; false when it has no freezer at all.</summary>
     public static bool FreezeAll(IEnumerable<string> dirs, bool frozen)
     {

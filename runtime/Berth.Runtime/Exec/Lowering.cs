@@ -128,7 +128,7 @@ internal static unsafe class Lowering
             case IoctlOp o: n.Flags = o.Slot; n.A = o.Request; n.P = o.Argument is null ? null : Bytes(arena, o.Argument); break;
             case PtyPeerOp o: n.A = o.MasterSlot; n.Flags = o.Slot; break;
             case ChownSlotOp o: n.Flags = o.Slot; n.A = o.Uid; n.B = o.Gid; break;
-            case HomeFromPasswdOp o: n.S1 = arena.String(o.File.Value); break;
+            case HomeFromPasswdOp o: n.S1 = arena.String(o.File.Value); n.A = o.Uid; n.S2 = arena.String(o.Default); break;
             case SendSlotOp o: n.Flags = o.Slot; break;
             case Dup2Op o: n.Flags = o.Slot; n.A = o.Fd; break;
             case WaitSlotOp o: n.Flags = o.Slot; break;

@@ -108,15 +108,6 @@ public static unsafe class Spawner
                         NativeMethods.Wait(intermediate, out _, 0);
                         // The grandchild is the container: the cgroup and maps follow it through fork.
                         continue;
-                    case NativeReport.Fd when report.Index >= 0 && report.Index < plan.Operations.Count && plan.Operations[report.Index] is HomeFromPasswdOp home:
-                    {
-                        byte[] entry = System.Text.Encoding.UTF8.GetBytes("HOME=" + HomeOf(home, receivedFd));
-                        fixed (byte* data = entry)
-                            rc = NativeMethods.SendBlob(parentFd, data, entry.Length);
-                        if (rc < 0)
-                            throw BerthException.Errno($"{command}: {home.What} ({home.Field})", -rc);
-                        continue;
-                    }
                     case NativeReport.Fd:
                         if (onConsole is null)
                             Sys.Close(receivedFd);
@@ -158,18 +149,6 @@ public static unsafe class Spawner
         {
             Sys.Close(parentFd);
         }
-    }
-
-    /// <summary>Files a container may make as large as it likes are read this far, no further.</summary>
-    private const int PasswdLimit = 16 << 20;
-
-    /// <summary>The home of the op's uid in the file the child opened inside the root (-1: it had none to open).</summary>
-    private static string HomeOf(HomeFromPasswdOp op, int fd)
-    {
-        if (fd < 0)
-            return op.Default;
-        byte[]? file = Sys.ReadAndClose(fd, PasswdLimit, out _);
-        return file is null ? op.Default : Passwd.Home(file, op.Uid) ?? op.Default;
     }
 
     /// <summary>Set by the tests' switch (BERTH_TEST_FORCE_WALK=1): paths resolve by the O_NOFOLLOW walk, the way

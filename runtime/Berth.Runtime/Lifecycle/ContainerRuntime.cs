@@ -94,7 +94,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             }
             CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
             // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
-            if (Freezer.Select(all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
+            if (Freezer.Select(layout, all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
                 throw new BerthException($"{command}: the container's cgroup {frozen} is frozen (linux.cgroupsPath): thaw it first (container's cgroup unexpectedly frozen)");
 
             // The child moves itself into v1 cgroups and is born in the cgroup2 one; berth writes cgroup.procs only

@@ -8,7 +8,7 @@ public enum OpKind
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
-    ChownSlot, EnvFromFile,
+    ChownSlot, HomeFromPasswd,
 }
 
 /// <summary>
@@ -150,7 +150,7 @@ public sealed record ChownSlotOp(string What, string Field, int Slot, uint Uid, 
 /// <summary>HOME for the program, as runc sets it when the config has none: the child opens File in the root (after the
 /// mounts, resolved in the root, a regular file only) and hands the descriptor to berth, which looks Uid up in it
 /// (<see cref="Passwd"/>) and answers "HOME=…", or Default when there is no such file or entry.</summary>
-public sealed record HomeFromPasswdOp(string What, string Field, ContainerPath File, uint Uid, string Default) : Operation(What, Field) { public override OpKind Kind => OpKind.EnvFromFile; }
+public sealed record HomeFromPasswdOp(string What, string Field, ContainerPath File, uint Uid, string Default) : Operation(What, Field) { public override OpKind Kind => OpKind.HomeFromPasswd; }
 public sealed record SendSlotOp(string What, string Field, int Slot) : Operation(What, Field) { public override OpKind Kind => OpKind.SendSlot; }
 public sealed record SetsidOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.Setsid; }
 public sealed record Dup2Op(string What, string Field, int Slot, int Fd) : Operation(What, Field) { public override OpKind Kind => OpKind.Dup2; }

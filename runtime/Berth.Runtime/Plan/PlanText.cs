@@ -73,7 +73,7 @@ public static class PlanText
         IoctlOp o => $"ioctl slot {o.Slot} request {Hex(o.Request)}",
         PtyPeerOp o => $"pty-peer of slot {o.MasterSlot} into slot {o.Slot}",
         ChownSlotOp o => $"fchown slot {o.Slot} to uid {o.Uid}" + (o.Gid < 0 ? " (group unchanged)" : $" gid {o.Gid}"),
-        HomeFromPasswdOp o => $"env-from-file {o.File}: berth answers HOME of uid {o.Uid} from it (else {o.Default})",
+        HomeFromPasswdOp o => $"home-from-passwd {o.File} uid {o.Uid} (else {o.Default})",
         SendSlotOp o => $"send slot {o.Slot} to berth",
         SetsidOp => "setsid",
         Dup2Op o => $"dup2 slot {o.Slot} to fd {o.Fd}",

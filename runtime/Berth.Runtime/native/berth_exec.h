@@ -61,9 +61,8 @@ enum berth_op_kind {
     BERTH_OP_WAIT_PARENT = 44,  /* read one byte: the parent has put this process in its cgroups */
     BERTH_OP_JOIN_CGROUP = 45,  /* write "0" to the cgroup v1 "tasks" file s1: moves this (single-threaded) process */
     BERTH_OP_CHOWN_SLOT = 46,   /* fchown slots[flags & 0xff] to uid a, gid b ((gid_t)-1 leaves the group) */
-    BERTH_OP_ENV_FROM_FILE = 47,/* open the container path s1 (a regular file, read-only) and report FD with it
-                                   attached (or, without one, err: why not); then read a blob (4-byte length, bytes)
-                                   from berth: an environment entry that EXEC adds to v3 (none if the length is 0) */
+    BERTH_OP_HOME_FROM_PASSWD = 47,/* read the regular file s1 (passwd(5)) in the root: EXEC adds HOME=<the home of uid a
+                                   there, else s2> to v3 */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */
@@ -81,7 +80,7 @@ enum berth_op_kind {
 #define BERTH_ERR_NOT_DEVICE 0x40003     /* an opened device is not the device expected */
 #define BERTH_ERR_NOT_PROCFS 0x40004     /* /proc of the host is not a procfs */
 #define BERTH_ERR_STAGE 0x40005          /* the sealed stage program could not be made */
-#define BERTH_ERR_NOT_REGULAR 0x40006    /* ENV_FROM_FILE: the file is not a regular file */
+#define BERTH_ERR_NOT_REGULAR 0x40006    /* a file that must be regular is not */
 
 struct berth_op {
     int32_t kind;

@@ -23,6 +23,8 @@ int paths_open_proc(void);
 int paths_set_root(const char *host_path);
 int paths_pivot(int no_pivot, const char *host_path, unsigned long old_root_propagation);
 void paths_home(void);
+void paths_forget(void);
+void paths_keep_dir(const char *path, int fd, int nosym);
 int in_root_open(const char *path, int flags, int nosym);
 int in_root_mkdir_all(const char *path, mode_t mode, int nosym);
 int in_root_create_file(const char *path, mode_t mode);
@@ -38,6 +40,10 @@ int in_root_open_regular(const char *path);
 int in_root_find_exec(const char *const *candidates, const char **found);
 int proc_write(const char *path, const void *data, size_t len);
 extern int paths_force_walk;
+
+/* passwd.c */
+const char *passwd_find_home(const char *buf, size_t size, uint32_t uid, size_t *home_len);
+int passwd_home_entry(const char *path, uint32_t uid, const char *fallback, const char **entry);
 
 /* ops.c */
 int run_op(const struct berth_op *op, int *slots);

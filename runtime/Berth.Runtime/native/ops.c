@@ -34,16 +34,6 @@ static int capset_all(const struct berth_op *op)
     return (int)syscall(SYS_capset, &hdr, data);
 }
 
-/* Opens each candidate path in turn; the first that exists wins. Used to find args[0] in $PATH. */
-
-static int close_fd_result(int fd)
-{
-    if (fd < 0)
-        return -1;
-    close(fd);
-    return 0;
-}
-
 int run_op(const struct berth_op *op, int *slots)
 {
     switch (op->kind) {
@@ -57,7 +47,14 @@ int run_op(const struct berth_op *op, int *slots)
     case BERTH_OP_OPEN_ROOT:
         return paths_set_root(op->s1);
     case BERTH_OP_MKDIR_ALL:
-        return close_fd_result(in_root_mkdir_all(op->s1, (mode_t)op->a, (op->flags & BERTH_PATH_NO_SYMLINKS) != 0));
+    {
+        int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
+        int fd = in_root_mkdir_all(op->s1, (mode_t)op->a, nosym);
+        if (fd < 0)
+            return -1;
+        paths_keep_dir(op->s1, fd, nosym);
+        return 0;
+    }
     case BERTH_OP_CREATE_FILE:
         return in_root_create_file(op->s1, (mode_t)op->a);
     case BERTH_OP_MKNOD:

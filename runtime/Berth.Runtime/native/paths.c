@@ -27,6 +27,16 @@ static int cwd_at_proc;  /* the working directory is proc_fd (between mounts); p
 static int null_fd = -1; /* the container's /dev/null, once checked to be char 1:3 (masking reuses it) */
 int paths_force_walk;    /* set by the tests' switch: resolve by the O_NOFOLLOW walk even where openat2 exists */
 
+/* The directory the last mkdir-all ended on, or the last parent a node or link was made in, handed to the operation
+ * right after it: a mount point just found or made is mounted on through the descriptor that found it, and nodes made
+ * one after another in one directory (/dev) share its resolution. Only the very next operations can take it: every
+ * other kind of operation drops it (paths_forget, from spawn.c), and a mount or bind takes it only once, so that what
+ * it resolves after mounting is the new mount. */
+static int handoff_fd = -1;
+static char handoff_path[PATH_MAX + 1];
+static size_t handoff_len;
+static int handoff_nosym;
+
 static void close_keep_errno(int fd)
 {
     int saved = errno;
@@ -204,6 +214,59 @@ static int walk_in_root(int root, const char *path, int flags, int nosym)
     return fd;
 }
 
+/* A container path without its leading and trailing slashes ("" is the root): how the handoff compares paths. */
+static const char *trimmed(const char *path, size_t *len)
+{
+    while (*path == '/')
+        path++;
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    *len = n;
+    return path;
+}
+
+void paths_forget(void)
+{
+    close_keep_errno(handoff_fd);
+    handoff_fd = -1;
+}
+
+/* Keeps fd (a directory resolved in the root, O_PATH) as the handoff for path; the handoff owns it from here. */
+static void handoff_keep(const char *path, int fd, int nosym)
+{
+    paths_forget();
+    size_t len;
+    const char *p = trimmed(path, &len);
+    if (fd < 0 || len > PATH_MAX) {
+        close_keep_errno(fd);
+        return;
+    }
+    memcpy(handoff_path, p, len);
+    handoff_len = len;
+    handoff_nosym = nosym;
+    handoff_fd = fd;
+}
+
+/* The handoff, if it is for this path and was resolved at least as strictly as asked, as a directory opened O_PATH. */
+static int handoff_take(const char *path, int flags, int nosym)
+{
+    if (handoff_fd < 0 || (flags & ~(O_PATH | O_DIRECTORY)) != 0 || !(flags & O_PATH) || nosym > handoff_nosym)
+        return -1;
+    size_t len;
+    const char *p = trimmed(path, &len);
+    if (len != handoff_len || memcmp(p, handoff_path, len) != 0)
+        return -1;
+    int fd = handoff_fd;
+    handoff_fd = -1;
+    return fd;
+}
+
+void paths_keep_dir(const char *path, int fd, int nosym)
+{
+    handoff_keep(path, fd, nosym);
+}
+
 static int resolve(int dir, const char *path, int flags, int nosym)
 {
     while (*path == '/')
@@ -240,7 +303,8 @@ int in_root_open(const char *path, int flags, int nosym)
         errno = EBADF;
         return -1;
     }
-    return resolve(root_fd, path, flags, nosym);
+    int fd = handoff_take(path, flags, nosym);
+    return fd >= 0 ? fd : resolve(root_fd, path, flags, nosym);
 }
 
 int paths_set_root(const char *host_path)
@@ -301,7 +365,11 @@ static int open_parent(const char *path, char name[NAME_MAX + 1], int create)
     name[n] = '\0';
     memcpy(dir, path, slash);
     dir[slash] = '\0';
-    return create ? in_root_mkdir_all(dir, 0755, 0) : in_root_open(dir, O_PATH | O_DIRECTORY, 0);
+    int fd = create ? in_root_mkdir_all(dir, 0755, 0) : in_root_open(dir, O_PATH | O_DIRECTORY, 0);
+    /* The next node or link is likely made in the same directory (/dev/null, /dev/zero, ...). */
+    if (fd >= 0)
+        handoff_keep(dir, fcntl(fd, F_DUPFD_CLOEXEC, 0), 0);
+    return fd;
 }
 
 /* links: how many dangling links were followed so far; like the kernel, berth gives up after 40. */

@@ -62,7 +62,7 @@ static int stage_open(void)
     return fd;
 }
 
-/* An environment entry berth sent during setup (ENV_FROM_FILE), for the container's program (not for hooks). */
+/* HOME found during setup (HOME_FROM_PASSWD), for the container's program (not for hooks). */
 const char *exec_extra_env;
 
 /* Executes path through the stage with argv and envp, plus `extra` (if not NULL) at the end of the environment. */
@@ -93,27 +93,6 @@ int stage_execute(const char *path, const char *const *argv, const char *const *
     munmap(args, size);
     errno = saved;
     return -1;
-}
-
-/* ENV_FROM_FILE: the file goes to berth (which reads it), an environment entry comes back. */
-static int env_from_file(int fd, int index, const char *path)
-{
-    int file = in_root_open_regular(path);
-    struct berth_report r = { BERTH_REPORT_FD, index, file < 0 ? errno : 0, 0 };
-    int rc = file >= 0 ? send_with_fd(fd, &r, sizeof r, file) : write_full(fd, &r, sizeof r);
-    if (file >= 0)
-        close(file);
-    int32_t len;
-    if (rc < 0 || read_full(fd, &len, sizeof len) < 0 || len < 0)
-        return -1;
-    if (len == 0)
-        return 0;
-    char *entry = mmap(NULL, (size_t)len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (entry == MAP_FAILED || read_full(fd, entry, (size_t)len) < 0)
-        return -1;
-    entry[len] = '\0';
-    exec_extra_env = entry;
-    return 0;
 }
 
 /* The state JSON the parent sent at the last SYNC; hooks run by the child read it on stdin. */
@@ -204,6 +183,10 @@ static int child_main(void *arg)
 
     for (int i = 0; i < sp->op_count; i++) {
         const struct berth_op *op = &sp->ops[i];
+        /* The directory handoff (paths.c) passes only from a mkdir-all, node or link to the operation right after. */
+        int hands_off = op->kind == BERTH_OP_MKDIR_ALL || op->kind == BERTH_OP_MKNOD || op->kind == BERTH_OP_SYMLINK || op->kind == BERTH_OP_CREATE_FILE;
+        if (!hands_off && op->kind != BERTH_OP_MOUNT && op->kind != BERTH_OP_BIND)
+            paths_forget();
         if (op->kind == BERTH_OP_FORK) {
             /* Joining a pid namespace takes effect for children only: the real init is a grandchild. */
             pid_t pid = raw_fork();
@@ -256,8 +239,8 @@ static int child_main(void *arg)
             }
             continue;
         }
-        if (op->kind == BERTH_OP_ENV_FROM_FILE) {
-            if (env_from_file(fd, i, op->s1) < 0) {
+        if (op->kind == BERTH_OP_HOME_FROM_PASSWD) {
+            if (passwd_home_entry(op->s1, (uint32_t)op->a, op->s2, &exec_extra_env) < 0) {
                 report(fd, BERTH_REPORT_FAILED, i, errno, 0);
                 _exit(126);
             }
@@ -267,7 +250,10 @@ static int child_main(void *arg)
             report(fd, BERTH_REPORT_READY, i, 0, 0);
             continue;
         }
-        if (run_op(op, slots) < 0) {
+        int rc = run_op(op, slots);
+        if (!hands_off)
+            paths_forget();
+        if (rc < 0) {
             report(fd, BERTH_REPORT_FAILED, i, errno, 0);
             _exit(126);
         }

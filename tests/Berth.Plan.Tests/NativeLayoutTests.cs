@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Berth.Runtime.Exec;
@@ -14,13 +13,10 @@ public class NativeLayoutTests
 {
     private static readonly Lazy<Dictionary<string, long>> Native = new(CompileAndRun);
 
-    private static string HeaderDir([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "../../runtime/Berth.Runtime/native"));
-
     private static Dictionary<string, long> CompileAndRun()
     {
         string dir = Directory.CreateTempSubdirectory("berth-layout").FullName;
-        string header = File.ReadAllText(Path.Combine(HeaderDir(), "berth_exec.h"));
+        string header = File.ReadAllText(Path.Combine(NativeProbe.NativeDir(), "berth_exec.h"));
         var lines = new List<string>
         {
             "#include <stdio.h>", "#include <stddef.h>", "#include \"berth_exec.h\"",
@@ -38,28 +34,15 @@ public class NativeLayoutTests
                 lines.Add($"P(\"{m.Value}\", {m.Value});");
         lines.Add("return 0; }");
         File.WriteAllLines(Path.Combine(dir, "layout.c"), lines);
-        Run("gcc", "-Wall", "-Werror", "-I", HeaderDir(), "-o", Path.Combine(dir, "layout"), Path.Combine(dir, "layout.c"));
+        NativeProbe.Run("gcc", "-Wall", "-Werror", "-I", NativeProbe.NativeDir(), "-o", Path.Combine(dir, "layout"), Path.Combine(dir, "layout.c"));
         var values = new Dictionary<string, long>();
-        foreach (string line in Run(Path.Combine(dir, "layout")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string line in NativeProbe.Run(Path.Combine(dir, "layout")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             int space = line.LastIndexOf(' ');
             values[line[..space]] = long.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         }
         Directory.Delete(dir, recursive: true);
         return values;
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} failed: {error}");
-        return output;
     }
 
     [Fact]

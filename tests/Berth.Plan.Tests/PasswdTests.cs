@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Berth.Plan.Tests;
 
@@ -9,9 +8,6 @@ namespace Berth.Plan.Tests;
 public class PasswdTests
 {
     private static readonly Lazy<string> Probe = new(Compile);
-
-    private static string NativeDir([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "../../runtime/Berth.Runtime/native"));
 
     private static string Compile()
     {
@@ -32,21 +28,8 @@ public class PasswdTests
             }
             """);
         string binary = Path.Combine(dir, "probe");
-        Run("gcc", "-Wall", "-Werror", "-I", NativeDir(), "-o", binary, Path.Combine(dir, "probe.c"), Path.Combine(NativeDir(), "passwd.c"));
+        NativeProbe.Run("gcc", "-Wall", "-Werror", "-I", NativeProbe.NativeDir(), "-o", binary, Path.Combine(dir, "probe.c"), Path.Combine(NativeProbe.NativeDir(), "passwd.c"));
         return binary;
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} failed ({p.ExitCode}): {error}");
-        return output;
     }
 
     [Theory]
@@ -67,7 +50,7 @@ public class PasswdTests
         try
         {
             File.WriteAllText(path, file);
-            Assert.Equal("HOME=" + (home ?? "/fallback"), Run(Probe.Value, path, uid.ToString(System.Globalization.CultureInfo.InvariantCulture), "/fallback"));
+            Assert.Equal("HOME=" + (home ?? "/fallback"), NativeProbe.Run(Probe.Value, path, uid.ToString(System.Globalization.CultureInfo.InvariantCulture), "/fallback"));
         }
         finally
         {
@@ -77,7 +60,7 @@ public class PasswdTests
 
     [Fact]
     public void No_file_gives_the_fallback() =>
-        Assert.Equal("HOME=/", Run(Probe.Value, "/nonexistent/passwd", "0", "/"));
+        Assert.Equal("HOME=/", NativeProbe.Run(Probe.Value, "/nonexistent/passwd", "0", "/"));
 
     [Fact]
     public void A_file_larger_than_the_limit_is_read_only_up_to_it()
@@ -93,7 +76,7 @@ public class PasswdTests
                     f.Write(filler);
                 f.Write("far:x:5:5::/far:/bin/sh\n"u8);
             }
-            Assert.Equal("HOME=/fb", Run(Probe.Value, path, "5", "/fb"));
+            Assert.Equal("HOME=/fb", NativeProbe.Run(Probe.Value, path, "5", "/fb"));
         }
         finally
         {

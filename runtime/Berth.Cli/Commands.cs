@@ -17,40 +17,6 @@ public static class Commands
     private static readonly string[] CreateValueFlags = ["bundle", "b", "pid-file", "console-socket", "preserve-fds", "host", "pidfd-socket"];
     private static readonly string[] CreateBoolFlags = ["no-pivot", "no-new-keyring", "no-subreaper"];
 
-    private const string Usage = """
-        usage: berth [global flags] COMMAND [flags] ARGS
-
-        Commands (runc-compatible):
-          create   --bundle DIR [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID
-          start    ID
-          run      [create flags] [--detach] [--keep] ID
-          exec     [--process FILE | ID PROGRAM ARGS…] [--detach] [--pid-file F] [--tty] [--console-socket S] [--cwd DIR]
-                   [--env K=V]… [--user UID[:GID]] [--additional-gids GID]… [--cap CAP]… [--no-new-privs]
-                   [--preserve-fds N] [--cgroup [CONTROLLER[,CONTROLLER]:]PATH]… [--ignore-paused] ID
-          state    ID
-          kill     [--all] ID [SIGNAL]      signal 0 checks that the process exists
-          delete   [--force] ID
-          list     [--format table|json] [--quiet]   ID PID STATUS BUNDLE CREATED OWNER
-          pause    ID
-          resume   ID
-          ps       [--format table|json] ID [PS OPTIONS…]   ps(1)'s lines of the container's processes (default -ef)
-          update   [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N]
-                   [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID
-          events   [--stats] [--interval 5s] ID   runc's stats and OOM events, one JSON object a line
-          spec     [--rootless] [--bundle DIR]
-          features
-        berth's own:
-          validate [--format text|json] FILE
-          plan     [--bundle DIR] ID       print the operations create would run
-          compile  AUTHOR.yaml [--host HOST.yaml]… [--host-dir DIR] [-o config.json] [--explain|--diff|--to-yaml]
-          diff     [--format text|json] ID   what the host files changed in the author's config, with file:line
-          schema   [-o FILE]               JSON Schema of the YAML config format (for editors)
-        create/run/plan read config.json or config.yaml, then $BERTH_HOST_DIR (default /etc/berth/host.d) and --host FILE…
-
-        Global flags: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto,
-                      --version, --help
-        """;
-
     public static int Execute(string[] args)
     {
         Log log = new(null, "text", false);
@@ -60,14 +26,18 @@ public static class Commands
             log = new Log(global.Value("log"), global.Value("log-format") ?? "text", global.Flag("debug"));
             if (global.Flag("version", "v"))
             {
-                Console.Out.Write($"berth version {Version}\nspec: {SpecVersion}\n");
+                StandardStreams.Write(VersionText());
                 return 0;
             }
             if (global.Flag("help", "h") || commandIndex >= args.Length)
             {
-                Console.Out.WriteLine(Usage);
-                return commandIndex >= args.Length && !global.Flag("help", "h") ? 2 : 0;
+                // As runc: no command at all prints the help too, and is not an error.
+                return Help.Print(null, Version, log);
             }
+            if (args[commandIndex] is "help" or "h")
+                return Help.Print(commandIndex + 1 < args.Length ? args[commandIndex + 1] : null, Version, log);
+            if (Help.Asked(args[commandIndex], args, commandIndex + 1))
+                return Help.Print(args[commandIndex], Version, log);
             if (global.Flag("systemd-cgroup") && !Directory.Exists("/run/systemd/system"))
                 throw new BerthException("--systemd-cgroup: systemd is not running on this host, so there is no systemd cgroup manager to use");
             string? rootless = global.Value("rootless");
@@ -96,6 +66,21 @@ public static class Commands
             log.Error($"{(args.Length > 0 ? string.Join(' ', args.Take(2)) + ": " : "")}unexpected error (a bug in berth, please report it): {e.GetType().Name}: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// --version in runc's three lines: "… version X.Y.Z", "commit: …", "spec: …". The first line names berth and the
+    /// runc release whose command line it follows (docker reads the name before "version" and the number after the
+    /// last "version"); the commit is the one berth was built from, when the build knew it.
+    /// </summary>
+    public static string VersionText()
+    {
+        string? informational = typeof(Commands).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        int plus = informational?.IndexOf('+') ?? -1;
+        string commit = plus >= 0 ? informational![(plus + 1)..] : "unknown";
+        return $"berth version {Version}, a drop-in for runc version {Help.RuncVersion}\ncommit: {commit}\nspec: {SpecVersion}\n";
     }
 
     private static string RootForDebug(StateStore store)
@@ -217,7 +202,7 @@ public static class Commands
                 if (a.Value("resources", "r") is { } file)
                 {
                     // As runc: with --resources, the other flags are not read.
-                    string text = file == "-" ? Console.In.ReadToEnd() : ReadResourcesFile(file);
+                    string text = file == "-" ? StandardStreams.ReadInputToEnd() : ReadResourcesFile(file);
                     try
                     {
                         patch = JsonNode.Parse(text) as JsonObject ?? throw new BerthException("update: --resources: the document is not a JSON object (linux.resources)");
@@ -237,7 +222,7 @@ public static class Commands
                 var a = Arguments.Parse(args, first, command, ["interval"], ["stats"]);
                 string id = a.Single(command, "container id");
                 var interval = Durations.Parse(a.Value("interval") ?? "5s", "events: --interval");
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = StandardStreams.OpenOutput();
                 runtime.Events(id, a.Flag("stats"), interval, stdout);
                 return 0;
             }
@@ -267,7 +252,7 @@ public static class Commands
                 var a = Arguments.Parse(args, first, command, ["bundle", "b", "host"], ["no-pivot"]);
                 var options = CreateOptionsFrom(a, command, log);
                 foreach (var op in runtime.Plan(options))
-                    Console.Out.WriteLine(op.ToString());
+                    StandardStreams.WriteLine(op.ToString());
                 return 0;
             }
             default:
@@ -388,7 +373,7 @@ public static class Commands
             var ids = new StringBuilder();
             foreach (var item in items)
                 ids.Append(item.Record.Id).Append('\n');
-            Console.Out.Write(ids.ToString());
+            StandardStreams.Write(ids.ToString());
             return 0;
         }
         if (format == "json")
@@ -425,7 +410,7 @@ public static class Commands
         var rows = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
         foreach (var (record, status, owner) in items)
             rows.Add([record.Id, ListedPid(record, status).ToString(System.Globalization.CultureInfo.InvariantCulture), ContainerRuntime.Describe(status), record.Bundle, Rfc3339Nano(record.Created), owner]);
-        Console.Out.Write(TextTable.Render(rows));
+        StandardStreams.Write(TextTable.Render(rows));
         return 0;
     }
 
@@ -473,18 +458,17 @@ public static class Commands
         var pids = runtime.Processes(id);
         if (format == "json")
         {
-            Console.Out.WriteLine("[" + string.Join(",", pids) + "]");
+            StandardStreams.WriteLine("[" + string.Join(",", pids) + "]");
             return 0;
         }
-        Console.Out.Write(ProcessTable.Render(id, pids, psOptions, runtime.Debug));
+        StandardStreams.Write(ProcessTable.Render(id, pids, psOptions, runtime.Debug));
         return 0;
     }
 
     internal static void WriteOut(byte[] bytes)
     {
-        using var stdout = Console.OpenStandardOutput();
-        stdout.Write(bytes);
-        stdout.Write("\n"u8);
+        StandardStreams.Write(bytes);
+        StandardStreams.Write("\n"u8);
     }
 }
 

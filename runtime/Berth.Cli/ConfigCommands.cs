@@ -71,8 +71,7 @@ public static class ConfigCommands
         string? target = a.Value("output", "o");
         if (target is null || target == "-")
         {
-            using var stdout = Console.OpenStandardOutput();
-            stdout.Write(output);
+            StandardStreams.Write(output);
         }
         else
         {
@@ -113,7 +112,7 @@ public static class ConfigCommands
             Commands.WriteOut(json);
             return 0;
         }
-        Console.Out.Write(RenderDiff(ConfigDiff.FromJson(json)));
+        StandardStreams.Write(RenderDiff(ConfigDiff.FromJson(json)));
         return 0;
     }
 

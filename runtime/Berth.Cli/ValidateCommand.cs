@@ -52,9 +52,9 @@ public static class ValidateCommand
             {
                 string where = d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer;
                 string severity = d.Severity == SchemaSeverity.Error ? "error" : "warning";
-                Console.Out.WriteLine($"{file}: {severity}: {where}: {d.Message}");
+                StandardStreams.WriteLine($"{file}: {severity}: {where}: {d.Message}");
             }
-            Console.Out.WriteLine(errors == 0 ? $"{file}: valid" : $"{file}: {errors} error(s)");
+            StandardStreams.WriteLine(errors == 0 ? $"{file}: valid" : $"{file}: {errors} error(s)");
         }
         return errors == 0 ? 0 : 1;
     }
@@ -64,8 +64,8 @@ public static class ValidateCommand
     {
         var result = Berth.Config.ConfigCompiler.Compile(file, [], ConfigCommands.ReadConfigFile);
         foreach (var d in result.Diagnostics)
-            Console.Out.WriteLine(d.ToString());
-        Console.Out.WriteLine(result.Success ? $"{file}: valid" : $"{file}: {result.ErrorCount} error(s)");
+            StandardStreams.WriteLine(d.ToString());
+        StandardStreams.WriteLine(result.Success ? $"{file}: valid" : $"{file}: {result.ErrorCount} error(s)");
         return result.Success ? 0 : 1;
     }
 }

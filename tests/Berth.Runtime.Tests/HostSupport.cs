@@ -131,6 +131,11 @@ public static class HostSupport
     }
 
     /// <summary>Null when an unprivileged user may make a user namespace here; else which kernel setting forbids it.</summary>
+    /// <summary>Null when <paramref name="program"/> is an executable in a folder of PATH, else why a test skips.</summary>
+    public static string? LacksProgram(string program, string package) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
+            .Any(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, program))) ? null : $"needs {program} (Debian package {package})";
+
     public static string? LacksUnprivilegedUserNamespaces()
     {
         static string? Read(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : null;

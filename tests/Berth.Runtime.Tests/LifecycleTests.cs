@@ -211,11 +211,14 @@ public class LifecycleTests
     }
 
     [Fact]
-    public void Version_names_berth_and_the_spec()
+    public void Version_names_berth_the_runc_it_stands_in_for_the_commit_and_the_spec_in_runcs_lines()
     {
-        var r = Harness.Exec(Harness.Berth, ["--version"]);
-        Assert.Equal(0, r.ExitCode);
-        Assert.Matches(@"^berth version \d+\.\d+\.\d+\nspec: 1\.3\.0\n$", r.Stdout);
+        foreach (string flag in new[] { "--version", "-v" })
+        {
+            var r = Harness.Exec(Harness.Berth, [flag]);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Matches(@"^berth version \d+\.\d+\.\d+, a drop-in for runc version 1\.1\.5\ncommit: \S+\nspec: 1\.3\.0\n$", r.Stdout);
+        }
     }
 
     [Fact]

@@ -269,7 +269,7 @@ public static class Commands
 
     private static string ReadResourcesFile(string file)
     {
-        byte[] bytes = SmallFiles.ReadRegular(file, out int error)
+        byte[] bytes = SmallFiles.ReadRegularOrPipe(file, out int error)
             ?? throw BerthException.Errno($"update: --resources: read {file}", error);
         return Encoding.UTF8.GetString(bytes);
     }
@@ -341,7 +341,7 @@ public static class Commands
             throw new BerthException("exec: --process and a program on the command line exclude each other", 2);
         return new ExecOptions(args[idAt])
         {
-            ProcessJson = processFile is null ? null : SmallFiles.ReadRegular(processFile, out int readError) ?? throw BerthException.Errno($"exec: --process: read {processFile}", readError),
+            ProcessJson = processFile is null ? null : SmallFiles.ReadRegularOrPipe(processFile, out int readError) ?? throw BerthException.Errno($"exec: --process: read {processFile}", readError),
             Args = programArgs,
             PidFile = a.Value("pid-file"),
             Detach = a.Flag("detach", "d"),

@@ -7,9 +7,10 @@ public static class DefaultSpec
 {
     public static string Text(bool rootless)
     {
+        // The namespaces of runc 1.1.5's spec: no cgroup namespace (scripts add one to it, and a second is an error).
         string namespaces = rootless
-            ? """[{ "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }, { "type": "user" }]"""
-            : """[{ "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }]""";
+            ? """[{ "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "user" }]"""
+            : """[{ "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }]""";
         string uid = Environment.GetEnvironmentVariable("BERTH_SPEC_UID") ?? CurrentId("Uid");
         string gid = Environment.GetEnvironmentVariable("BERTH_SPEC_GID") ?? CurrentId("Gid");
         string idMaps = rootless

@@ -270,7 +270,7 @@ public class DriverTests
         Assert.Null(plan.DeviceProgramRules);                                // devices is a v1 controller here
 
         var e = Assert.Throws<BerthException>(() => driver.Compile(new LinuxResources { Unified = new Dictionary<string, string> { ["memory.max"] = "1" } }, false, []));
-        Assert.Equal("linux.resources.unified[\"memory.max\"]: the memory controller is a cgroup v1 controller on this host, so its cgroup v2 files cannot be set", e.Message);
+        Assert.Equal("linux.resources.unified[\"memory.max\"]: invalid configuration: the memory controller is a cgroup v1 controller on this host, so its cgroup v2 files cannot be set", e.Message);
         e = Assert.Throws<BerthException>(() => driver.Compile(new LinuxResources { Network = new LinuxNetwork { ClassID = 1 } }, false, []));
         Assert.Equal("linux.resources.network.classID: the net_cls controller is not mounted on this host", e.Message);
         e = Assert.Throws<BerthException>(() => driver.Compile(new LinuxResources { Rdma = r.Rdma }, false, []));

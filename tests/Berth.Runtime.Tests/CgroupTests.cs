@@ -366,6 +366,33 @@ public class CgroupTests(CgroupTests.LimitsContainer limits) : IClassFixture<Cgr
         }
     }
 
+    [SkippableFact]
+    public void A_cgroup_that_holds_processes_is_joined_with_runcs_warning()
+    {
+        HostSupport.SkipIfLacking(HostSupport.LacksRoot);
+        string path = $"/berth-test-occupied-{Environment.ProcessId}";
+        var first = Harness.BaseConfig("sleep", "60");
+        first["linux"]!["cgroupsPath"] = path;
+        string id = Harness.NewId("occupied");
+        var run = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(first), id);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        try
+        {
+            Assert.DoesNotContain("not empty", run.Stderr);
+            var second = Harness.BaseConfig("cat", "/proc/self/cgroup");
+            second["linux"]!["cgroupsPath"] = path;
+            var join = Harness.RunContainer(second);
+            Assert.True(join.ExitCode == 0, join.ToString());
+            Assert.Contains(path, join.Stdout);
+            Assert.Contains("warning: run: container's cgroup is not empty: 1 process(es) found", join.Stderr);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+        Harness.AssertNothingLeft(id);
+    }
+
     /// <summary>
     /// Whether this host must refuse the setting at <paramref name="field"/> (else why the case is skipped), and the
     /// words berth's refusal has whichever driver (v1, hybrid, v2) this host's layout picks; the drivers' exact

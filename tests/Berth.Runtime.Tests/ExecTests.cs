@@ -192,7 +192,7 @@ public class ExecTests
             Assert.EndsWith($"/{id}", lines.Single(l => l.Split(':')[1].Split(',').Contains("pids")));
 
             var escape = Harness.Run("exec", "--cgroup", "memory:../..", id, "true");
-            Assert.True(escape.ExitCode == 255 && escape.Stderr.Contains("not a sub-cgroup"), escape.ToString());
+            Assert.True(escape.ExitCode == 255 && escape.Stderr.Contains(".. is not a sub cgroup path"), escape.ToString());
             var unknown = Harness.Run("exec", "--cgroup", "nosuchcontroller:mem", id, "true");
             Assert.True(unknown.ExitCode == 255 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
             var missing = Harness.Run("exec", "--cgroup", "pids:mem", id, "true");
@@ -215,7 +215,7 @@ public class ExecTests
         {
             Assert.Equal(0, Harness.Run("pause", id).ExitCode);
             var refused = Harness.Run("exec", id, "echo", "ok");
-            Assert.True(refused.ExitCode == 255 && refused.Stderr.Contains("paused") && refused.Stderr.Contains("--ignore-paused"), refused.ToString());
+            Assert.True(refused.ExitCode == 255 && refused.Stderr.Contains("cannot exec in a paused container") && refused.Stderr.Contains("--ignore-paused"), refused.ToString());
 
             // The process is frozen with the container until it is resumed; exec waits for it, as runc's does.
             var resume = Task.Run(() =>
@@ -256,6 +256,12 @@ public class ExecTests
             Assert.True(r.ExitCode == 5, r.ToString());
             Assert.Contains("hello\n/etc\n33\n44 55\n", r.Stdout);
             Assert.Contains("CapEff:\t0000000000000000", r.Stdout); // uid 33 without ambient capabilities
+
+            // From a pipe, as a shell's process substitution hands it over (runc's suite does so).
+            string json = process.ToJsonString().Replace("'", "'\\''");
+            var piped = Harness.Exec("bash", ["-c", $"exec '{Harness.Berth}' --root '{Harness.StateRoot}' exec --process <(printf '%s' '{json}') {id}"]);
+            Assert.True(piped.ExitCode == 5, piped.ToString());
+            Assert.Contains("hello\n/etc\n33\n44 55\n", piped.Stdout);
 
             File.WriteAllText(file, "{\"cwd\": \"/\"}");
             var invalid = Harness.Run("exec", "--process", file, id);
@@ -330,10 +336,35 @@ public class ExecTests
     }
 
     [Fact]
-    public void Exec_into_a_created_stopped_or_missing_container_fails()
+    public void Exec_into_a_created_container_runs_in_its_namespaces_and_the_container_still_starts()
     {
+        // As runc: the process of a created container waits for start, and an exec joins it meanwhile.
+        var config = Harness.BaseConfig("sh", "-c", "echo started > /dev/shm/started-marker; sleep 60");
         string created = Harness.NewId("exec");
-        Assert.Equal(0, Harness.Run("create", "--bundle", Harness.Bundle(Harness.BaseConfig("true")), created).ExitCode);
+        var create = Harness.Run("create", "--bundle", Harness.Bundle(config), created);
+        Assert.True(create.ExitCode == 0, create.ToString());
+        try
+        {
+            int pid = int.Parse(Harness.Run("state", created).Stdout.Split("\"pid\": ")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+            var r = Harness.Run("exec", created, "sh", "-c", "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; hostname; test -e /dev/shm/started-marker || echo not-started");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal($"{Link($"/proc/{pid}/ns/pid")}\n{Link($"/proc/{pid}/ns/mnt")}\nberth-test\nnot-started\n", r.Stdout);
+            Assert.Equal("created", Harness.Status(created));
+            Assert.Equal(0, Harness.Run("start", created).ExitCode);
+            Harness.WaitForStatus(created, "running");
+            for (int i = 0; i < 500 && Harness.Run("exec", created, "test", "-e", "/dev/shm/started-marker").ExitCode != 0; i++)
+                Thread.Sleep(10);
+            Assert.Equal(0, Harness.Run("exec", created, "test", "-e", "/dev/shm/started-marker").ExitCode);
+        }
+        finally
+        {
+            Remove(created);
+        }
+    }
+
+    [Fact]
+    public void Exec_into_a_stopped_or_missing_container_fails()
+    {
         string stopped = Harness.NewId("exec");
         Assert.Equal(0, Harness.Run("run", "--detach", "--bundle", Harness.Bundle(Harness.BaseConfig("true")), stopped).ExitCode);
         try
@@ -341,20 +372,15 @@ public class ExecTests
             for (int i = 0; i < 500 && !Harness.Run("state", stopped).Stdout.Contains("\"stopped\""); i++)
                 Thread.Sleep(10);
 
-
-            var r = Harness.Run("exec", created, "true");
+            var r = Harness.Run("exec", stopped, "true");
             Assert.Equal(255, r.ExitCode);
-            Assert.Contains("created", r.Stderr);
-            r = Harness.Run("exec", stopped, "true");
-            Assert.Equal(255, r.ExitCode);
-            Assert.Contains("stopped", r.Stderr);
+            Assert.Contains("cannot exec in a stopped container", r.Stderr);
             r = Harness.Run("exec", Harness.NewId("missing"), "true");
             Assert.Equal(255, r.ExitCode);
             Assert.Contains("does not exist", r.Stderr);
         }
         finally
         {
-            Remove(created);
             Remove(stopped);
         }
     }

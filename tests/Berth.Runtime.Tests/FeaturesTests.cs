@@ -25,6 +25,8 @@ public class FeaturesTests
         string bundle = Path.Combine(Harness.WorkDir, Harness.NewId("spec"));
         Assert.Equal(0, Harness.Exec(Harness.Berth, ["spec", "--bundle", bundle]).ExitCode);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!.AsObject();
+        // runc 1.1.5's namespaces, no cgroup one: scripts written for runc add it themselves.
+        Assert.Equal(["pid", "network", "ipc", "uts", "mount"], config["linux"]!["namespaces"]!.AsArray().Select(n => (string)n!["type"]!));
         config["root"]!["path"] = Harness.Rootfs;
         config["root"]!["readonly"] = true;
         config["process"]!["terminal"] = false;

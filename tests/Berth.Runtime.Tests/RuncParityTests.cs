@@ -247,4 +247,18 @@ public class RuncParityTests
         Assert.True(p.WaitForExit(60_000) && p.ExitCode == 0, stdout + stderr);
         Assert.Equal("HOME=/\n", stdout);
     }
+
+    [Fact]
+    public void Proc_on_a_symbolic_link_is_refused_in_runcs_words()
+    {
+        // A rootfs whose /proc is a link (to a folder inside it): procfs goes on an ordinary directory only.
+        string rootfs = Path.Combine(Harness.WorkDir, "rootfs-" + Harness.NewId("proclink"));
+        Harness.Exec("bash", [Path.Combine(Harness.RepoRoot, "scripts/make-rootfs.sh"), rootfs]);
+        Directory.Delete(Path.Combine(rootfs, "proc"));
+        Directory.CreateDirectory(Path.Combine(rootfs, "elsewhere"));
+        File.CreateSymbolicLink(Path.Combine(rootfs, "proc"), "/elsewhere");
+        var config = Harness.BaseConfig("true");
+        config["root"]!["path"] = rootfs;
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "proclink", "must be mounted on ordinary directory", "/proc");
+    }
 }

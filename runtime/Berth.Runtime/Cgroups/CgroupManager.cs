@@ -161,7 +161,7 @@ public sealed class CgroupManager(CgroupLayout layout)
             if (part == "..")
             {
                 if (parts.Count == 0)
-                    throw new BerthException($"exec: --cgroup: \"{path}\" is not a sub-cgroup of the container's cgroup");
+                    throw new BerthException($"exec: --cgroup: {path} is not a sub cgroup path: it leads out of the container's cgroup");
                 parts.RemoveAt(parts.Count - 1);
                 continue;
             }

@@ -16,7 +16,7 @@ public sealed class HybridDriver(CgroupLayout layout) : CgroupDriver(layout)
         if (v2 is not null && (v2.Length == 0 || Layout.V2Controllers.Contains(v2)))
             return CgroupVersion.V2;
         if (v1 is null && v2 is not null && Layout.V1Mounts.ContainsKey(v2))
-            throw new BerthException($"{field}: the {v2} controller is a cgroup v1 controller on this host, so its cgroup v2 files cannot be set");
+            throw new BerthException($"{field}: invalid configuration: the {v2} controller is a cgroup v1 controller on this host, so its cgroup v2 files cannot be set");
         throw new BerthException($"{field}: the {v1 ?? v2} controller is not mounted on this host");
     }
 

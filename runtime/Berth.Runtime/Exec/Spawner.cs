@@ -168,7 +168,7 @@ public static unsafe class Spawner
             NativeReport.NotDevice => "the file there is not the device berth made or expects",
             NativeReport.NotProcfs => "/proc is not a procfs",
             ELOOP when op is MountOp { RealDirectory: true } or MkdirAllOp { NoSymlinks: true } or BindOp { NoSymlinks: true } =>
-                "the path goes through a symbolic link, and this mount needs a real directory (too many levels of symbolic links, ELOOP)",
+                "the path goes through a symbolic link, and this file system must be mounted on ordinary directory (too many levels of symbolic links, ELOOP)",
             ELOOP => "the path reaches outside the container's root through a magic link, or has too many levels of symbolic links (ELOOP)",
             _ => Linux.Describe(err),
         };

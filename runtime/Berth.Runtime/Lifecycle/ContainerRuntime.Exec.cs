@@ -67,9 +67,10 @@ public sealed partial class ContainerRuntime
             var record = dir.Load();
             var status = dir.StatusOf(record);
             if (status == ContainerStatus.Paused && !options.IgnorePaused)
-                throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is paused (use --ignore-paused to override)");
-            if (status != ContainerStatus.Running && status != ContainerStatus.Paused)
-                throw new BerthException($"{command}: cannot exec in container \"{options.Id}\": it is {Describe(status)}, not running");
+                throw new BerthException($"{command}: container \"{options.Id}\": cannot exec in a paused container (use --ignore-paused to override)");
+            // As runc: a created container (its process waiting for start) takes an exec too; only a stopped one does not.
+            if (status != ContainerStatus.Running && status != ContainerStatus.Paused && status != ContainerStatus.Created)
+                throw new BerthException($"{command}: container \"{options.Id}\": cannot exec in a {Describe(status)} container");
             var cgroups = Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
 
             var spec = ExecSpec(options, dir, command, out terminal, Warn);

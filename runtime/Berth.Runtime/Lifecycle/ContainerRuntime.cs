@@ -93,6 +93,7 @@ public sealed partial class ContainerRuntime(StateStore store)
                     throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
             }
             CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
+            WarnIfOccupied(all, created, command);
             // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
             if (Freezer.Select(layout, all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
                 throw new BerthException($"{command}: the container's cgroup {frozen} is frozen (linux.cgroupsPath): thaw it first (container's cgroup unexpectedly frozen)");
@@ -204,6 +205,25 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     /// <summary>What the plan compiler left out of the config (as runc would), each naming its field.</summary>
+    /// <summary>
+    /// A cgroup berth did not make that holds processes already is used all the same, with a warning, as runc 1.1.5
+    /// does (the processes would share the container's limits and be killed with it).
+    /// </summary>
+    private void WarnIfOccupied(IEnumerable<string> all, ICollection<string> created, string command)
+    {
+        foreach (string cgroup in all)
+        {
+            if (created.Contains(cgroup))
+                continue;
+            byte[]? procs = SmallFiles.ReadRegular(Path.Combine(cgroup, "cgroup.procs"), out _);
+            int count = procs is null ? 0 : procs.Count(b => b == (byte)'\n');
+            if (count == 0)
+                continue;
+            Warn($"{command}: container's cgroup is not empty: {count} process(es) found in {cgroup} (linux.cgroupsPath); they share its limits and die with the container");
+            return;
+        }
+    }
+
     private void WarnAbout(ContainerPlan plan, string command)
     {
         foreach (string warning in plan.Warnings)

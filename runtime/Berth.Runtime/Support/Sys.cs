@@ -119,6 +119,42 @@ internal static unsafe partial class Sys
         return ReadAndClose(fd, out error, sharedLock);
     }
 
+    /// <summary>
+    /// Reads a whole regular file or a pipe (a FIFO, or a shell's process substitution /dev/fd/N), as a file a caller
+    /// hands over on the command line may be; anything else (a device, a directory) is refused without blocking, as
+    /// <see cref="Linux.NotRegularFile"/>. A pipe is read until its writers close it.
+    /// </summary>
+    public static byte[]? ReadRegularFileOrPipe(string path, out int error)
+    {
+        int fd = OpenAt(AT_FDCWD, path, O_RDONLY | O_NONBLOCK);
+        if (fd < 0)
+        {
+            error = errno;
+            return null;
+        }
+        int type = FileType(fd);
+        if (type == (int)S_IFIFO)
+        {
+            // Opened again without O_NONBLOCK: a reader then waits for the writer rather than seeing an early end.
+            int blocking = OpenAt(AT_FDCWD, $"/proc/self/fd/{fd}", O_RDONLY);
+            int openError = errno;
+            close(fd);
+            if (blocking < 0)
+            {
+                error = openError;
+                return null;
+            }
+            return ReadAndClose(blocking, out error, sharedLock: false);
+        }
+        if (type != (int)S_IFREG)
+        {
+            error = type < 0 ? errno : Linux.NotRegularFile | type;
+            close(fd);
+            return null;
+        }
+        return ReadAndClose(fd, out error, sharedLock: false);
+    }
+
     /// <summary>Reads an open file from its offset to the end, then closes it; null with <paramref name="error"/>.</summary>
     public static byte[]? ReadToEndAndClose(int fd, out int error) => ReadAndClose(fd, out error, sharedLock: false);
 
@@ -434,4 +470,7 @@ public static class SmallFiles
     /// <see cref="Linux.NotRegularFile"/> (<see cref="Linux.Describe"/> words it).
     /// </summary>
     public static byte[]? ReadRegular(string path, out int error) => Sys.ReadRegularFile(AT_FDCWD, path, 0, out error);
+
+    /// <summary>As <see cref="ReadRegular"/>, but a pipe is read too (see <see cref="Sys.ReadRegularFileOrPipe"/>).</summary>
+    public static byte[]? ReadRegularOrPipe(string path, out int error) => Sys.ReadRegularFileOrPipe(path, out error);
 }

@@ -109,8 +109,8 @@ public class DriverTests
         using var tree = new FakeTree();
         var e = Assert.Throws<BerthException>(() => Apply(tree.V2(), new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2M", Limit = 1 }] }));
         Assert.StartsWith("linux.resources.hugepageLimits[0].pageSize: \"2M\" is not a page size", e.Message);
-        e = Assert.Throws<BerthException>(() => Apply(tree.V1(), new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = true, Access = "rwx" }] }));
-        Assert.StartsWith("linux.resources.devices[0].access: \"rwx\" may hold only r, w and m", e.Message);
+        e = Assert.Throws<BerthException>(() => Apply(tree.V1(), new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = true, Access = "xa" }] }));
+        Assert.StartsWith("linux.resources.devices[0].access: \"xa\" holds none of r, w and m", e.Message);
     }
 
     [Fact]
@@ -226,6 +226,17 @@ public class DriverTests
         Assert.Contains("devices.allow c 1:5 rwm", lines);
         Assert.Equal("devices.deny c 1:5 rw", lines[^1]);
         Assert.Null(plan.DeviceProgramRules);
+    }
+
+    [Fact]
+    public void Device_access_letters_other_than_r_w_m_are_ignored_as_runc_ignores_them()
+    {
+        // runc's own suite denies "rwa": the a means nothing to runc, which reads the r and the w.
+        using var tree = new FakeTree();
+        var resources = ParseResources("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"rwa\"}]}");
+        var plan = CgroupDrivers.For(tree.V1()).Compile(resources, created: false, []);
+        var lines = plan.Writes.Where(w => w.Controller == "devices").Select(w => $"{w.File} {w.Value}").ToList();
+        Assert.Equal("devices.deny c 1:11 rw", lines[^1]);
     }
 
     [Fact]

@@ -266,6 +266,22 @@ public class CgroupTests(CgroupTests.LimitsContainer limits) : IClassFixture<Cgr
         Assert.Equal(["0", "null=0", "1"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public void An_access_with_a_letter_runc_ignores_denies_the_letters_it_knows()
+    {
+        // "rwa" as runc's suite writes it: the a is ignored, r and w are denied, and the container runs.
+        var config = WithResources(Harness.BaseConfig("sh", "-c", "head -c1 /dev/zero | wc -c; head -c1 /dev/urandom | wc -c"),
+            new JsonObject
+            {
+                ["devices"] = new JsonArray(
+                    new JsonObject { ["allow"] = false, ["access"] = "rwm" },
+                    new JsonObject { ["allow"] = false, ["type"] = "c", ["major"] = 1, ["minor"] = 5, ["access"] = "rwa" }),
+            });
+        var r = Harness.RunContainer(config);
+        Assert.Contains("/dev/zero: Operation not permitted", r.Stderr);
+        Assert.Equal(["0", "1"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     /// <summary>The freezer pause uses here, asked of the host: the v1 freezer where it is mounted, else cgroup2's
     /// cgroup.freeze where the kernel has it; with neither, pause must fail naming the missing freezer.</summary>
     [Fact]

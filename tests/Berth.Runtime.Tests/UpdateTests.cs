@@ -47,6 +47,59 @@ public class UpdateTests
     }
 
     [SkippableFact]
+    public void Lifting_the_memory_limit_lifts_a_v1_memsw_limit_too()
+    {
+        HostSupport.SkipIfLacking(HostSupport.LacksV1("memory"));
+        HostSupport.SkipIfLacking(HostSupport.V1CgroupHas("memory", "memory.memsw.limit_in_bytes") ? null : "this host's kernel does not account swap (no memory.memsw.limit_in_bytes)");
+        string id = Harness.StartDetached("update-unlimit", new JsonObject { ["memory"] = new JsonObject { ["limit"] = 64L << 20, ["swap"] = 96L << 20 } });
+        try
+        {
+            // As runc: --memory -1 with no --memory-swap lifts both, the memsw limit first (the kernel keeps memory ≤ memsw).
+            var r = Harness.Run("update", "--memory", "-1", id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string unlimited = File.ReadAllText(Path.Combine(HostSupport.V1Mount("memory")!, "memory.limit_in_bytes")).Trim();
+            Assert.Equal(unlimited, Read("memory", id, "memory.limit_in_bytes", "memory.max"));
+            Assert.Equal(unlimited, Read("memory", id, "memory.memsw.limit_in_bytes", "memory.swap.max"));
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+    }
+
+    [SkippableFact]
+    public void A_shorter_cpu_period_under_a_parent_quota_is_set_with_its_quota()
+    {
+        HostSupport.SkipIfLacking(HostSupport.LacksV1("cpu"));
+        // The container's parent has a 50% quota, the container 50% of a 1 s period; it then gets 30% of a 10 ms period.
+        // The kernel refuses the shorter period while the old quota is in place (5000%): runc writes it after the quota.
+        string pod = $"/berth-test-pod-{Environment.ProcessId}-{Harness.NewId("p")}";
+        string podDir = Path.Combine(HostSupport.V1Mount("cpu")!, pod.TrimStart('/'));
+        Directory.CreateDirectory(podDir);
+        File.WriteAllText(Path.Combine(podDir, "cpu.cfs_quota_us"), "50000");
+        var config = Harness.BaseConfig("sleep", "60");
+        config["linux"]!["cgroupsPath"] = pod + "/ct";
+        config["linux"]!["resources"] = new JsonObject { ["cpu"] = new JsonObject { ["quota"] = 500000, ["period"] = 1000000 } };
+        string id = Harness.NewId("update-period");
+        try
+        {
+            var run = Harness.Run("run", "--detach", "--bundle", Harness.Bundle(config), id);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            var over = Harness.Run("update", "--cpu-quota", "600000", id);
+            Assert.True(over.ExitCode == 1, "a quota above the parent's limit must fail: " + over);
+            var r = Harness.Run("update", "--cpu-period", "10000", "--cpu-quota", "3000", id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("10000", File.ReadAllText(Path.Combine(podDir, "ct", "cpu.cfs_period_us")).Trim());
+            Assert.Equal("3000", File.ReadAllText(Path.Combine(podDir, "ct", "cpu.cfs_quota_us")).Trim());
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+            Directory.Delete(podDir);
+        }
+    }
+
+    [SkippableFact]
     public void Resources_come_from_a_file_or_stdin_and_the_other_flags_are_not_read()
     {
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("pids") is null ? "this host has no pids controller" : null);

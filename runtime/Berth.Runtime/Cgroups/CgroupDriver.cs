@@ -45,8 +45,23 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
         var v2Controllers = plan.Writes.Where(w => w.Version == CgroupVersion.V2 && w.Controller.Length > 0).Select(w => w.Controller).Distinct().ToList();
         if (v2Controllers.Count > 0)
             EnableV2Controllers(cgroupsPath, v2Controllers, plan.Writes.First(w => w.Version == CgroupVersion.V2 && w.Controller.Length > 0).Field);
-        foreach (var write in OrderMemoryLimits(plan.Writes, cgroupsPath))
-            Write(write, DirectoryOf(write.Version, write.Controller, cgroupsPath));
+        var writes = OrderMemoryLimits(plan.Writes, cgroupsPath).ToList();
+        CgroupWrite? deferred = null;
+        for (int i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            bool mayWait = write.RetryAfterNextWhenInvalid && i + 1 < writes.Count;
+            if (!Write(write, DirectoryOf(write.Version, write.Controller, cgroupsPath), mayWait))
+            {
+                deferred = write;
+                continue;
+            }
+            if (deferred is not null)
+            {
+                Write(deferred, DirectoryOf(deferred.Version, deferred.Controller, cgroupsPath), false);
+                deferred = null;
+            }
+        }
         if (plan.DeviceProgramRules is { } rules)
         {
             string dir = DirectoryOf(CgroupVersion.V2, "", cgroupsPath);
@@ -115,7 +130,9 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
         return -1;
     }
 
-    private static void Write(CgroupWrite write, string dir)
+    /// <summary>Writes one value; false (nothing written) only when <paramref name="mayWait"/> and the kernel said
+    /// EINVAL, for the caller to try again after the next write.</summary>
+    private static bool Write(CgroupWrite write, string dir, bool mayWait)
     {
         string file = write.File, value = write.Value;
         string path = Path.Combine(dir, file);
@@ -128,6 +145,8 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
             fd = Sys.Open(path, O_WRONLY | O_TRUNC);
             openError = fd < 0 ? Sys.Errno : 0;
         }
+        if (fd < 0 && openError == ENOENT && write.IfPresent)
+            return true;
         if (fd < 0 && openError == ENOENT)
         {
             string controller = write.Controller.Length > 0 ? write.Controller : "core cgroup";
@@ -146,7 +165,10 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
                 throw new BerthException($"{write.Field}: the cgroup already uses {usage} bytes, more than the new limit {newLimit} (memory.checkBeforeUpdate)");
         }
         int err = Sys.WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(value));
+        if (err == EINVAL && mayWait)
+            return false;
         if (err != 0)
             throw BerthException.Errno($"{write.Field}: write \"{value}\" to {path}", err);
+        return true;
     }
 }

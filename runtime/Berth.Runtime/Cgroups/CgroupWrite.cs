@@ -22,5 +22,13 @@ public sealed record CgroupWrite(CgroupVersion Version, string Controller, strin
     /// BFQ scheduler's blkio.bfq.weight; io.bfq.weight or io.weight).</summary>
     public (string File, string Value)? Fallback { get; init; }
 
+    /// <summary>Written only where the kernel offers <see cref="File"/>: a value that follows from another one (the
+    /// memsw limit lifted with the memory limit) and means nothing where swap is not accounted.</summary>
+    public bool IfPresent { get; init; }
+
+    /// <summary>When the kernel refuses the value (EINVAL), it is written again right after the next write, which may
+    /// make it valid (a shorter cpu period is checked against the old quota and the parent's limit).</summary>
+    public bool RetryAfterNextWhenInvalid { get; init; }
+
     public override string ToString() => $"{(Version == CgroupVersion.V1 ? Controller : "unified")}/{File} = {Value} ({Field})";
 }

@@ -64,11 +64,11 @@ public static class DeviceRules
             _ => 'b',
         };
         string access = string.IsNullOrEmpty(rule.Access) ? "rwm" : rule.Access;
-        foreach (char c in access)
-            if (c is not ('r' or 'w' or 'm'))
-                throw new BerthException($"{field}.access: \"{rule.Access}\" may hold only r, w and m");
-        // Normalise: each letter once, in the kernel's order.
+        // Normalise: each letter once, in the kernel's order. Other letters are ignored, as runc ignores them (its own
+        // suite writes "rwa"); an access with none of r, w and m would govern nothing, and is refused.
         access = string.Concat("rwm".Where(access.Contains));
+        if (access.Length == 0)
+            throw new BerthException($"{field}.access: \"{rule.Access}\" holds none of r, w and m, so the rule would govern nothing");
         long major = rule.Major ?? -1, minor = rule.Minor ?? -1;
         if (major < -1 || minor < -1 || major > int.MaxValue || minor > int.MaxValue)
             throw new BerthException($"{field}: device number {major}:{minor} is out of range");

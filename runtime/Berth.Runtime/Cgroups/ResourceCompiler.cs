@@ -130,6 +130,12 @@ public static class ResourceCompiler
                         throw new BerthException($"{f}.swap: memory+swap ({swap}) is smaller than the memory limit ({m.Limit})");
                     writes.Add(new(v, "memory", "memory.memsw.limit_in_bytes", N(swap), $"{f}.swap"));
                 }
+                else
+                {
+                    // As runc: lifting the memory limit (-1) with no swap given lifts memory+swap too, where swap is
+                    // accounted; a memsw limit left in place would keep the old limit and make the kernel refuse -1.
+                    writes.Add(new(v, "memory", "memory.memsw.limit_in_bytes", "-1", $"{f}.limit") { IfPresent = true });
+                }
             }
             else if (Conversions.SwapMaxFromMemsw(m.Swap, m.Limit, $"{f}.swap") is { } swapMax)
                 writes.Add(new(v, "memory", "memory.swap.max", swapMax, $"{f}.swap"));
@@ -184,9 +190,11 @@ public static class ResourceCompiler
             var v = placement.Place("cpu", "cpu", field);
             if (v == CgroupVersion.V1)
             {
-                // The period first: a quota is checked against the period already in place.
+                // The period first: a quota is checked against the period already in place. A shorter period can be
+                // refused while the old quota is in place (old quota / new period above the parent's limit): as runc,
+                // it is then written again after the quota.
                 if (c.Period is { } period)
-                    writes.Add(new(v, "cpu", "cpu.cfs_period_us", N(period), $"{f}.period"));
+                    writes.Add(new(v, "cpu", "cpu.cfs_period_us", N(period), $"{f}.period") { RetryAfterNextWhenInvalid = c.Quota is not null });
                 if (c.Quota is { } quota)
                     writes.Add(new(v, "cpu", "cpu.cfs_quota_us", N(quota), $"{f}.quota"));
             }

@@ -227,6 +227,19 @@ public class RuncParityTests
     }
 
     [Fact]
+    public void Home_is_found_under_small_address_space_and_data_limits()
+    {
+        // The OCI suite's limits (RLIMIT_AS 1 GiB soft, RLIMIT_DATA 5 GiB): the container's own program runs under
+        // them; finding HOME must not need memory they forbid.
+        var config = Harness.BaseConfig("sh", "-c", "echo \"HOME=$HOME\"; ulimit -v");
+        config["process"]!["rlimits"]!.AsArray().Add(new JsonObject { ["type"] = "RLIMIT_AS", ["hard"] = 2L << 30, ["soft"] = 1L << 30 });
+        config["process"]!["rlimits"]!.AsArray().Add(new JsonObject { ["type"] = "RLIMIT_DATA", ["hard"] = 6L << 30, ["soft"] = 5L << 30 });
+        var r = Harness.RunContainer(config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal($"HOME=/root\n{1L << 20}\n", r.Stdout);
+    }
+
+    [Fact]
     public void Home_never_comes_from_the_setup_process_itself()
     {
         // /etc/passwd a link to /proc/self/environ: until its execve the container's process is a copy of berth, with

@@ -559,6 +559,12 @@ public sealed class PlanCompiler
         if (process.Args is not { Count: > 0 } args)
             throw new BerthException("process.args: must name the program to run");
 
+        var user = process.User;
+        uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
+        // HOME is looked up before the rlimits apply: reading passwd maps memory, which a small RLIMIT_AS or
+        // RLIMIT_DATA would refuse (the setup process is a copy of berth, whose address space is large already).
+        var env = Home(process.Env ?? [], uid);
+
         var rlimits = process.Rlimits ?? [];
         var seenLimits = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < rlimits.Count; i++)
@@ -577,14 +583,11 @@ public sealed class PlanCompiler
             Add(new SetRlimitOp($"set {r.Type} to {r.Soft}:{r.Hard}", field, resource, r.Soft, r.Hard));
         }
 
-        var user = process.User;
-        uint uid = user?.Uid ?? 0, gid = user?.Gid ?? 0;
         if (process.Terminal == true)
             Terminal(process, uid);
         var cwd = ContainerPath.Of(process.Cwd);
         Add(new ChdirOp($"change to the working directory {process.Cwd}", "process.cwd", cwd));
         Add(new CloseFromOp("close inherited file descriptors", "--preserve-fds", 3 + _request.PreserveFds));
-        var env = Home(process.Env ?? [], uid);
 
         var caps = process.Capabilities;
         ulong bounding = CapabilityMask(caps?.Bounding, "process.capabilities.bounding");

@@ -73,11 +73,18 @@ int stage_execute(const char *path, const char *const *argv, const char *const *
         argc++;
     while (envp && envp[envc])
         envc++;
-    /* mmap, not malloc: the malloc lock may be held by a parent thread that was not copied. */
-    size_t size = (argc + 3 + envc + 2) * sizeof(char *);
-    const char **args = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (args == MAP_FAILED)
-        return -1;
+    /* On the stack when it fits: the process rlimits are set by now, and a small RLIMIT_AS refuses any new mapping
+       in this copy of berth, whose address space is large already (the child's stack is mapped before the clone).
+       Else mmap, not malloc: the malloc lock may be held by a parent thread that was not copied. */
+    enum { ON_STACK = 2048 };
+    const char *on_stack[ON_STACK];
+    size_t count = argc + 3 + envc + 2, size = count * sizeof(char *);
+    const char **args = on_stack;
+    if (count > ON_STACK) {
+        args = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (args == MAP_FAILED)
+            return -1;
+    }
     args[0] = stage_marker;
     args[1] = path;
     for (size_t i = 0; i < argc; i++)
@@ -90,7 +97,8 @@ int stage_execute(const char *path, const char *const *argv, const char *const *
     env[envc + 1] = NULL;
     syscall(SYS_execveat, stage_fd, "", args, env, AT_EMPTY_PATH);
     int saved = errno;
-    munmap(args, size);
+    if (args != on_stack)
+        munmap(args, size);
     errno = saved;
     return -1;
 }

@@ -57,8 +57,16 @@ public sealed class Log
         if (_fd >= 0)
             ToFile("debug", message);
         else
-            ToStderr("berth: debug: " + message);
+        {
+            // As runc's --debug without --log: logrus text lines on stderr, which tools and runc's suite grep for.
+            Descriptors.Write(Descriptors.StandardError, TextLine("debug", message));
+        }
     }
+
+    private static string Now() => DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A line as logrus' text formatter writes it: time="…" level=… msg="…".</summary>
+    private static byte[] TextLine(string level, string message) => Encoding.UTF8.GetBytes($"time=\"{Now()}\" level={level} msg={Quote(message)}\n");
 
     private static void ToStderr(string text) => Descriptors.Write(Descriptors.StandardError, Encoding.UTF8.GetBytes(text + "\n"));
 
@@ -66,7 +74,6 @@ public sealed class Log
     {
         if (_fd < 0)
             return;
-        string time = DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
         byte[] line;
         if (_json)
         {
@@ -76,14 +83,14 @@ public sealed class Log
                 w.WriteStartObject();
                 w.WriteString("level", level);
                 w.WriteString("msg", message);
-                w.WriteString("time", time);
+                w.WriteString("time", Now());
                 w.WriteEndObject();
             }
             buffer.WriteByte((byte)'\n');
             line = buffer.ToArray();
         }
         else
-            line = Encoding.UTF8.GetBytes($"time=\"{time}\" level={level} msg={Quote(message)}\n");
+            line = TextLine(level, message);
         // One write per line (O_APPEND): lines of several berth processes sharing the file do not interleave.
         Descriptors.Write(_fd, line);
     }

@@ -196,7 +196,7 @@ public class ExecTests
             var unknown = Harness.Run("exec", "--cgroup", "nosuchcontroller:mem", id, "true");
             Assert.True(unknown.ExitCode == 255 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
             var missing = Harness.Run("exec", "--cgroup", "pids:mem", id, "true");
-            Assert.True(missing.ExitCode == 255 && missing.Stderr.Contains("no such file"), missing.ToString());
+            Assert.True(missing.ExitCode == 255 && missing.Stderr.Contains($"/{id}/mem/cgroup.procs: no such file") && missing.Stderr.Contains(" adding pid "), missing.ToString());
         }
         finally
         {

@@ -214,8 +214,21 @@ public class RuncCompatibilityTests
             // Without --log, debug lines go to stderr; stdout keeps only the command's output.
             var kill = Harness.Run("--debug", "kill", id, "0");
             Assert.True(kill.ExitCode == 0, kill.ToString());
-            Assert.Contains("berth: debug: kill: berth ", kill.Stderr);
-            Assert.Contains($"berth: debug: kill: signal 0 to process {pid} of container \"{id}\"", kill.Stderr);
+            Assert.Contains("level=debug msg=\"kill: berth ", kill.Stderr);
+            Assert.Contains($"level=debug msg=\"kill: signal 0 to process {pid} of container \\\"{id}\\\"", kill.Stderr);
+            Assert.Matches("^time=\"[^\"]+\" level=debug msg=\"", kill.Stderr);
+
+            // The setup steps carry runc's names for them, in every log format.
+            string text = Harness.NewFile("debug", ".log");
+            var exec = Harness.Run("--debug", "--log", text, "exec", id, "true");
+            Assert.True(exec.ExitCode == 0, exec.ToString());
+            string lines = File.ReadAllText(text);
+            foreach (string step in new[] { "nsexec container setup", "child process in init()", "setns_init: about to exec" })
+                Assert.Contains($"level=debug msg=\"exec: {step}: ", lines);
+            var run = Harness.Run("--debug", "run", "--bundle", Harness.Bundle(Harness.BaseConfig("true")), Harness.NewId("debug"));
+            Assert.True(run.ExitCode == 0, run.ToString());
+            foreach (string step in new[] { "nsexec container setup", "child process in init()", "init: closing the pipe to signal completion" })
+                Assert.Contains($"level=debug msg=\"run: {step}: ", run.Stderr);
         }
         finally
         {

@@ -174,9 +174,10 @@ public sealed class CgroupManager(CgroupLayout layout)
     {
         foreach (string dir in dirs)
         {
-            int err = Sys.WriteSmall(Path.Combine(dir, "cgroup.procs"), pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY);
+            string procs = Path.Combine(dir, "cgroup.procs");
+            int err = Sys.WriteSmall(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY);
             if (err != 0)
-                throw BerthException.Errno($"join cgroup {dir}", err);
+                throw BerthException.Errno($"join cgroup: adding pid {pid} to {procs}", err);
         }
     }
 

@@ -92,6 +92,7 @@ public sealed partial class ContainerRuntime
             if (status == ContainerStatus.Paused)
                 dir.Dispose();
             int master = -1;
+            Debug?.Invoke($"{command}: nsexec container setup: container \"{options.Id}\": clone a process into its namespaces ({plan.Operations.Count} operations)");
             try
             {
                 process = Spawner.Spawn(plan, pid =>
@@ -117,7 +118,8 @@ public sealed partial class ContainerRuntime
                 throw;
             }
             ConsoleMaster = master;
-            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
+            Debug?.Invoke($"{command}: child process in init(): container \"{options.Id}\": process {process.Pid} joined it");
+            Debug?.Invoke($"{command}: setns_init: about to exec: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
         }
         finally
         {

@@ -102,6 +102,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             // where it must (user namespaces, joined pid namespaces, or a kernel without CLONE_INTO_CGROUP).
             int cgroupFd = joining.BornInV2 is { } v2 ? Sys.Open(v2, O_RDONLY | O_DIRECTORY) : -1;
             using var closeCgroupFd = new FdCloser(cgroupFd);
+            // The steps are named as runc's debug lines name them (nsexec, init), for logs read side by side.
+            Debug?.Invoke($"{command}: nsexec container setup: container \"{options.Id}\": clone its process into its namespaces ({plan.Operations.Count} operations)");
             process = Spawner.Spawn(plan, pid => CgroupManager.Join(joining.ParentJoins ? all : [], pid), command,
                 pid => RuntimeHooks(spec, record, pid, command),
                 master =>
@@ -117,7 +119,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);
-            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} set up in {rootfs}; state in {dir.Path}; cgroups {string.Join(", ", all)}");
+            Debug?.Invoke($"{command}: child process in init(): container \"{options.Id}\": process {process.Pid} set up in {rootfs}; state in {dir.Path}; cgroups {string.Join(", ", all)}");
+            Debug?.Invoke($"{command}: init: closing the pipe to signal completion: container \"{options.Id}\": process {process.Pid} is ready{(waitForStart ? " and waits for start" : "")}");
             if (options.PidFile is not null)
                 WritePidFile(options.PidFile, process.Pid);
             return (record, process);

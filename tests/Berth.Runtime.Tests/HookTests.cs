@@ -73,7 +73,22 @@ public class HookTests
     {
         var config = Harness.BaseConfig("true");
         config["hooks"] = new JsonObject { [kind] = new JsonArray(Hook("/bin/sh", "sh", "-c", "exit 3")) };
-        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "hookfail", $"hooks.{kind}[0]", expected);
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "hookfail", $"hooks.{kind}[0]", expected, "error running hook #0: ");
+    }
+
+    [Fact]
+    public void A_hook_killed_by_the_containers_seccomp_profile_says_bad_system_call_in_runcs_words()
+    {
+        // startContainer runs in the container after the profile is loaded: its mkdir is killed with SIGSYS.
+        var config = Harness.BaseConfig("true");
+        config["linux"]!["seccomp"] = new JsonObject
+        {
+            ["defaultAction"] = "SCMP_ACT_ALLOW",
+            ["architectures"] = new JsonArray("SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+            ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("mkdir", "mkdirat"), ["action"] = "SCMP_ACT_KILL" }),
+        };
+        config["hooks"] = new JsonObject { ["startContainer"] = new JsonArray(Hook("/bin/sh", "sh", "-c", "mkdir /dev/shm/foo")) };
+        Harness.AssertFailsLeavingNothing("run", Harness.Bundle(config), "hooksys", "error running hook #0: ", "hooks.startContainer[0]", "bad system call");
     }
 
     [Fact]

@@ -133,7 +133,7 @@ public static unsafe class Spawner
                         if (report.Index < 0 || report.Index >= plan.Operations.Count)
                             throw new BerthException($"{command}: open the host's /proc for the container process: {Describe(null, report.Errno)}");
                         var op = plan.Operations[report.Index];
-                        throw new BerthException($"{command}: {op.What} ({op.Field}): {Describe(op, report.Errno)}");
+                        throw new BerthException($"{command}: {(op is RunHookOp hook ? Lifecycle.HookRunner.Failed(hook.Index) : "")}{op.What} ({op.Field}): {Describe(op, report.Errno)}");
                 }
             }
         }
@@ -181,7 +181,7 @@ public static unsafe class Spawner
             return "status unknown";
         if ((status & 0x7f) == 0)
             return $"exit status {(status >> 8) & 0xff}";
-        return $"killed by signal {status & 0x7f}";
+        return $"killed by {Lifecycle.Signals.Describe(status & 0x7f)}";
     }
 
     internal static void KillAndReap(int pid)

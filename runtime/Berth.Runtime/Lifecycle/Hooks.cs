@@ -20,7 +20,7 @@ public static unsafe class HookRunner
         {
             string? error = RunOne(hooks[i], state);
             if (error is not null)
-                return $"{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}";
+                return $"{Failed(i)}{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}";
         }
         return null;
     }
@@ -33,10 +33,14 @@ public static unsafe class HookRunner
         {
             string? error = RunOne(hooks[i], state);
             if (error is not null)
-                errors.Add($"{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}");
+                errors.Add($"{Failed(i)}{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}");
         }
         return errors;
     }
+
+    /// <summary>The words a failed hook's message starts with, runc's ("error running hook #0: "), which clients and
+    /// runc's suite look for.</summary>
+    public static string Failed(int index) => $"error running hook #{index}: ";
 
     private static string? RunOne(Hook hook, byte[] state)
     {
@@ -58,7 +62,7 @@ public static unsafe class HookRunner
         return (code & 0x70000) switch
         {
             NativeReport.HookExited => (code & 0xffff) == 127 ? "could not be executed (exit status 127)" : $"exited with status {code & 0xffff}",
-            NativeReport.HookSignaled => $"killed by signal {code & 0xffff}",
+            NativeReport.HookSignaled => $"killed by {Signals.Describe(code & 0xffff)}",
             NativeReport.HookTimeout => $"timed out after {timeout} s",
             _ => Linux.Describe(code),
         };

@@ -162,7 +162,7 @@ public sealed record SyncOp(string What, string Field) : Operation(What, Field) 
 /// <summary>Wait until berth has put the process in its cgroups.</summary>
 public sealed record WaitParentOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.WaitParent; }
 /// <summary>Run a hook inside the container's namespaces, through the stage, with the state on its stdin.</summary>
-public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs) : Operation(What, Field) { public override OpKind Kind => OpKind.RunHook; }
+public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs, int Index = 0) : Operation(What, Field) { public override OpKind Kind => OpKind.RunHook; }
 
 /// <summary>Bits of the C struct's flags for path operations (native/berth_exec.h BERTH_PATH_*); the low byte is a slot
 /// number where an operation has one. Only Exec/Lowering.cs sets them.</summary>

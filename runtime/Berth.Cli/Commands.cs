@@ -228,6 +228,7 @@ public static class Commands
             }
             case "checkpoint":
             case "restore":
+                CheckImagePaths(args, first, command);
                 throw new BerthException($"{command}: berth does not checkpoint or restore containers: criu 3.17, the one this host has, cannot dump on this kernel (\"vdso: Unexpected rt vDSO area bounds\"), for runc either");
             case "spec":
             {
@@ -258,6 +259,36 @@ public static class Commands
             default:
                 throw new InvalidOperationException($"{command} is in KnownCommands but not dispatched");
         }
+    }
+
+    /// <summary>
+    /// The image folders of checkpoint and restore, checked as runc checks them before it calls criu: --parent-path is
+    /// relative to --image-path and must be a folder there. berth checkpoints nothing, but a mistaken path is still
+    /// named before it says so.
+    /// </summary>
+    private static void CheckImagePaths(string[] args, int first, string command)
+    {
+        string? image = null, parent = null;
+        for (int i = first; i < args.Length; i++)
+        {
+            string name = args[i].TrimStart('-');
+            string? value = null;
+            if (name.IndexOf('=') is var eq and >= 0)
+                (name, value) = (name[..eq], name[(eq + 1)..]);
+            else if (args[i].StartsWith('-') && name is "image-path" or "parent-path" && i + 1 < args.Length)
+                value = args[++i];
+            if (name == "image-path")
+                image = value;
+            else if (name == "parent-path")
+                parent = value;
+        }
+        if (string.IsNullOrEmpty(parent))
+            return;
+        if (Path.IsPathRooted(parent))
+            throw new BerthException($"{command}: --parent-path must be relative (to --image-path), not \"{parent}\"");
+        string real = Path.Combine(string.IsNullOrEmpty(image) ? "checkpoint" : image, parent);
+        if (!Directory.Exists(real))
+            throw new BerthException($"{command}: invalid --parent-path: {real} is not a directory");
     }
 
     private static readonly string[] UpdateValueFlags =

@@ -94,4 +94,18 @@ public class EventsTests
             Assert.Contains("criu", r.Stderr);
         }
     }
+
+    [Fact]
+    public void A_wrong_parent_path_is_named_before_checkpoint_says_it_is_not_there()
+    {
+        // As runc checks it before calling criu: absolute, or not a folder below --image-path.
+        string images = Directory.CreateTempSubdirectory("berth-images").FullName;
+        var absolute = Harness.Run("checkpoint", "--parent-path", Path.Combine(images, "parent"), "--image-path", images, "anything");
+        Assert.True(absolute.ExitCode == 1 && absolute.Stderr.Contains("--parent-path must be relative"), absolute.ToString());
+        var missing = Harness.Run("checkpoint", "--parent-path", "./parent", "--image-path", images, "anything");
+        Assert.True(missing.ExitCode == 1 && missing.Stderr.Contains("invalid --parent-path"), missing.ToString());
+        Directory.CreateDirectory(Path.Combine(images, "parent"));
+        var present = Harness.Run("checkpoint", "--parent-path=parent", "--image-path", images, "anything");
+        Assert.True(present.ExitCode == 1 && present.Stderr.Contains("criu") && !present.Stderr.Contains("--parent-path"), present.ToString());
+    }
 }

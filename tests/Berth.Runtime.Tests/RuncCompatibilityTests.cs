@@ -255,7 +255,7 @@ public class RuncCompatibilityTests
 
             var inStopped = Harness.Run("exec", stopped, "true");
             Assert.True(inStopped.ExitCode == 255, inStopped.ToString());
-            Assert.Contains($"exec: cannot exec in container \"{stopped}\"", inStopped.Stderr);
+            Assert.Contains($"exec: container \"{stopped}\": cannot exec in a stopped container", inStopped.Stderr);
 
             string missing = Harness.NewId("exec255");
             var inMissing = Harness.Run("exec", missing, "true");

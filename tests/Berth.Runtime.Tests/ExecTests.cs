@@ -194,7 +194,7 @@ public class ExecTests
             var escape = Harness.Run("exec", "--cgroup", "memory:../..", id, "true");
             Assert.True(escape.ExitCode == 255 && escape.Stderr.Contains(".. is not a sub cgroup path"), escape.ToString());
             var unknown = Harness.Run("exec", "--cgroup", "nosuchcontroller:mem", id, "true");
-            Assert.True(unknown.ExitCode == 255 && unknown.Stderr.Contains("nosuchcontroller"), unknown.ToString());
+            Assert.True(unknown.ExitCode == 255 && unknown.Stderr.Contains("unknown controller \"nosuchcontroller\""), unknown.ToString());
             var missing = Harness.Run("exec", "--cgroup", "pids:mem", id, "true");
             Assert.True(missing.ExitCode == 255 && missing.Stderr.Contains($"/{id}/mem/cgroup.procs: no such file") && missing.Stderr.Contains(" adding pid "), missing.ToString());
         }

@@ -139,7 +139,7 @@ public sealed class CgroupManager(CgroupLayout layout)
                 string? mount = layout.HierarchyOf(controller);
                 int at = mount is null ? -1 : result.FindIndex(d => d == mount || d.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal));
                 if (at < 0)
-                    throw new BerthException($"exec: --cgroup {spec}: the container has no cgroup of the controller \"{controller}\" here");
+                    throw new BerthException($"exec: --cgroup {spec}: unknown controller \"{controller}\": the container has no cgroup of it here");
                 if (chosen.TryGetValue(at, out string? other) && other != parts[1])
                     throw new BerthException($"exec: --cgroup {spec}: \"{controller}\" shares its hierarchy with a controller already given \"{other}\"");
                 chosen[at] = parts[1];

@@ -304,6 +304,18 @@ public class PlanCompilerTests
     }
 
     [Fact]
+    public void Without_a_mount_namespace_the_rootfs_is_only_opened_and_chrooted_into()
+    {
+        var ops = Compile(PlanFixture.Config(namespaces: "{ \"type\": \"pid\" }")).Operations.ToList();
+        Assert.DoesNotContain(ops, o => o is HostMountOp or PivotRootOp);
+        int open = ops.FindIndex(o => o is OpenRootOp);
+        int chroot = ops.FindIndex(o => o is MoveRootOp { HostPath: null });
+        int proc = ops.FindIndex(o => o is MountOp { Type: "proc" });
+        Assert.True(open >= 0 && open < proc && proc < chroot, string.Join("\n", ops));
+        Assert.Contains(ops, o => o is MountOp { Type: "sysfs" });
+    }
+
+    [Fact]
     public void Exec_joins_the_containers_namespaces_then_opens_its_root()
     {
         var ops = PlanCompiler.CompileExec(PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config())), 4242).Operations.ToList();

@@ -68,6 +68,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             Bundle = bundle,
             Rootfs = rootfs,
             OciVersion = spec.OciVersion,
+            SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
         };
         if (spec.Annotations is not null)
             foreach (var (k, v) in spec.Annotations)
@@ -432,6 +433,9 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (record.Pid > 0 && StateStore.IsAlive(record))
             Stop(record);
         CgroupManager.Remove(record.CreatedCgroups);
+        if (record.SharesMountNamespace)
+            foreach (string error in HostMounts.DetachBelow(record.Rootfs))
+                Warn("delete: " + error);
         Store.Remove(dir);
     }
 

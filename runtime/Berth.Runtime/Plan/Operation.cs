@@ -80,7 +80,9 @@ public sealed record PivotRootOp(string What, string Field) : Operation(What, Fi
     public override OpKind Kind => OpKind.PivotRoot;
     public long OldRootPropagation { get; init; }
 }
-public sealed record MoveRootOp(string What, string Field, string HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.MoveRoot; }
+/// <summary>--no-pivot: move the rootfs at HostPath onto / and chroot; HostPath null: chroot only (no mount namespace of
+/// the container's own, nothing to move).</summary>
+public sealed record MoveRootOp(string What, string Field, string? HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.MoveRoot; }
 /// <summary>Write Value to a file below berth's own procfs handle (ProcPath like "sys/net/ipv4/ip_forward").</summary>
 public sealed record WriteProcOp(string What, string Field, string ProcPath, string Value) : Operation(What, Field) { public override OpKind Kind => OpKind.WriteFile; }
 

@@ -39,7 +39,7 @@ public static class PlanText
         HostMountOp o => $"mount {Quote(o.Source)} on host path {Quote(o.Target)}{Type(o.Type)} flags {Flags(o.Flags)}",
         OpenRootOp o => $"open-root {o.HostPath}",
         PivotRootOp o => "pivot-root into the opened root" + (o.OldRootPropagation != 0 ? $" (old root {Flags(o.OldRootPropagation)} before it is detached)" : ""),
-        MoveRootOp o => $"move-root {o.HostPath} to /",
+        MoveRootOp o => o.HostPath is null ? "chroot into the opened root" : $"move-root {o.HostPath} to /",
         WriteProcOp o => $"write /proc/{o.ProcPath} {Quote(o.Value)}",
         MkdirAllOp o => $"mkdir-all {o.Path} mode {Octal(o.Mode)}{(o.NoSymlinks ? " no-symlinks" : "")}",
         CreateFileOp o => $"create-file {o.Path} mode {Octal(o.Mode)}",

@@ -129,6 +129,29 @@ public class SeccompCompilerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Syscalls_newer_than_the_profile_get_enosys_as_runc_gives_them()
+    {
+        // Default errno, x86_64 and i386 listed, the highest syscall named is exit (60 on x86_64, 1 on i386).
+        var rule = Rule(SeccompAction.ScmpActAllow, ["read", "write", "exit"]);
+        Berth.Spec.Seccomp With(SeccompAction action, SeccompArch[]? arches) => new() { DefaultAction = action, Architectures = arches, Syscalls = [rule] };
+        SeccompArch[] listed = [SeccompArch.ScmpArchX8664, SeccompArch.ScmpArchX86];
+        var p = Program(With(SeccompAction.ScmpActErrno, listed));
+        const uint Enosys = 0x00050000 | 38;
+        Assert.Equal(Allow, BpfInterpreter.Run(p, X64, 0));
+        Assert.Equal(Eperm, BpfInterpreter.Run(p, X64, Getpid));          // below the highest: the default action
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, X64, 61));             // above it: newer than the profile
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, X64, 435));            // clone3
+        Assert.Equal(Eperm, BpfInterpreter.Run(p, X64, uint.MaxValue));   // a tracer skipping the call
+        Assert.Equal(KillThread, BpfInterpreter.Run(p, X64, X32 | 435)); // x32 not listed: bad arch, as before
+        Assert.Equal(Allow, BpfInterpreter.Run(p, I386, 4));              // i386 write
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, I386, 5));             // above i386's highest (write = 4)
+
+        // A default that lets calls through, or no arch listed (runc patches only listed arches): no ENOSYS.
+        Assert.Equal(Allow, BpfInterpreter.Run(Program(With(SeccompAction.ScmpActAllow, listed)), X64, 435));
+        Assert.Equal(Eperm, BpfInterpreter.Run(Program(With(SeccompAction.ScmpActErrno, null)), X64, 435));
+    }
+
+    [Fact]
     public void Comparisons_on_different_arguments_are_anded()
     {
         var s = Profile(SeccompAction.ScmpActAllow, Rule(SeccompAction.ScmpActErrno, ["kill"], 1,

@@ -43,14 +43,21 @@ public static class SeccompCompiler
         uint defaultReturn = SeccompActions.Return(seccomp.DefaultAction, seccomp.DefaultErrnoRet, $"{field}.defaultAction", $"{field}.defaultErrnoRet");
         const uint badArch = ClassicBpf.RetKillThread;
 
-        bool x86 = false, x32 = false;
+        bool x86 = false, x32 = false, x8664 = false;
         // The native arch is always in the filter. Arches an x86_64 kernel never reports (arm, s390x…) could only
         // add dead branches, so they are left out; libseccomp would add them and they would never match.
         foreach (var arch in seccomp.Architectures ?? [])
         {
             x86 |= arch == SeccompArch.ScmpArchX86;
             x32 |= arch == SeccompArch.ScmpArchX32;
+            x8664 |= arch == SeccompArch.ScmpArchX8664;
         }
+        // As runc: unless the default action lets calls through (allow, log, trace), a syscall numbered above every
+        // syscall the profile names for a listed arch gets ENOSYS, not the default action — it is newer than the
+        // profile, and ENOSYS makes programs fall back (glibc's clone3 → clone) where EPERM makes them fail.
+        bool enosysAbove = seccomp.DefaultAction is not (SeccompAction.ScmpActAllow or SeccompAction.ScmpActLog or SeccompAction.ScmpActTrace);
+        const uint enosys = ClassicBpf.RetErrno | 38;
+        uint maxX8664 = 0, maxX32 = 0, maxI386 = 0;
 
         // Each (syscall number, entry) pair as number << 32 | sequence: sorting groups a number's entries in config order.
         var syscalls = seccomp.Syscalls ?? [];
@@ -72,11 +79,20 @@ public static class SeccompCompiler
                 if (!numbers.Known)
                     unknown.Add(name);
                 if (numbers.X8664(out uint nr))
+                {
                     Add(wideKeys, nr, i);
+                    maxX8664 = Math.Max(maxX8664, nr);
+                }
                 if (x32 && numbers.X32(out nr))
+                {
                     Add(wideKeys, nr, i);
+                    maxX32 = Math.Max(maxX32, nr);
+                }
                 if (x86 && numbers.I386(out nr))
+                {
                     Add(i386Keys, nr, i);
+                    maxI386 = Math.Max(maxI386, nr);
+                }
             }
         }
         void Add(List<ulong> keys, uint nr, int entry)
@@ -86,9 +102,18 @@ public static class SeccompCompiler
         }
 
         var e = new BpfEmitter();
-        var i386Section = x86 ? Section(e, i386Keys, entryOf, rules, wide: false, defaultReturn, _ => defaultReturn) : BpfTarget.Return(badArch);
-        var x8664Section = Section(e, wideKeys, entryOf, rules, wide: true, defaultReturn,
-            nr => nr < ClassicBpf.X32SyscallBit || x32 || nr == uint.MaxValue ? defaultReturn : badArch);
+        // A listed arch with no known syscall in the profile gets no ENOSYS range (runc: "could not find any syscalls").
+        bool i386Enosys = enosysAbove && x86 && maxI386 > 0;
+        bool x8664Enosys = enosysAbove && x8664 && maxX8664 > 0;
+        bool x32Enosys = enosysAbove && x32 && maxX32 > 0;
+        var i386Section = x86 ? Section(e, i386Keys, entryOf, rules, wide: false, defaultReturn,
+            nr => i386Enosys && nr > maxI386 ? enosys : defaultReturn, i386Enosys ? [maxI386 + 1] : []) : BpfTarget.Return(badArch);
+        var x8664Section = Section(e, wideKeys, entryOf, rules, wide: true, defaultReturn, nr =>
+            nr == uint.MaxValue ? defaultReturn
+            : nr < ClassicBpf.X32SyscallBit ? (x8664Enosys && nr > maxX8664 ? enosys : defaultReturn)
+            : !x32 ? badArch
+            : x32Enosys && nr > maxX32 ? enosys : defaultReturn,
+            [.. x8664Enosys ? new[] { maxX8664 + 1 } : [], .. x32Enosys ? new[] { maxX32 + 1 } : []]);
         var next = x86 ? e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchI386, i386Section, BpfTarget.Return(badArch)) : BpfTarget.Return(badArch);
         next = e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchX8664, x8664Section, next);
         e.Emit(ClassicBpf.LdAbs, ClassicBpf.ArchOffset, next);
@@ -128,7 +153,7 @@ public static class SeccompCompiler
 
     /// <summary>One architecture: ld nr, then a binary search over intervals of syscall numbers.</summary>
     private static BpfTarget Section(BpfEmitter e, List<ulong> keys, List<int> entryOf, List<Rule>[] rules, bool wide,
-        uint defaultReturn, Func<uint, uint> gap)
+        uint defaultReturn, Func<uint, uint> gap, uint[] gapBreaks)
     {
         var sorted = keys.ToArray();
         Array.Sort(sorted);
@@ -160,18 +185,18 @@ public static class SeccompCompiler
             starts.Add(start);
             targets.Add(target);
         }
+        // Gap actions change only at the x32 bit, at -1, and where the ENOSYS ranges begin.
+        ulong[] breaks = [.. gapBreaks.Select(b => (ulong)b), ClassicBpf.X32SyscallBit, uint.MaxValue];
+        Array.Sort(breaks);
         void Gap(ulong from, ulong to) // [from, to)
         {
-            // Gap actions change only at the x32 bit and at -1.
-            if (from < ClassicBpf.X32SyscallBit && ClassicBpf.X32SyscallBit < to)
+            foreach (ulong at in breaks)
             {
-                Add((uint)from, BpfTarget.Return(gap((uint)from)));
-                from = ClassicBpf.X32SyscallBit;
-            }
-            if (from < uint.MaxValue && uint.MaxValue < to)
-            {
-                Add((uint)from, BpfTarget.Return(gap((uint)from)));
-                from = uint.MaxValue;
+                if (from < at && at < to)
+                {
+                    Add((uint)from, BpfTarget.Return(gap((uint)from)));
+                    from = at;
+                }
             }
             if (from < to)
                 Add((uint)from, BpfTarget.Return(gap((uint)from)));

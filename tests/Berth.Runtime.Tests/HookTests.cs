@@ -16,6 +16,31 @@ public class HookTests
     private static string HostMountNs => new FileInfo("/proc/self/ns/mnt").LinkTarget!;
 
     [Fact]
+    public void CreateContainer_hooks_run_in_the_containers_root()
+    {
+        // runc runs them after the mounts, before pivot_root, with the working directory at the rootfs: a hook can
+        // reach the container's files by relative path (runc's hooks.bats binds a library into ./lib that way).
+        string marker = "hook-cwd-" + Harness.NewId("m");
+        File.WriteAllText(Path.Combine(Harness.Rootfs, marker), "");
+        string log = Path.Combine(Directory.CreateTempSubdirectory("berth-hooks").FullName, "log");
+        try
+        {
+            var config = Harness.BaseConfig("true");
+            config["hooks"] = new JsonObject
+            {
+                ["createContainer"] = new JsonArray(Hook("/bin/sh", "sh", "-c", $"test -e ./{marker} && test -d ./proc/self && echo in-root >> {log}; pwd >> {log}")),
+            };
+            var r = Harness.RunContainer(config);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal(["in-root", Harness.Rootfs], File.ReadAllLines(log));
+        }
+        finally
+        {
+            File.Delete(Path.Combine(Harness.Rootfs, marker));
+        }
+    }
+
+    [Fact]
     public void Every_kind_runs_at_its_point_with_the_state_on_stdin()
     {
         string shared = Directory.CreateTempSubdirectory("berth-hooks").FullName;

@@ -137,6 +137,7 @@ internal static unsafe class Lowering
                 n.V2 = arena.StringArray(o.Argv);
                 n.V3 = arena.StringArray(o.Env);
                 n.B = o.TimeoutMs;
+                n.Flags = o.InRootCwd ? PathFlags.HookInRoot : 0;
                 break;
             default:
                 throw new InvalidOperationException($"no lowering for {op.GetType().Name}");

@@ -164,7 +164,12 @@ public sealed record SyncOp(string What, string Field) : Operation(What, Field) 
 /// <summary>Wait until berth has put the process in its cgroups.</summary>
 public sealed record WaitParentOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.WaitParent; }
 /// <summary>Run a hook inside the container's namespaces, through the stage, with the state on its stdin.</summary>
-public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs) : Operation(What, Field) { public override OpKind Kind => OpKind.RunHook; }
+public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs) : Operation(What, Field)
+{
+    public override OpKind Kind => OpKind.RunHook;
+    /// <summary>Run with the working directory at the container's root (runc's createContainer hooks).</summary>
+    public bool InRootCwd { get; init; }
+}
 
 /// <summary>Bits of the C struct's flags for path operations (native/berth_exec.h BERTH_PATH_*); the low byte is a slot
 /// number where an operation has one. Only Exec/Lowering.cs sets them.</summary>
@@ -182,6 +187,8 @@ public static class PathFlags
     public const int ExistingIsFine = 0x2000;
     /// <summary>Bind: the whole tree below the source (rbind).</summary>
     public const int BindRecursive = 0x4000;
+    /// <summary>RunHook: the hook's working directory is the container's root (createContainer, before pivot_root).</summary>
+    public const int HookInRoot = 0x8000;
 }
 
 /// <summary>A namespace the container joins by path.</summary>

@@ -426,7 +426,8 @@ public sealed class PlanCompiler
         var hooks = _spec.Hooks;
         if (hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 } || hooks?.StartContainer is { Count: > 0 })
             Add(new SyncOp("wait for the createRuntime hooks", "hooks.createRuntime"));
-        AddHooks(hooks?.CreateContainer, "createContainer");
+        // In the container's mount namespace, before pivot_root, with the working directory at its root (as runc).
+        AddHooks(hooks?.CreateContainer, "createContainer", inRootCwd: true);
     }
 
     /// <summary>
@@ -461,13 +462,13 @@ public sealed class PlanCompiler
             Add(new ReadonlyPathOp("make the root file system read-only", "root.readonly", null));
     }
 
-    private void AddHooks(IReadOnlyList<Hook>? hooks, string kind)
+    private void AddHooks(IReadOnlyList<Hook>? hooks, string kind, bool inRootCwd = false)
     {
         for (int i = 0; hooks is not null && i < hooks.Count; i++)
         {
             var hook = hooks[i];
             Add(new RunHookOp($"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]", hook.Path,
-                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L));
+                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L) { InRootCwd = inRootCwd });
         }
     }
 

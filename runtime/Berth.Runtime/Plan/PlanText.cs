@@ -81,7 +81,7 @@ public static class PlanText
         ReportReadyOp => "report ready",
         SyncOp => "sync with berth (hooks)",
         WaitParentOp => "wait for berth (cgroups joined)",
-        RunHookOp o => $"run-hook {o.Path}" + (o.TimeoutMs > 0 ? $" timeout {o.TimeoutMs / 1000} s" : ""),
+        RunHookOp o => $"run-hook {o.Path}" + (o.TimeoutMs > 0 ? $" timeout {o.TimeoutMs / 1000} s" : "") + (o.InRootCwd ? " in the root" : ""),
         _ => op.Kind.ToString(),
     };
 

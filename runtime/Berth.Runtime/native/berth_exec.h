@@ -73,6 +73,7 @@ enum berth_op_kind {
 #define BERTH_SOURCE_SLOT 0x1000     /* BIND: the source is slots[flags & 0xff] (the console's pty peer) */
 #define BERTH_EEXIST_OK 0x2000       /* MKNOD: an existing file is left as it is */
 #define BERTH_BIND_RECURSIVE 0x4000  /* BIND: the whole tree below the source (rbind) */
+#define BERTH_HOOK_IN_ROOT 0x8000    /* RUN_HOOK: the working directory is the container's root (createContainer) */
 
 /* Errors that are not errno values, reported in the err field of a FAILED report. */
 #define BERTH_ERR_OUTSIDE_ROOT 0x40001   /* the working directory is not inside the container's root */

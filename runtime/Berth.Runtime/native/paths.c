@@ -97,6 +97,13 @@ static int mount_fds(int source_fd, const char *source, int target_fd, const cha
     return mount(source, dst, type, flags, data);
 }
 
+/* createContainer hooks run with the working directory at the container's root (before pivot_root), as runc's. */
+int paths_chdir_root(void)
+{
+    cwd_at_proc = 0;
+    return fchdir(root_fd);
+}
+
 void paths_home(void)
 {
     if (cwd_at_proc && home_fd >= 0)

@@ -231,7 +231,10 @@ static int child_main(void *arg)
             continue;
         }
         if (op->kind == BERTH_OP_RUN_HOOK) {
-            paths_home();
+            if ((op->flags & BERTH_HOOK_IN_ROOT) ? paths_chdir_root() < 0 : (paths_home(), 0)) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
+                _exit(126);
+            }
             int rc = run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b, 1, -1);
             if (rc != 0) {
                 report(fd, BERTH_REPORT_FAILED, i, rc < 0 ? -rc : rc, 0);

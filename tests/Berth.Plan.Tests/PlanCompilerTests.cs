@@ -104,9 +104,13 @@ public class PlanCompilerTests
     [InlineData("\"noatime\", \"rstrictatime\"", Linux.MS_STRICTATIME)]
     public void Recursive_options_on_a_new_file_system_are_its_flags(string options, long flags)
     {
-        var mount = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": [{{options}}] }"""))
-            .Operations.OfType<MountOp>().Single(o => o.Target.Value == "/t");
-        Assert.Equal(flags, mount.Flags);
+        var ops = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": [{{options}}] }"""))
+            .Operations.OfType<MountOp>().Where(o => o.Target.Value == "/t").ToList();
+        var mount = Assert.Single(ops, o => o.Type == "tmpfs");
+        // A read-only tmpfs is mounted writable and remounted read-only after pivot_root (as runc).
+        var remount = ops.SingleOrDefault(o => (o.Flags & Linux.MS_REMOUNT) != 0);
+        Assert.Equal(flags, mount.Flags | (remount is null ? 0 : remount.Flags & ~Linux.MS_REMOUNT));
+        Assert.True(remount is null || ops.IndexOf(remount) > ops.IndexOf(mount));
         Assert.Null(mount.Data);
     }
 

@@ -180,6 +180,7 @@ public sealed class PlanCompiler
         Rootfs(linux, userNs, newMountNs);
         // As runc orders them: sysctls are written before /proc/sys becomes read-only.
         Sysctls(linux, cloneFlags, joins);
+        _ops.AddRange(_readOnlyLater);
         ProtectPaths(linux);
         Hostnames(cloneFlags, joins);
         Process(userNs);
@@ -207,6 +208,9 @@ public sealed class PlanCompiler
     }
 
     private void Add(Operation op) => _ops.Add(op);
+
+    /// <summary>Read-only remounts of tmpfs and /dev mounts, made after the root is in place (runc's finalizeRootfs).</summary>
+    private readonly List<Operation> _readOnlyLater = [];
 
     /// <summary>
     /// Joining a cgroup v1 hierarchy waits for an RCU grace period in the kernel (~10 ms here). The child does its
@@ -409,8 +413,18 @@ public sealed class PlanCompiler
             }
             else
             {
-                Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, options.Data.Length > 0 ? options.Data : null,
-                    MountOptions.FlagsWithRecursive(options), options.Propagation, RealDirectory: strict));
+                long flags = MountOptions.FlagsWithRecursive(options);
+                string? data = options.Data.Length > 0 ? options.Data : null;
+                // A read-only tmpfs or /dev is mounted writable and made read-only once the root is in place, as runc
+                // does: devices, links and mount points still go into it first.
+                if ((flags & Linux.MS_RDONLY) != 0 && (flags & Linux.MS_REMOUNT) == 0 && (type == "tmpfs" || destination.Value == "/dev"))
+                {
+                    flags &= ~Linux.MS_RDONLY;
+                    _readOnlyLater.Add(new MountOp($"make {destination} read-only", field, "", destination, "",
+                        data, flags | Linux.MS_RDONLY | Linux.MS_REMOUNT));
+                }
+                Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, data,
+                    flags, options.Propagation, RealDirectory: strict));
                 fresh.Add(destination);
             }
         }

@@ -201,6 +201,23 @@ public class SeccompTests
     }
 
     [Fact]
+    public void A_startContainer_hook_runs_under_the_filter_and_its_death_is_named()
+    {
+        // runc's seccomp.bats: the hook runs in the container with the filter in force; mkdir kills it, and the error
+        // says a hook failed and why, in runc's words ("error running hook", "bad system call").
+        var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_KILL", null, ["mkdir", "mkdirat"])));
+        config["process"]!["args"] = new JsonArray("true");
+        config["hooks"] = new JsonObject
+        {
+            ["startContainer"] = new JsonArray(new JsonObject { ["path"] = "/bin/sh", ["args"] = new JsonArray("sh", "-c", "mkdir /dev/shm/foo") }),
+        };
+        var r = Harness.RunContainer(config);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("error running startContainer hook /bin/sh (hooks.startContainer[0])", r.Stderr);
+        Assert.Contains("killed by signal 31 (bad system call)", r.Stderr);
+    }
+
+    [Fact]
     public void Kill_action_ends_the_process_with_SIGSYS()
     {
         var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_KILL", null, ["mkdir", "mkdirat"])));

@@ -133,7 +133,9 @@ public static unsafe class Spawner
                         if (report.Index < 0 || report.Index >= plan.Operations.Count)
                             throw new BerthException($"{command}: open the host's /proc for the container process: {Describe(null, report.Errno)}");
                         var op = plan.Operations[report.Index];
-                        throw new BerthException($"{command}: {op.What} ({op.Field}): {Describe(op, report.Errno)}");
+                        // Hook failures read as runc's do ("error running hook"), which clients and tests look for.
+                        string running = op is RunHookOp ? "error running " : "";
+                        throw new BerthException($"{command}: {running}{op.What} ({op.Field}): {Describe(op, report.Errno)}");
                 }
             }
         }
@@ -181,7 +183,7 @@ public static unsafe class Spawner
             return "status unknown";
         if ((status & 0x7f) == 0)
             return $"exit status {(status >> 8) & 0xff}";
-        return $"killed by signal {status & 0x7f}";
+        return Linux.KilledBy(status & 0x7f);
     }
 
     internal static void KillAndReap(int pid)

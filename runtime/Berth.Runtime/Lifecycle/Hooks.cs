@@ -20,7 +20,7 @@ public static unsafe class HookRunner
         {
             string? error = RunOne(hooks[i], state);
             if (error is not null)
-                return $"{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}";
+                return $"error running {kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}";
         }
         return null;
     }
@@ -33,7 +33,7 @@ public static unsafe class HookRunner
         {
             string? error = RunOne(hooks[i], state);
             if (error is not null)
-                errors.Add($"{kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}");
+                errors.Add($"error running {kind} hook {hooks[i].Path} (hooks.{kind}[{i}]): {error}");
         }
         return errors;
     }
@@ -58,7 +58,7 @@ public static unsafe class HookRunner
         return (code & 0x70000) switch
         {
             NativeReport.HookExited => (code & 0xffff) == 127 ? "could not be executed (exit status 127)" : $"exited with status {code & 0xffff}",
-            NativeReport.HookSignaled => $"killed by signal {code & 0xffff}",
+            NativeReport.HookSignaled => Linux.KilledBy(code & 0xffff),
             NativeReport.HookTimeout => $"timed out after {timeout} s",
             _ => Linux.Describe(code),
         };

@@ -245,15 +245,15 @@ public class SeccompTests
     }
 
     [Fact]
-    public void An_unsupported_action_is_an_error_that_names_the_field()
+    public void Notify_without_a_listener_path_is_an_error_that_names_the_field()
     {
         var config = WithSeccomp(AllowBut(Rule("SCMP_ACT_ERRNO", 1, ["mkdir"]), Rule("SCMP_ACT_NOTIFY", null, ["mkdir"])));
         config["process"]!["args"] = new JsonArray("true");
         string bundle = Harness.Bundle(config);
         string id = Harness.NewId("sc");
         var r = Harness.Run("run", "--bundle", bundle, id);
-        Assert.NotEqual(0, r.ExitCode);
-        Assert.True(r.Stderr.Contains("linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY"), r.ToString());
+        Assert.Equal(1, r.ExitCode);
+        Assert.True(r.Stderr.Contains("/linux/seccomp/listenerPath") && r.Stderr.Contains("SCMP_ACT_NOTIFY needs the path"), r.ToString());
         Harness.AssertNothingLeft(id);
     }
 }

@@ -234,10 +234,11 @@ public class SeccompCompilerTests(ITestOutputHelper output)
 
     public static TheoryData<string, Berth.Spec.Seccomp> Invalid() => new()
     {
-        { "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY needs a seccomp listener", Profile(SeccompAction.ScmpActAllow,
+        { "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs the path", Profile(SeccompAction.ScmpActAllow,
             Rule(SeccompAction.ScmpActErrno, ["mkdir"]), Rule(SeccompAction.ScmpActNotify, ["mkdir"])) },
-        { "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY", Profile(SeccompAction.ScmpActNotify) },
-        { "linux.seccomp.listenerPath:", new Berth.Spec.Seccomp { DefaultAction = SeccompAction.ScmpActAllow, ListenerPath = "/run/l.sock" } },
+        { "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action", Profile(SeccompAction.ScmpActNotify) },
+        { "linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for the write syscall", new Berth.Spec.Seccomp
+            { DefaultAction = SeccompAction.ScmpActAllow, ListenerPath = "/run/l.sock", Syscalls = [Rule(SeccompAction.ScmpActNotify, ["read", "write"])] } },
         { "linux.seccomp.syscalls[0].args[1].index: 6 is not an argument index", Profile(SeccompAction.ScmpActAllow,
             Rule(SeccompAction.ScmpActErrno, ["kill"], null, Arg(0, SeccompOperator.ScmpCmpEq, 1), Arg(6, SeccompOperator.ScmpCmpEq, 1))) },
         { "linux.seccomp.syscalls[0].args[0].valueTwo: only SCMP_CMP_MASKED_EQ", Profile(SeccompAction.ScmpActAllow,

@@ -16,7 +16,7 @@ public static unsafe class Spawner
     /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
     /// the state JSON for the hooks the child runs.</param>
     public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false,
-        int cgroupFd = -1, Action<int>? notBornInCgroup = null)
+        int cgroupFd = -1, Action<int>? notBornInCgroup = null, Action<SeccompOp, int, int>? onSeccompListener = null)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
@@ -108,6 +108,24 @@ public static unsafe class Spawner
                         NativeMethods.Wait(intermediate, out _, 0);
                         // The grandchild is the container: the cgroup and maps follow it through fork.
                         continue;
+                    case NativeReport.Fd when report.Index >= 0 && report.Index < plan.Operations.Count && plan.Operations[report.Index] is SeccompOp seccomp:
+                    {
+                        // The filter's listener: to the seccomp agent, then the child may go on (it waits for this).
+                        try
+                        {
+                            if (onSeccompListener is null)
+                                throw new BerthException($"{command}: {seccomp.What} ({seccomp.Field}): no seccomp agent to hand the listener to");
+                            onSeccompListener(seccomp, containerPid, receivedFd);
+                        }
+                        finally
+                        {
+                            Sys.Close(receivedFd);
+                        }
+                        rc = NativeMethods.SendGo(parentFd);
+                        if (rc < 0)
+                            throw BerthException.Errno($"{command}: resume the container process after handing over the seccomp listener", -rc);
+                        continue;
+                    }
                     case NativeReport.Fd:
                         if (onConsole is null)
                             Sys.Close(receivedFd);

@@ -107,7 +107,8 @@ public sealed partial class ContainerRuntime
                         else
                             master = fd;
                     },
-                    waitForExec: true);
+                    waitForExec: true,
+                    onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "running", pid, listener, command));
             }
             catch
             {

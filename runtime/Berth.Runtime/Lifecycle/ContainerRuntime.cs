@@ -113,7 +113,8 @@ public sealed partial class ContainerRuntime(StateStore store)
                 },
                 waitForExec: !waitForStart,
                 cgroupFd: cgroupFd,
-                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid));
+                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid),
+                onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "creating", pid, listener, command));
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);

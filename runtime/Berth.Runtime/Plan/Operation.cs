@@ -139,7 +139,14 @@ public sealed record CapsetOp(string What, string Field, ulong Effective, ulong 
 public sealed record AmbientOp(string What, string Field, ulong Raise) : Operation(What, Field) { public override OpKind Kind => OpKind.Ambient; }
 public sealed record NoNewPrivsOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.NoNewPrivs; }
 /// <summary>Load a classic BPF filter (Program holds Instructions sock_filter records).</summary>
-public sealed record SeccompOp(string What, string Field, byte[] Program, int Instructions, uint Flags) : Operation(What, Field) { public override OpKind Kind => OpKind.Seccomp; }
+public sealed record SeccompOp(string What, string Field, byte[] Program, int Instructions, uint Flags) : Operation(What, Field)
+{
+    public override OpKind Kind => OpKind.Seccomp;
+    /// <summary>Where berth sends the filter's listener (SCMP_ACT_NOTIFY rules): the seccomp agent's unix socket.</summary>
+    public string? ListenerPath { get; init; }
+    /// <summary>linux.seccomp.listenerMetadata, passed to the agent as is.</summary>
+    public string? ListenerMetadata { get; init; }
+}
 /// <summary>Mark every descriptor from FirstFd on close-on-exec.</summary>
 public sealed record CloseFromOp(string What, string Field, int FirstFd) : Operation(What, Field) { public override OpKind Kind => OpKind.CloseFrom; }
 

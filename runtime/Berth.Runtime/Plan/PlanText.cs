@@ -68,7 +68,7 @@ public static class PlanText
         CapsetOp o => $"capset effective {Hex((long)o.Effective)} permitted {Hex((long)o.Permitted)} inheritable {Hex((long)o.Inheritable)}",
         AmbientOp o => $"ambient raise {Hex((long)o.Raise)}",
         NoNewPrivsOp => "no-new-privs",
-        SeccompOp o => $"seccomp load {o.Instructions} instructions" + (o.Flags != 0 ? $" flags {Hex(o.Flags)}" : ""),
+        SeccompOp o => $"seccomp load {o.Instructions} instructions" + (o.Flags != 0 ? $" flags {Hex(o.Flags)}" : "") + (o.ListenerPath is null ? "" : $", listener to {o.ListenerPath}"),
         CloseFromOp o => $"close-on-exec from fd {o.FirstFd}",
         IoctlOp o => $"ioctl slot {o.Slot} request {Hex(o.Request)}",
         PtyPeerOp o => $"pty-peer of slot {o.MasterSlot} into slot {o.Slot}",

@@ -11,6 +11,7 @@
  * ever has berth's binary as its executable (a "#!/proc/self/exe" program gets the stage, which refuses to run).
  */
 #include "berth_internal.h"
+#include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -247,6 +248,23 @@ static int child_main(void *arg)
                 report(fd, BERTH_REPORT_FAILED, i, errno, 0);
                 _exit(126);
             }
+            continue;
+        }
+        if (op->kind == BERTH_OP_SECCOMP && (op->b & SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
+            /* SCMP_ACT_NOTIFY: the filter's listener goes to berth, which hands it to the seccomp agent, and this
+               process waits until it has (a notified call made before then would wait for nobody). It keeps no copy:
+               once the agent is gone, notified calls fail with ENOSYS. */
+            int listener = run_op(op, slots);
+            if (listener < 0) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
+                _exit(126);
+            }
+            struct berth_report r = { BERTH_REPORT_FD, i, 0, 0 };
+            char handed;
+            int rc = send_with_fd(fd, &r, sizeof r, listener);
+            close(listener);
+            if (rc < 0 || read_full(fd, &handed, 1) < 0)
+                _exit(126);
             continue;
         }
         if (op->kind == BERTH_OP_REPORT_READY) {

@@ -3,7 +3,8 @@ using Berth.Spec;
 namespace Berth.Runtime.Plan;
 
 /// <summary>A compiled filter: the bytes of <c>struct sock_filter[]</c> and the flags for seccomp(2).</summary>
-public sealed record SeccompFilter(byte[] Program, int Instructions, uint Flags, int Rules, IReadOnlyList<string> UnknownNames)
+/// <summary>Notify: some rule is SCMP_ACT_NOTIFY, so the filter is loaded with a listener for the agent.</summary>
+public sealed record SeccompFilter(byte[] Program, int Instructions, uint Flags, int Rules, IReadOnlyList<string> UnknownNames, bool Notify = false)
 {
     public BpfInstruction[] Decode() => ClassicBpf.Decode(Program);
 }
@@ -32,14 +33,22 @@ public static class SeccompCompiler
         var filter = Compile(seccomp, field);
         string skipped = filter.UnknownNames.Count == 0 ? "" : $", {filter.UnknownNames.Count} unknown syscall names skipped";
         return new SeccompOp($"load the seccomp filter ({filter.Rules} rules, {filter.Instructions} instructions{skipped})", field,
-            filter.Program, filter.Instructions, filter.Flags);
+            filter.Program, filter.Instructions, filter.Flags)
+        {
+            // Only a filter with SCMP_ACT_NOTIFY rules has a listener to hand over; a listenerPath alone is unused (as runc).
+            ListenerPath = filter.Notify ? seccomp.ListenerPath : null,
+            ListenerMetadata = filter.Notify ? seccomp.ListenerMetadata : null,
+        };
     }
 
     public static SeccompFilter Compile(Berth.Spec.Seccomp seccomp, string field = "linux.seccomp")
     {
-        if (seccomp.ListenerPath is not null)
-            throw new BerthException($"{field}.listenerPath: seccomp listeners (SCMP_ACT_NOTIFY) are not supported by berth");
         uint flags = SeccompActions.Flags(seccomp.Flags, $"{field}.flags");
+        bool notify = CheckNotify(seccomp, field);
+        if (notify)
+            flags |= ClassicBpf.FlagNewListener;
+        else if ((flags & ClassicBpf.FlagWaitKillableRecv) != 0)
+            throw new BerthException($"{field}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to a seccomp listener, and no rule is SCMP_ACT_NOTIFY");
         uint defaultReturn = SeccompActions.Return(seccomp.DefaultAction, seccomp.DefaultErrnoRet, $"{field}.defaultAction", $"{field}.defaultErrnoRet");
         const uint badArch = ClassicBpf.RetKillThread;
 
@@ -120,7 +129,32 @@ public static class SeccompCompiler
         var program = e.ToProgram();
         if (program.Length > ClassicBpf.MaxInstructions)
             throw new BerthException($"{field}: the filter needs {program.Length} BPF instructions, more than the kernel's limit of {ClassicBpf.MaxInstructions}");
-        return new SeccompFilter(ClassicBpf.Encode(program), program.Length, flags, syscalls.Count, unknown);
+        return new SeccompFilter(ClassicBpf.Encode(program), program.Length, flags, syscalls.Count, unknown, notify);
+    }
+
+    /// <summary>
+    /// SCMP_ACT_NOTIFY as runc allows it: never the default action, never for write (runc's child reports with it
+    /// while the listener is being handed over) nor sendmsg (berth's child hands the listener over with it: a
+    /// notification then would wait for an agent that cannot have the listener yet), and only with a listenerPath.
+    /// </summary>
+    private static bool CheckNotify(Berth.Spec.Seccomp seccomp, string field)
+    {
+        if (seccomp.DefaultAction == SeccompAction.ScmpActNotify)
+            throw new BerthException($"{field}.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action");
+        bool notify = false;
+        var syscalls = seccomp.Syscalls ?? [];
+        for (int i = 0; i < syscalls.Count; i++)
+        {
+            if (syscalls[i].Action != SeccompAction.ScmpActNotify)
+                continue;
+            notify = true;
+            foreach (string name in syscalls[i].Names)
+                if (name is "write" or "sendmsg")
+                    throw new BerthException($"{field}.syscalls[{i}].names: SCMP_ACT_NOTIFY cannot be used for the {name} syscall");
+        }
+        if (notify && string.IsNullOrEmpty(seccomp.ListenerPath))
+            throw new BerthException($"{field}.listenerPath: SCMP_ACT_NOTIFY needs the path of the seccomp agent's unix socket");
+        return notify;
     }
 
     /// <summary>

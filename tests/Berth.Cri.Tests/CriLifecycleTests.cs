@@ -1,0 +1,349 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.Cri.Tests.Wire;
+using Berth.Runtime.Tests;
+using Xunit.Abstractions;
+
+namespace Berth.Cri.Tests;
+
+/// <summary>
+/// berth as containerd's runtime behind the Kubernetes CRI, driven the way kubelet drives it: a host-network pod with
+/// RuntimeDefault seccomp and resource limits, exec, stats, a live resource update, a container that exits by itself,
+/// containers stopped by TERM and by KILL, then the pod stopped and removed and nothing of it left on the host.
+/// Once with a PID namespace per container and once with the pod's shared one, where containerd's shim runs
+/// `kill --all ID 9` after the container's process is gone and must still see the exit.
+/// </summary>
+public class CriLifecycleTests(ITestOutputHelper output)
+{
+    private const long MiB = 1L << 20;
+    private const int ExitCodeOfWorker = 7;
+    private const int ExitCodeOnTerm = 42;
+
+    private static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string BerthBinary { get; } = Environment.GetEnvironmentVariable("BERTH_BIN") ?? Path.Combine(RepoRoot, "artifacts/bin/berth");
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root (Compiler.sln)");
+    }
+
+    [SkippableTheory]
+    [InlineData(NamespaceMode.Container)]
+    [InlineData(NamespaceMode.Pod)]
+    public async Task A_pod_runs_through_its_whole_life_on_berth_and_leaves_nothing_behind(NamespaceMode pidMode)
+    {
+        HostSupport.SkipIfLacking(ContainerdUnderTest.LacksSomething());
+        if (!File.Exists(BerthBinary))
+            throw new InvalidOperationException($"{BerthBinary} is missing: publish it first (scripts/publish.sh, which ./test.sh runs)");
+
+        using var containerd = new ContainerdUnderTest(BerthBinary, RepoRoot);
+        output.WriteLine($"containerd {containerd.Pid} in {containerd.WorkDir}, snapshotter {containerd.Snapshotter}, restrict_oom_score_adj {containerd.RestrictOomScoreAdj}, cgroup parent {containerd.CgroupParent}");
+        try
+        {
+            await RunPod(containerd, pidMode);
+            await AssertNothingLeft(containerd);
+        }
+        catch (Exception) when (Dump(containerd))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>Writes containerd's log to the test output; false, so the exception goes on.</summary>
+    private bool Dump(ContainerdUnderTest containerd)
+    {
+        output.WriteLine("containerd log (end):\n" + containerd.LogTail(80));
+        return false;
+    }
+
+    private async Task RunPod(ContainerdUnderTest containerd, NamespaceMode pidMode)
+    {
+        var cri = containerd.Runtime;
+        var image = await containerd.Images.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = BusyboxImage.Name } }, deadline: ContainerdUnderTest.Deadline);
+        Assert.True(image.Image is not null, $"containerd does not know the imported image {BusyboxImage.Name}");
+
+        var namespaces = new NamespaceOption { Network = NamespaceMode.Node, Pid = pidMode, Ipc = NamespaceMode.Pod };
+        var pod = new PodSandboxConfig
+        {
+            Metadata = new PodSandboxMetadata { Name = "cri-e2e", Uid = Guid.NewGuid().ToString(), Namespace = "berth-tests", Attempt = 0 },
+            // No hostname: a host-network pod shares the host's UTS namespace (kubelet leaves it empty too).
+            LogDirectory = containerd.PodLogDir,
+            Linux = new LinuxPodSandboxConfig
+            {
+                CgroupParent = containerd.CgroupParent,
+                SecurityContext = new LinuxSandboxSecurityContext
+                {
+                    NamespaceOptions = namespaces,
+                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
+                },
+            },
+        };
+        string podId = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = pod, RuntimeHandler = ContainerdUnderTest.Handler }, deadline: ContainerdUnderTest.Deadline)).PodSandboxId;
+        containerd.NotePod(podId);
+        var podStatus = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
+        Assert.Equal(PodSandboxState.SandboxReady, podStatus.State);
+        Assert.Equal(ContainerdUnderTest.Handler, podStatus.RuntimeHandler);
+        // The sandbox is berth's: its state root has it, running.
+        Assert.Equal("running", BerthStatus(containerd, podId));
+        Assert.True(File.Exists(containerd.ShimSocket(podId)), $"no shim socket {containerd.ShimSocket(podId)} for the running pod");
+
+        // A worker with limits that waits for a file, then exits by itself with a code of its own.
+        var limits = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 50_000, CpuShares = 512, MemoryLimitInBytes = 64 * MiB, OomScoreAdj = 500 };
+        string worker = await CreateAndStart(containerd, podId, pod, "worker", limits, namespaces,
+            $"echo worker started; while [ ! -e /tmp/exit-now ]; do sleep 0.2; done; exit {ExitCodeOfWorker}");
+        var status = await Status(containerd, worker);
+        Assert.Equal(ContainerState.ContainerRunning, status.State);
+        Assert.True(status.StartedAt > 0, "no start time");
+        int pid = InitPid(await StatusResponse(containerd, worker, verbose: true));
+        Assert.Equal("running", BerthStatus(containerd, worker));
+        Assert.Equal(pid, BerthPid(containerd, worker));
+
+        // The limits of CreateContainer are in the container's cgroup, which is below the pod's cgroup parent.
+        var cgroup = new ContainerCgroup(pid);
+        Assert.StartsWith(containerd.CgroupParent + "/", cgroup.PathOf("memory"), StringComparison.Ordinal);
+        Assert.Equal(64 * MiB, cgroup.MemoryLimit());
+        Assert.Equal((50_000L, 100_000L), cgroup.CpuQuotaAndPeriod());
+        Assert.Equal(ContainerCgroup.CpuWeightOf(512), cgroup.CpuWeight());
+        Assert.Equal("500", File.ReadAllText($"/proc/{pid}/oom_score_adj").Trim());
+
+        // ExecSync: output and exit code of a process run in the container.
+        var exec = await ExecSync(containerd, worker, "sh", "-c", "echo out; echo err >&2; exit 3");
+        Assert.Equal(3, exec.ExitCode);
+        Assert.Equal("out\n", exec.Stdout.ToStringUtf8());
+        Assert.Equal("err\n", exec.Stderr.ToStringUtf8());
+        exec = await ExecSync(containerd, worker, "cat", "/proc/self/status");
+        Assert.Equal(0, exec.ExitCode);
+        string procStatus = exec.Stdout.ToStringUtf8();
+        // RuntimeDefault: the exec'd process runs under a seccomp filter, and without new privileges.
+        Assert.Contains("Seccomp:\t2", procStatus, StringComparison.Ordinal);
+        Assert.Contains("NoNewPrivs:\t1", procStatus, StringComparison.Ordinal);
+        exec = await ExecSync(containerd, worker, "cat", "/proc/1/status");
+        Assert.Contains("Seccomp:\t2", exec.Stdout.ToStringUtf8(), StringComparison.Ordinal);
+
+        // ContainerStats: containerd reads the container's cgroup through the shim.
+        var stats = (await cri.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = worker }, deadline: ContainerdUnderTest.Deadline)).Stats;
+        Assert.Equal(worker, stats.Attributes.Id);
+        Assert.True(stats.Cpu?.UsageCoreNanoSeconds?.Value > 0, $"no CPU usage in {stats}");
+        Assert.True(stats.Memory?.WorkingSetBytes?.Value > 0, $"no memory working set in {stats}");
+
+        // UpdateContainerResources: the shim runs `berth update --resources -`; the cgroup has the new limits.
+        var raised = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 20_000, CpuShares = 256, MemoryLimitInBytes = 96 * MiB };
+        await cri.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest { ContainerId = worker, Linux = raised }, deadline: ContainerdUnderTest.Deadline);
+        Assert.Equal(96 * MiB, cgroup.MemoryLimit());
+        Assert.Equal((20_000L, 100_000L), cgroup.CpuQuotaAndPeriod());
+        Assert.Equal(ContainerCgroup.CpuWeightOf(256), cgroup.CpuWeight());
+
+        // The worker's own exit, seen through CRI with its code.
+        exec = await ExecSync(containerd, worker, "touch", "/tmp/exit-now");
+        Assert.Equal(0, exec.ExitCode);
+        status = await WaitForExit(containerd, worker, TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodeOfWorker, status.ExitCode);
+        Assert.Equal("Error", status.Reason);
+        Assert.True(status.FinishedAt >= status.StartedAt, $"finished {status.FinishedAt} before started {status.StartedAt}");
+        Assert.Contains(" stdout F worker started", File.ReadAllText(Path.Combine(containerd.PodLogDir, "worker.log")), StringComparison.Ordinal);
+        // kubelet stops a container that already exited before removing it: no error.
+        await cri.StopContainerAsync(new StopContainerRequest { ContainerId = worker, Timeout = 10 }, deadline: ContainerdUnderTest.Deadline);
+        await Remove(containerd, worker);
+
+        // StopContainer with a grace period: the stop signal (TERM) reaches the process, which exits with its code.
+        string polite = await CreateAndStart(containerd, podId, pod, "polite", limits, namespaces,
+            $"trap 'exit {ExitCodeOnTerm}' TERM; while :; do sleep 1; done");
+        var clock = Stopwatch.StartNew();
+        await cri.StopContainerAsync(new StopContainerRequest { ContainerId = polite, Timeout = 60 }, deadline: ContainerdUnderTest.Deadline);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"TERM did not stop the container: stopped after {clock.Elapsed}");
+        status = await Status(containerd, polite);
+        Assert.Equal(ContainerState.ContainerExited, status.State);
+        Assert.Equal(ExitCodeOnTerm, status.ExitCode);
+        await Remove(containerd, polite);
+
+        // A process that ignores TERM is killed when the grace period is over.
+        string stubborn = await CreateAndStart(containerd, podId, pod, "stubborn", limits, namespaces,
+            "trap '' TERM; while :; do sleep 1; done");
+        await cri.StopContainerAsync(new StopContainerRequest { ContainerId = stubborn, Timeout = 1 }, deadline: ContainerdUnderTest.Deadline);
+        status = await Status(containerd, stubborn);
+        Assert.Equal(ContainerState.ContainerExited, status.State);
+        Assert.Equal(128 + 9, status.ExitCode);
+        await Remove(containerd, stubborn);
+
+        await cri.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline);
+        podStatus = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
+        Assert.Equal(PodSandboxState.SandboxNotready, podStatus.State);
+        await cri.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline);
+        Assert.Null(BerthStatus(containerd, podId));
+        // The shim is gone with the pod (checked again, with the processes, once containerd has stopped).
+        Assert.True(await Eventually(() => !File.Exists(containerd.ShimSocket(podId)), TimeSpan.FromSeconds(20)),
+            $"the pod's shim socket {containerd.ShimSocket(podId)} is left");
+    }
+
+    private async Task<string> CreateAndStart(ContainerdUnderTest containerd, string podId, PodSandboxConfig pod, string name,
+        LinuxContainerResources resources, NamespaceOption namespaces, string script)
+    {
+        var config = new ContainerConfig
+        {
+            Metadata = new ContainerMetadata { Name = name },
+            Image = new ImageSpec { Image = BusyboxImage.Name },
+            Command = { "/bin/sh", "-c", script },
+            LogPath = name + ".log",
+            Linux = new LinuxContainerConfig
+            {
+                Resources = resources,
+                SecurityContext = new LinuxContainerSecurityContext
+                {
+                    NamespaceOptions = namespaces,
+                    NoNewPrivs = true,
+                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
+                },
+            },
+        };
+        var cri = containerd.Runtime;
+        string id = (await cri.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = podId, Config = config, SandboxConfig = pod }, deadline: ContainerdUnderTest.Deadline)).ContainerId;
+        // containerd creates the task (berth create) only on StartContainer.
+        Assert.Equal(ContainerState.ContainerCreated, (await Status(containerd, id)).State);
+        await cri.StartContainerAsync(new StartContainerRequest { ContainerId = id }, deadline: ContainerdUnderTest.Deadline);
+        output.WriteLine($"{name}: container {id}");
+        return id;
+    }
+
+    private static async Task Remove(ContainerdUnderTest containerd, string id)
+    {
+        await containerd.Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id }, deadline: ContainerdUnderTest.Deadline);
+        var listed = await containerd.Runtime.ListContainersAsync(new ListContainersRequest { Filter = new ContainerFilter { Id = id } }, deadline: ContainerdUnderTest.Deadline);
+        Assert.Empty(listed.Containers);
+        Assert.Null(BerthStatus(containerd, id));
+    }
+
+    private static async Task<ContainerStatusResponse> StatusResponse(ContainerdUnderTest containerd, string id, bool verbose = false) =>
+        await containerd.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id, Verbose = verbose }, deadline: ContainerdUnderTest.Deadline);
+
+    private static async Task<ContainerStatus> Status(ContainerdUnderTest containerd, string id) => (await StatusResponse(containerd, id)).Status;
+
+    private static async Task<ContainerStatus> WaitForExit(ContainerdUnderTest containerd, string id, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await Status(containerd, id);
+            if (status.State == ContainerState.ContainerExited)
+                return status;
+            Assert.True(clock.Elapsed < timeout, $"container {id} not seen EXITED in {timeout}: {status}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> passes (false).</summary>
+    private static async Task<bool> Eventually(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+                return false;
+            await Task.Delay(100);
+        }
+        return true;
+    }
+
+    private static async Task<ExecSyncResponse> ExecSync(ContainerdUnderTest containerd, string id, params string[] command) =>
+        await containerd.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { command }, Timeout = 60 }, deadline: ContainerdUnderTest.Deadline);
+
+    /// <summary>The container's init pid from containerd's verbose status (its "info" document).</summary>
+    private static int InitPid(ContainerStatusResponse verbose)
+    {
+        Assert.True(verbose.Info.TryGetValue("info", out string? info), "no verbose info in ContainerStatus");
+        return (int)JsonNode.Parse(info!)!["pid"]!;
+    }
+
+    /// <summary>The container's status in berth's own state (the shim's root), or null when berth does not know it.</summary>
+    private static string? BerthStatus(ContainerdUnderTest containerd, string id)
+    {
+        var state = containerd.Berth("state", id);
+        return state.ExitCode == 0 ? (string?)JsonNode.Parse(state.Stdout)!["status"] : null;
+    }
+
+    private static int BerthPid(ContainerdUnderTest containerd, string id)
+    {
+        var state = containerd.Berth("state", id);
+        Assert.True(state.ExitCode == 0, state.ToString());
+        return (int)JsonNode.Parse(state.Stdout)!["pid"]!;
+    }
+
+    /// <summary>After the pod is removed: no berth container, no process, mount or cgroup of it; then containerd stops
+    /// and its directory and the cgroup parent go.</summary>
+    private static async Task AssertNothingLeft(ContainerdUnderTest containerd)
+    {
+        var list = containerd.Berth("list", "--quiet");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Equal("", list.Stdout.Trim());
+        Assert.Empty(Directory.Exists(containerd.BerthStateRoot) ? Directory.EnumerateFileSystemEntries(containerd.BerthStateRoot) : []);
+
+        // The shims leave once their last container is deleted; only containerd itself may still name the directory.
+        IReadOnlyList<(int Pid, string CommandLine)> others = [];
+        await Eventually(() => (others = containerd.ProcessesUsingWorkDir().Where(p => p.Pid != containerd.Pid).ToList()).Count == 0, TimeSpan.FromSeconds(20));
+        Assert.True(others.Count == 0, "processes left: " + string.Join("; ", others.Select(p => $"{p.Pid} {p.CommandLine}")));
+        Assert.Empty(containerd.MountsUnderWorkDir());
+        foreach (string dir in containerd.CgroupParentDirectories().Where(Directory.Exists))
+            Assert.Empty(Directory.EnumerateDirectories(dir));
+
+        Assert.True(containerd.Stop(), "containerd did not stop on SIGTERM in 30 s");
+        Assert.Empty(containerd.ProcessesUsingWorkDir());
+        Assert.Empty(containerd.MountsUnderWorkDir());
+        // The parent directories were made for the pod (by berth, as runc makes missing parents); rmdir fails if a
+        // cgroup is still in one.
+        foreach (string dir in containerd.CgroupParentDirectories().Where(Directory.Exists))
+            Directory.Delete(dir);
+        Directory.Delete(containerd.WorkDir, recursive: true);
+        Assert.False(Directory.Exists(containerd.WorkDir));
+    }
+}
+
+/// <summary>The cgroup a process is in, as the kernel reports it in /proc/PID/cgroup, and its limit files.</summary>
+public sealed class ContainerCgroup(int pid)
+{
+    private readonly string[] _lines = File.ReadAllLines($"/proc/{pid}/cgroup");
+
+    private static bool IsV1(string controller) => HostSupport.V1Mount(controller) is not null;
+
+    /// <summary>The cgroup path of the hierarchy holding <paramref name="controller"/>.</summary>
+    public string PathOf(string controller)
+    {
+        foreach (string line in _lines)
+        {
+            string[] fields = line.Split(':', 3);
+            bool matches = IsV1(controller) ? fields[1].Split(',').Contains(controller) : fields[0] == "0";
+            if (fields.Length == 3 && matches)
+                return fields[2];
+        }
+        throw new InvalidOperationException($"process {pid} has no {controller} cgroup in /proc/{pid}/cgroup");
+    }
+
+    private string Read(string controller, string v1File, string v2File)
+    {
+        string mount = HostSupport.Cgroups.HierarchyOf(controller) ?? throw new InvalidOperationException($"no {controller} hierarchy");
+        string file = Path.Combine(mount, PathOf(controller).TrimStart('/'), IsV1(controller) ? v1File : v2File);
+        return File.ReadAllText(file).Trim();
+    }
+
+    public long MemoryLimit() => long.Parse(Read("memory", "memory.limit_in_bytes", "memory.max"), CultureInfo.InvariantCulture);
+
+    /// <summary>cpu.shares on cgroup v1; cpu.weight on cgroup v2.</summary>
+    public long CpuWeight() => long.Parse(Read("cpu", "cpu.shares", "cpu.weight"), CultureInfo.InvariantCulture);
+
+    /// <summary>What <see cref="CpuWeight"/> reads for CRI's cpu_shares: the shares themselves on v1; on v2 the weight
+    /// runtimes map them to (runc's formula: 2..262144 onto 1..10000).</summary>
+    public static long CpuWeightOf(long shares) =>
+        HostSupport.V1Mount("cpu") is not null ? shares : 1 + (shares - 2) * 9999 / 262142;
+
+    public (long Quota, long Period) CpuQuotaAndPeriod()
+    {
+        if (IsV1("cpu"))
+            return (long.Parse(Read("cpu", "cpu.cfs_quota_us", ""), CultureInfo.InvariantCulture),
+                long.Parse(Read("cpu", "cpu.cfs_period_us", ""), CultureInfo.InvariantCulture));
+        string[] max = Read("cpu", "", "cpu.max").Split(' ');
+        return (long.Parse(max[0], CultureInfo.InvariantCulture), long.Parse(max[1], CultureInfo.InvariantCulture));
+    }
+}

@@ -85,11 +85,15 @@ public class CriLifecycleTests(ITestOutputHelper output)
         };
         string podId = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = pod, RuntimeHandler = ContainerdUnderTest.Handler }, deadline: ContainerdUnderTest.Deadline)).PodSandboxId;
         containerd.NotePod(podId);
-        var podStatus = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
-        Assert.Equal(PodSandboxState.SandboxReady, podStatus.State);
-        Assert.Equal(ContainerdUnderTest.Handler, podStatus.RuntimeHandler);
-        // The sandbox is berth's: its state root has it, running.
+        var podResponse = await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId, Verbose = true }, deadline: ContainerdUnderTest.Deadline);
+        Assert.Equal(PodSandboxState.SandboxReady, podResponse.Status.State);
+        Assert.Equal(ContainerdUnderTest.Handler, podResponse.Status.RuntimeHandler);
+        // The sandbox is berth's: its state root has it, running, with the pid containerd knows.
         Assert.Equal("running", BerthStatus(containerd, podId));
+        int sandboxPid = InfoPid(podResponse.Info);
+        Assert.Equal(sandboxPid, BerthPid(containerd, podId));
+        Assert.Contains("Seccomp:\t2", File.ReadAllText($"/proc/{sandboxPid}/status"), StringComparison.Ordinal);
+        Assert.StartsWith(containerd.CgroupParent + "/", new ContainerCgroup(sandboxPid).PathOf("memory"), StringComparison.Ordinal);
         Assert.True(File.Exists(containerd.ShimSocket(podId)), $"no shim socket {containerd.ShimSocket(podId)} for the running pod");
 
         // A worker with limits that waits for a file, then exits by itself with a code of its own.
@@ -99,7 +103,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
         var status = await Status(containerd, worker);
         Assert.Equal(ContainerState.ContainerRunning, status.State);
         Assert.True(status.StartedAt > 0, "no start time");
-        int pid = InitPid(await StatusResponse(containerd, worker, verbose: true));
+        int pid = InfoPid((await StatusResponse(containerd, worker, verbose: true)).Info);
         Assert.Equal("running", BerthStatus(containerd, worker));
         Assert.Equal(pid, BerthPid(containerd, worker));
 
@@ -137,6 +141,9 @@ public class CriLifecycleTests(ITestOutputHelper output)
         Assert.Equal(96 * MiB, cgroup.MemoryLimit());
         Assert.Equal((20_000L, 100_000L), cgroup.CpuQuotaAndPeriod());
         Assert.Equal(ContainerCgroup.CpuWeightOf(256), cgroup.CpuWeight());
+        var reported = (await Status(containerd, worker)).Resources?.Linux;
+        Assert.True(reported is not null && reported.MemoryLimitInBytes == 96 * MiB && reported.CpuQuota == 20_000,
+            $"ContainerStatus does not report the updated resources: {reported}");
 
         // The worker's own exit, seen through CRI with its code.
         exec = await ExecSync(containerd, worker, "touch", "/tmp/exit-now");
@@ -171,8 +178,8 @@ public class CriLifecycleTests(ITestOutputHelper output)
         await Remove(containerd, stubborn);
 
         await cri.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline);
-        podStatus = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
-        Assert.Equal(PodSandboxState.SandboxNotready, podStatus.State);
+        var stoppedPod = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
+        Assert.Equal(PodSandboxState.SandboxNotready, stoppedPod.State);
         await cri.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline);
         Assert.Null(BerthStatus(containerd, podId));
         // The shim is gone with the pod (checked again, with the processes, once containerd has stopped).
@@ -251,10 +258,10 @@ public class CriLifecycleTests(ITestOutputHelper output)
     private static async Task<ExecSyncResponse> ExecSync(ContainerdUnderTest containerd, string id, params string[] command) =>
         await containerd.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { command }, Timeout = 60 }, deadline: ContainerdUnderTest.Deadline);
 
-    /// <summary>The container's init pid from containerd's verbose status (its "info" document).</summary>
-    private static int InitPid(ContainerStatusResponse verbose)
+    /// <summary>The init pid of a container or sandbox from containerd's verbose status (its "info" document).</summary>
+    private static int InfoPid(IDictionary<string, string> verboseInfo)
     {
-        Assert.True(verbose.Info.TryGetValue("info", out string? info), "no verbose info in ContainerStatus");
+        Assert.True(verboseInfo.TryGetValue("info", out string? info), "no verbose info in the status");
         return (int)JsonNode.Parse(info!)!["pid"]!;
     }
 

@@ -120,6 +120,10 @@ public class CriLifecycleTests(ITestOutputHelper output)
         Assert.Equal(3, exec.ExitCode);
         Assert.Equal("out\n", exec.Stdout.ToStringUtf8());
         Assert.Equal("err\n", exec.Stderr.ToStringUtf8());
+        // A program that is not there fails the call (as with runc: exec fails before any process runs), naming it.
+        var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => ExecSync(containerd, worker, "/no/such/program"));
+        Assert.Contains("/no/such/program", missing.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("no such file or directory", missing.Status.Detail, StringComparison.Ordinal);
         exec = await ExecSync(containerd, worker, "cat", "/proc/self/status");
         Assert.Equal(0, exec.ExitCode);
         string procStatus = exec.Stdout.ToStringUtf8();

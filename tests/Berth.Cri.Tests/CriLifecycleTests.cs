@@ -163,7 +163,8 @@ public class CriLifecycleTests(ITestOutputHelper output)
 
         // StopContainer with a grace period: the stop signal (TERM) reaches the process, which exits with its code.
         string polite = await CreateAndStart(containerd, podId, pod, "polite", limits, namespaces,
-            $"trap 'exit {ExitCodeOnTerm}' TERM; while :; do sleep 1; done");
+            $"trap 'exit {ExitCodeOnTerm}' TERM; touch /tmp/ready; while :; do sleep 1; done");
+        await WaitUntilReady(containerd, polite);
         var clock = Stopwatch.StartNew();
         await cri.StopContainerAsync(new StopContainerRequest { ContainerId = polite, Timeout = 60 }, deadline: ContainerdUnderTest.Deadline);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"TERM did not stop the container: stopped after {clock.Elapsed}");
@@ -174,7 +175,8 @@ public class CriLifecycleTests(ITestOutputHelper output)
 
         // A process that ignores TERM is killed when the grace period is over.
         string stubborn = await CreateAndStart(containerd, podId, pod, "stubborn", limits, namespaces,
-            "trap '' TERM; while :; do sleep 1; done");
+            "trap '' TERM; touch /tmp/ready; while :; do sleep 1; done");
+        await WaitUntilReady(containerd, stubborn);
         await cri.StopContainerAsync(new StopContainerRequest { ContainerId = stubborn, Timeout = 1 }, deadline: ContainerdUnderTest.Deadline);
         status = await Status(containerd, stubborn);
         Assert.Equal(ContainerState.ContainerExited, status.State);
@@ -244,6 +246,13 @@ public class CriLifecycleTests(ITestOutputHelper output)
             Assert.True(clock.Elapsed < timeout, $"container {id} not seen EXITED in {timeout}: {status}");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Waits until the container's script has made /tmp/ready: its trap is set, so a stop signal finds it.</summary>
+    private static async Task WaitUntilReady(ContainerdUnderTest containerd, string id)
+    {
+        var ready = await ExecSync(containerd, id, "sh", "-c", "while [ ! -e /tmp/ready ]; do sleep 0.1; done");
+        Assert.Equal(0, ready.ExitCode);
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> passes (false).</summary>

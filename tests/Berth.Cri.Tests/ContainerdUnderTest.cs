@@ -75,8 +75,7 @@ public sealed class ContainerdUnderTest : IDisposable
         CgroupParent = $"/berth-cri-{Environment.ProcessId}-{instance}";
         Directory.CreateDirectory(WorkDir);
         Directory.CreateDirectory(PodLogDir);
-        // The overlay snapshotter as kubelet nodes use it where the kernel has overlayfs; else containerd's copying one.
-        Snapshotter = File.ReadAllText("/proc/filesystems").Split('\n').Any(l => l.EndsWith("\toverlay", StringComparison.Ordinal)) ? "overlayfs" : "native";
+        Snapshotter = Environment.GetEnvironmentVariable("BERTH_CRI_SNAPSHOTTER") ?? ChooseSnapshotter(WorkDir);
         File.WriteAllText(Path.Combine(WorkDir, "config.toml"), Config());
 
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -158,6 +157,18 @@ public sealed class ContainerdUnderTest : IDisposable
         const int capSysResource = 24;
         string? line = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
         return line is not null && (ulong.Parse(line["CapEff:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << capSysResource)) != 0;
+    }
+
+    /// <summary>
+    /// The overlay snapshotter, as kubelet nodes use it, where the kernel has overlayfs and the work directory is not
+    /// itself on overlayfs (which cannot be an upper layer); else containerd's copying snapshotter.
+    /// </summary>
+    private static string ChooseSnapshotter(string workDir)
+    {
+        bool kernelHasOverlay = File.ReadAllText("/proc/filesystems").Split('\n').Any(l => l.EndsWith("\toverlay", StringComparison.Ordinal));
+        var fileSystem = ProcessRunner.Run("stat", ["--file-system", "--format=%T", workDir]);
+        bool onOverlay = fileSystem.ExitCode != 0 || fileSystem.Stdout.Trim() == "overlayfs";
+        return kernelHasOverlay && !onOverlay ? "overlayfs" : "native";
     }
 
     private static string Toml(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

@@ -35,7 +35,70 @@ public class CriLifecycleTests(ITestOutputHelper output)
     [SkippableTheory]
     [InlineData(NamespaceMode.Container)]
     [InlineData(NamespaceMode.Pod)]
-    public async Task A_pod_runs_through_its_whole_life_on_berth_and_leaves_nothing_behind(NamespaceMode pidMode)
+    public Task A_pod_runs_through_its_whole_life_on_berth_and_leaves_nothing_behind(NamespaceMode pidMode) =>
+        WithContainerd(containerd => RunPod(containerd, pidMode));
+
+    [SkippableFact]
+    public Task Restricted_and_privileged_containers_get_what_kubelet_asks_for() => WithContainerd(async containerd =>
+    {
+        var namespaces = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod };
+        var (podId, pod) = await StartPod(containerd, namespaces, privileged: true);
+
+        // The "restricted" pod security standard: not root, read-only root filesystem, no capabilities at all.
+        var restricted = Confined(namespaces);
+        restricted.RunAsUser = new Int64Value { Value = 65534 };
+        restricted.ReadonlyRootfs = true;
+        restricted.Capabilities = new Capability { DropCapabilities = { "ALL" } };
+        string locked = await CreateAndStart(containerd, podId, pod, "restricted", null, restricted, "while :; do sleep 1; done");
+        var exec = await ExecSync(containerd, locked, "id", "-u");
+        Assert.Equal("65534\n", exec.Stdout.ToStringUtf8());
+        exec = await ExecSync(containerd, locked, "touch", "/tmp/probe");
+        Assert.NotEqual(0, exec.ExitCode);
+        Assert.Contains("Read-only file system", exec.Stderr.ToStringUtf8(), StringComparison.Ordinal);
+        foreach (string process in new[] { "self", "1" })
+        {
+            string status = (await ExecSync(containerd, locked, "cat", $"/proc/{process}/status")).Stdout.ToStringUtf8();
+            Assert.Contains("Uid:\t65534\t65534\t65534\t65534", status, StringComparison.Ordinal);
+            Assert.Contains("CapEff:\t0000000000000000", status, StringComparison.Ordinal);
+            Assert.Contains("CapBnd:\t0000000000000000", status, StringComparison.Ordinal);
+            Assert.Contains("Seccomp:\t2", status, StringComparison.Ordinal);
+        }
+        await containerd.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = locked, Timeout = 1 }, deadline: ContainerdUnderTest.Deadline);
+        await Remove(containerd, locked);
+
+        // A privileged container: containerd's own capabilities, no seccomp filter, /sys writable, the host's devices.
+        var privileged = new LinuxContainerSecurityContext { NamespaceOptions = namespaces, Privileged = true };
+        string all = await CreateAndStart(containerd, podId, pod, "privileged", null, privileged, "while :; do sleep 1; done");
+        string statusInside = (await ExecSync(containerd, all, "cat", "/proc/self/status")).Stdout.ToStringUtf8();
+        Assert.Contains("Seccomp:\t0", statusInside, StringComparison.Ordinal);
+        string containerdCaps = File.ReadAllLines($"/proc/{containerd.Pid}/status").Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        Assert.Contains(containerdCaps + "\n", statusInside, StringComparison.Ordinal);
+        exec = await ExecSync(containerd, all, "awk", "$5 == \"/sys\" { print $6 }", "/proc/self/mountinfo");
+        Assert.StartsWith("rw", exec.Stdout.ToStringUtf8(), StringComparison.Ordinal);
+        if (HostCharacterDevice() is { } device)
+        {
+            exec = await ExecSync(containerd, all, "ls", "-l", device);
+            Assert.True(exec.ExitCode == 0 && exec.Stdout.ToStringUtf8().StartsWith('c'), $"{device} of the host is not in the privileged container: {exec}");
+        }
+        await containerd.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = all, Timeout = 1 }, deadline: ContainerdUnderTest.Deadline);
+        await Remove(containerd, all);
+
+        await StopAndRemovePod(containerd, podId);
+    });
+
+    /// <summary>A character device directly in the host's /dev that an unprivileged container does not get, or null.</summary>
+    private static string? HostCharacterDevice()
+    {
+        string[] usual = ["null", "zero", "full", "random", "urandom", "tty", "console", "ptmx"];
+        var found = ProcessRunner.Run("find", ["/dev", "-maxdepth", "1", "-type", "c"]);
+        return found.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(d => !usual.Contains(Path.GetFileName(d)));
+    }
+
+    /// <summary>
+    /// Starts this test's containerd (or skips where the host cannot run it), runs <paramref name="body"/>, then checks
+    /// that nothing is left; containerd's log goes to the output when something fails.
+    /// </summary>
+    private async Task WithContainerd(Func<ContainerdUnderTest, Task> body)
     {
         HostSupport.SkipIfLacking(ContainerdUnderTest.LacksSomething());
         if (!File.Exists(BerthBinary))
@@ -45,7 +108,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
         output.WriteLine($"containerd {containerd.Pid} in {containerd.WorkDir}, snapshotter {containerd.Snapshotter}, restrict_oom_score_adj {containerd.RestrictOomScoreAdj}, cgroup parent {containerd.CgroupParent}");
         try
         {
-            await RunPod(containerd, pidMode);
+            await body(containerd);
             await AssertNothingLeft(containerd);
         }
         catch (Exception) when (Dump(containerd))
@@ -64,41 +127,12 @@ public class CriLifecycleTests(ITestOutputHelper output)
     private async Task RunPod(ContainerdUnderTest containerd, NamespaceMode pidMode)
     {
         var cri = containerd.Runtime;
-        var image = await containerd.Images.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = BusyboxImage.Name } }, deadline: ContainerdUnderTest.Deadline);
-        Assert.True(image.Image is not null, $"containerd does not know the imported image {BusyboxImage.Name}");
-
         var namespaces = new NamespaceOption { Network = NamespaceMode.Node, Pid = pidMode, Ipc = NamespaceMode.Pod };
-        var pod = new PodSandboxConfig
-        {
-            Metadata = new PodSandboxMetadata { Name = "cri-e2e", Uid = Guid.NewGuid().ToString(), Namespace = "berth-tests", Attempt = 0 },
-            // No hostname: a host-network pod shares the host's UTS namespace (kubelet leaves it empty too).
-            LogDirectory = containerd.PodLogDir,
-            Linux = new LinuxPodSandboxConfig
-            {
-                CgroupParent = containerd.CgroupParent,
-                SecurityContext = new LinuxSandboxSecurityContext
-                {
-                    NamespaceOptions = namespaces,
-                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
-                },
-            },
-        };
-        string podId = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = pod, RuntimeHandler = ContainerdUnderTest.Handler }, deadline: ContainerdUnderTest.Deadline)).PodSandboxId;
-        containerd.NotePod(podId);
-        var podResponse = await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId, Verbose = true }, deadline: ContainerdUnderTest.Deadline);
-        Assert.Equal(PodSandboxState.SandboxReady, podResponse.Status.State);
-        Assert.Equal(ContainerdUnderTest.Handler, podResponse.Status.RuntimeHandler);
-        // The sandbox is berth's: its state root has it, running, with the pid containerd knows.
-        Assert.Equal("running", BerthStatus(containerd, podId));
-        int sandboxPid = InfoPid(podResponse.Info);
-        Assert.Equal(sandboxPid, BerthPid(containerd, podId));
-        Assert.Contains("Seccomp:\t2", File.ReadAllText($"/proc/{sandboxPid}/status"), StringComparison.Ordinal);
-        Assert.StartsWith(containerd.CgroupParent + "/", new ContainerCgroup(sandboxPid).PathOf("memory"), StringComparison.Ordinal);
-        Assert.True(File.Exists(containerd.ShimSocket(podId)), $"no shim socket {containerd.ShimSocket(podId)} for the running pod");
+        var (podId, pod) = await StartPod(containerd, namespaces, privileged: false);
 
         // A worker with limits that waits for a file, then exits by itself with a code of its own.
         var limits = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 50_000, CpuShares = 512, MemoryLimitInBytes = 64 * MiB, OomScoreAdj = 500 };
-        string worker = await CreateAndStart(containerd, podId, pod, "worker", limits, namespaces,
+        string worker = await CreateAndStart(containerd, podId, pod, "worker", limits, Confined(namespaces),
             $"echo worker started; while [ ! -e /tmp/exit-now ]; do sleep 0.2; done; exit {ExitCodeOfWorker}");
         var status = await Status(containerd, worker);
         Assert.Equal(ContainerState.ContainerRunning, status.State);
@@ -162,7 +196,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
         await Remove(containerd, worker);
 
         // StopContainer with a grace period: the stop signal (TERM) reaches the process, which exits with its code.
-        string polite = await CreateAndStart(containerd, podId, pod, "polite", limits, namespaces,
+        string polite = await CreateAndStart(containerd, podId, pod, "polite", limits, Confined(namespaces),
             $"trap 'exit {ExitCodeOnTerm}' TERM; touch /tmp/ready; while :; do sleep 1; done");
         await WaitUntilReady(containerd, polite);
         var clock = Stopwatch.StartNew();
@@ -174,7 +208,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
         await Remove(containerd, polite);
 
         // A process that ignores TERM is killed when the grace period is over.
-        string stubborn = await CreateAndStart(containerd, podId, pod, "stubborn", limits, namespaces,
+        string stubborn = await CreateAndStart(containerd, podId, pod, "stubborn", limits, Confined(namespaces),
             "trap '' TERM; touch /tmp/ready; while :; do sleep 1; done");
         await WaitUntilReady(containerd, stubborn);
         await cri.StopContainerAsync(new StopContainerRequest { ContainerId = stubborn, Timeout = 1 }, deadline: ContainerdUnderTest.Deadline);
@@ -183,6 +217,50 @@ public class CriLifecycleTests(ITestOutputHelper output)
         Assert.Equal(128 + 9, status.ExitCode);
         await Remove(containerd, stubborn);
 
+        await StopAndRemovePod(containerd, podId);
+    }
+
+    /// <summary>Runs a host-network pod on berth and checks that berth runs its sandbox: running, with the pid
+    /// containerd knows, under seccomp unless privileged, in the pod's cgroup parent, with its shim's socket.</summary>
+    private static async Task<(string Id, PodSandboxConfig Config)> StartPod(ContainerdUnderTest containerd, NamespaceOption namespaces, bool privileged)
+    {
+        var cri = containerd.Runtime;
+        var image = await containerd.Images.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = BusyboxImage.Name } }, deadline: ContainerdUnderTest.Deadline);
+        Assert.True(image.Image is not null, $"containerd does not know the imported image {BusyboxImage.Name}");
+        var pod = new PodSandboxConfig
+        {
+            Metadata = new PodSandboxMetadata { Name = "cri-e2e", Uid = Guid.NewGuid().ToString(), Namespace = "berth-tests", Attempt = 0 },
+            // No hostname: a host-network pod shares the host's UTS namespace (kubelet leaves it empty too).
+            LogDirectory = containerd.PodLogDir,
+            Linux = new LinuxPodSandboxConfig
+            {
+                CgroupParent = containerd.CgroupParent,
+                SecurityContext = new LinuxSandboxSecurityContext
+                {
+                    NamespaceOptions = namespaces,
+                    Privileged = privileged,
+                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
+                },
+            },
+        };
+        string podId = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = pod, RuntimeHandler = ContainerdUnderTest.Handler }, deadline: ContainerdUnderTest.Deadline)).PodSandboxId;
+        containerd.NotePod(podId);
+        var podResponse = await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId, Verbose = true }, deadline: ContainerdUnderTest.Deadline);
+        Assert.Equal(PodSandboxState.SandboxReady, podResponse.Status.State);
+        Assert.Equal(ContainerdUnderTest.Handler, podResponse.Status.RuntimeHandler);
+        Assert.Equal("running", BerthStatus(containerd, podId));
+        int sandboxPid = InfoPid(podResponse.Info);
+        Assert.Equal(sandboxPid, BerthPid(containerd, podId));
+        Assert.Contains(privileged ? "Seccomp:\t0" : "Seccomp:\t2", File.ReadAllText($"/proc/{sandboxPid}/status"), StringComparison.Ordinal);
+        Assert.StartsWith(containerd.CgroupParent + "/", new ContainerCgroup(sandboxPid).PathOf("memory"), StringComparison.Ordinal);
+        Assert.True(File.Exists(containerd.ShimSocket(podId)), $"no shim socket {containerd.ShimSocket(podId)} for the running pod");
+        return (podId, pod);
+    }
+
+    /// <summary>StopPodSandbox and RemovePodSandbox; berth forgets the sandbox and the pod's shim leaves.</summary>
+    private static async Task StopAndRemovePod(ContainerdUnderTest containerd, string podId)
+    {
+        var cri = containerd.Runtime;
         await cri.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline);
         var stoppedPod = (await cri.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId }, deadline: ContainerdUnderTest.Deadline)).Status;
         Assert.Equal(PodSandboxState.SandboxNotready, stoppedPod.State);
@@ -193,8 +271,16 @@ public class CriLifecycleTests(ITestOutputHelper output)
             $"the pod's shim socket {containerd.ShimSocket(podId)} is left");
     }
 
+    /// <summary>What the pod's workload containers run with: RuntimeDefault seccomp, no new privileges.</summary>
+    private static LinuxContainerSecurityContext Confined(NamespaceOption namespaces) => new()
+    {
+        NamespaceOptions = namespaces,
+        NoNewPrivs = true,
+        Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
+    };
+
     private async Task<string> CreateAndStart(ContainerdUnderTest containerd, string podId, PodSandboxConfig pod, string name,
-        LinuxContainerResources resources, NamespaceOption namespaces, string script)
+        LinuxContainerResources? resources, LinuxContainerSecurityContext security, string script)
     {
         var config = new ContainerConfig
         {
@@ -205,12 +291,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
             Linux = new LinuxContainerConfig
             {
                 Resources = resources,
-                SecurityContext = new LinuxContainerSecurityContext
-                {
-                    NamespaceOptions = namespaces,
-                    NoNewPrivs = true,
-                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
-                },
+                SecurityContext = security,
             },
         };
         var cri = containerd.Runtime;

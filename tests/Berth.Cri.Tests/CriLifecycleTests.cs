@@ -35,6 +35,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
     [SkippableTheory]
     [InlineData(NamespaceMode.Container)]
     [InlineData(NamespaceMode.Pod)]
+    [InlineData(NamespaceMode.Node)]
     public Task A_pod_runs_through_its_whole_life_on_berth_and_leaves_nothing_behind(NamespaceMode pidMode) =>
         WithContainerd(containerd => RunPod(containerd, pidMode));
 
@@ -132,8 +133,22 @@ public class CriLifecycleTests(ITestOutputHelper output)
 
         // A worker with limits that waits for a file, then exits by itself with a code of its own.
         var limits = new LinuxContainerResources { CpuPeriod = 100_000, CpuQuota = 50_000, CpuShares = 512, MemoryLimitInBytes = 64 * MiB, OomScoreAdj = 500 };
+        // Volumes as kubelet passes them (host directories bound in, one read-only) and the environment and working
+        // directory it sets.
+        string volume = Path.Combine(containerd.WorkDir, "volume");
+        string scratch = Path.Combine(containerd.WorkDir, "scratch");
+        Directory.CreateDirectory(volume);
+        Directory.CreateDirectory(scratch);
+        File.WriteAllText(Path.Combine(volume, "config"), "from the host\n");
         string worker = await CreateAndStart(containerd, podId, pod, "worker", limits, Confined(namespaces),
-            $"echo worker started; while [ ! -e /tmp/exit-now ]; do sleep 0.2; done; exit {ExitCodeOfWorker}");
+            $"echo worker started; while [ ! -e /tmp/exit-now ]; do sleep 0.2; done; exit {ExitCodeOfWorker}",
+            config =>
+            {
+                config.Mounts.Add(new Mount { ContainerPath = "/etc/app", HostPath = volume, Readonly = true });
+                config.Mounts.Add(new Mount { ContainerPath = "/scratch", HostPath = scratch });
+                config.Envs.Add(new KeyValue { Key = "POD_GREETING", Value = "hello from CRI" });
+                config.WorkingDir = "/scratch";
+            });
         var status = await Status(containerd, worker);
         Assert.Equal(ContainerState.ContainerRunning, status.State);
         Assert.True(status.StartedAt > 0, "no start time");
@@ -154,6 +169,10 @@ public class CriLifecycleTests(ITestOutputHelper output)
         Assert.Equal(3, exec.ExitCode);
         Assert.Equal("out\n", exec.Stdout.ToStringUtf8());
         Assert.Equal("err\n", exec.Stderr.ToStringUtf8());
+        exec = await ExecSync(containerd, worker, "sh", "-c", "cat /etc/app/config; echo \"$POD_GREETING\"; pwd; echo made > made; touch /etc/app/x");
+        Assert.Equal("from the host\nhello from CRI\n/scratch\n", exec.Stdout.ToStringUtf8());
+        Assert.Contains("Read-only file system", exec.Stderr.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Equal("made\n", File.ReadAllText(Path.Combine(scratch, "made")));
         // A program that is not there fails the call (as with runc: exec fails before any process runs), naming it.
         var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => ExecSync(containerd, worker, "/no/such/program"));
         Assert.Contains("/no/such/program", missing.Status.Detail, StringComparison.Ordinal);
@@ -164,8 +183,8 @@ public class CriLifecycleTests(ITestOutputHelper output)
         // RuntimeDefault: the exec'd process runs under a seccomp filter, and without new privileges.
         Assert.Contains("Seccomp:\t2", procStatus, StringComparison.Ordinal);
         Assert.Contains("NoNewPrivs:\t1", procStatus, StringComparison.Ordinal);
-        exec = await ExecSync(containerd, worker, "cat", "/proc/1/status");
-        Assert.Contains("Seccomp:\t2", exec.Stdout.ToStringUtf8(), StringComparison.Ordinal);
+        // The container's own process too (read on the host: with the host's PID namespace it is not pid 1 inside).
+        Assert.Contains("Seccomp:\t2", File.ReadAllText($"/proc/{pid}/status"), StringComparison.Ordinal);
 
         // ContainerStats: containerd reads the container's cgroup through the shim.
         var stats = (await cri.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = worker }, deadline: ContainerdUnderTest.Deadline)).Stats;
@@ -280,7 +299,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
     };
 
     private async Task<string> CreateAndStart(ContainerdUnderTest containerd, string podId, PodSandboxConfig pod, string name,
-        LinuxContainerResources? resources, LinuxContainerSecurityContext security, string script)
+        LinuxContainerResources? resources, LinuxContainerSecurityContext security, string script, Action<ContainerConfig>? more = null)
     {
         var config = new ContainerConfig
         {
@@ -294,6 +313,7 @@ public class CriLifecycleTests(ITestOutputHelper output)
                 SecurityContext = security,
             },
         };
+        more?.Invoke(config);
         var cri = containerd.Runtime;
         string id = (await cri.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = podId, Config = config, SandboxConfig = pod }, deadline: ContainerdUnderTest.Deadline)).ContainerId;
         // containerd creates the task (berth create) only on StartContainer.

@@ -87,6 +87,22 @@ public class CriLifecycleTests(ITestOutputHelper output)
         await StopAndRemovePod(containerd, podId);
     });
 
+    [SkippableFact]
+    public Task A_container_over_its_memory_limit_is_reported_OOMKilled() => WithContainerd(async containerd =>
+    {
+        var namespaces = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod };
+        var (podId, pod) = await StartPod(containerd, namespaces, privileged: false);
+        // dd's one 64 MiB buffer, filled, against a 32 MiB limit (containerd sets swap to the same: nothing to swap).
+        var limits = new LinuxContainerResources { MemoryLimitInBytes = 32 * MiB };
+        string hungry = await CreateAndStart(containerd, podId, pod, "hungry", limits, Confined(namespaces),
+            "exec dd if=/dev/zero of=/dev/null bs=64M count=1");
+        var status = await WaitForExit(containerd, hungry, TimeSpan.FromSeconds(60));
+        Assert.Equal("OOMKilled", status.Reason);
+        Assert.Equal(128 + 9, status.ExitCode);
+        await Remove(containerd, hungry);
+        await StopAndRemovePod(containerd, podId);
+    });
+
     /// <summary>A character device directly in the host's /dev that an unprivileged container does not get, or null.</summary>
     private static string? HostCharacterDevice()
     {

@@ -9,10 +9,11 @@ namespace Berth.Cri.Tests;
 
 /// <summary>
 /// berth as containerd's runtime behind the Kubernetes CRI, driven the way kubelet drives it: a host-network pod with
-/// RuntimeDefault seccomp and resource limits, exec, stats, a live resource update, a container that exits by itself,
-/// containers stopped by TERM and by KILL, then the pod stopped and removed and nothing of it left on the host.
-/// Once with a PID namespace per container and once with the pod's shared one, where containerd's shim runs
-/// `kill --all ID 9` after the container's process is gone and must still see the exit.
+/// RuntimeDefault seccomp and resource limits, volumes, exec, stats, a live resource update, a container that exits by
+/// itself, containers stopped by TERM and by KILL, then the pod stopped and removed and nothing of it left on the host.
+/// With a PID namespace per container, the pod's shared one and the host's; without its own, containerd's shim runs
+/// `kill --all ID 9` after the container's process is gone and must still see the exit. Also restricted and
+/// privileged containers, and an out-of-memory kill. Each test has a containerd of its own.
 /// </summary>
 public class CriLifecycleTests(ITestOutputHelper output)
 {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a fresh Debian machine: a C compiler for the native helper and Native AOT's link,
-# busybox-static for test and example root filesystems. Runs apt only when something is missing.
+# busybox-static for test and example root filesystems, containerd (with its runc shim) for the CRI end-to-end test.
+# Runs apt only when something is missing.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 [ -x /bin/busybox ] && file_ok=1 || file_ok=0
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+dpkg -s containerd >/dev/null 2>&1 || need+=(containerd)
 for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -28,6 +28,26 @@ public static class ClientSupport
         return missing.Count == 0 ? null : $"{string.Join(", ", missing)} not installed (scripts/install-deps.sh installs them)";
     }
 
+    /// <summary>A long-running shell that turns SIGTERM into exit 42: the exit code shows the stop signal arrived.</summary>
+    public static readonly string[] ExitsOnTermWith42 = ["sh", "-c", "trap 'exit 42' TERM; sleep 600 & wait"];
+
+    /// <summary>
+    /// podman exec (its exit code and output), podman stop (SIGTERM reaching <see cref="ExitsOnTermWith42"/>) and
+    /// podman rm of a detached container, through <paramref name="podman"/> (rootful or rootless).
+    /// </summary>
+    public static void PodmanExecStopRemove(Func<string[], BerthResult> podman, string id)
+    {
+        var exec = podman(["exec", id, "sh", "-c", "echo $((6 * 7)) $(id -u); exit 3"]);
+        Assert.True(exec.ExitCode == 3, exec.ToString());
+        Assert.Equal("42 0", exec.Stdout.Trim());
+        var stop = podman(["stop", "--time", "20", id]);
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        var state = podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]);
+        Assert.Equal("exited 42", state.Stdout.Trim());
+        var rm = podman(["rm", id]);
+        Assert.True(rm.ExitCode == 0, rm.ToString());
+    }
+
     /// <summary>Null when the host has <paramref name="controller"/> in some cgroup hierarchy; else why not.</summary>
     public static string? LacksController(string controller) =>
         HostSupport.ControllerVersion(controller) is null ? $"this host has no {controller} cgroup controller" : null;

@@ -40,18 +40,7 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         string cgroupsPath = store.CgroupsPathOf(id);
         Assert.True(Directory.Exists(Path.Combine(BerthDefaultRoot, id)), $"berth has no state for {id} in {BerthDefaultRoot}: was it the runtime?");
 
-        var exec = store.Podman(["exec", id, "sh", "-c", "echo $((6 * 7)); exit 3"]);
-        Assert.True(exec.ExitCode == 3, exec.ToString());
-        Assert.Equal("42", exec.Stdout.Trim());
-
-        // The container's shell turns SIGTERM into exit 42: the exit code shows the stop signal arrived.
-        var stop = store.Podman(["stop", "--time", "20", id]);
-        Assert.True(stop.ExitCode == 0, stop.ToString());
-        var state = store.Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]);
-        Assert.Equal("exited 42", state.Stdout.Trim());
-
-        var rm = store.Podman(["rm", id]);
-        Assert.True(rm.ExitCode == 0, rm.ToString());
+        ClientSupport.PodmanExecStopRemove(store.Podman, id);
         ClientSupport.AssertNothingLeft(BerthDefaultRoot, id, cgroupsPath);
     }
 
@@ -154,10 +143,10 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
             return true;
         }
 
-        /// <summary>Starts a container whose shell exits 42 on SIGTERM; returns its full id.</summary>
+        /// <summary>Starts <see cref="ClientSupport.ExitsOnTermWith42"/> detached; returns the container's full id.</summary>
         public string StartDetached(params string[] extra)
         {
-            var r = Podman(["run", "--detach", .. RunFlags, .. extra, ClientSupport.ImageName, "sh", "-c", "trap 'exit 42' TERM; sleep 600 & wait"]);
+            var r = Podman(["run", "--detach", .. RunFlags, .. extra, ClientSupport.ImageName, .. ClientSupport.ExitsOnTermWith42]);
             Assert.True(r.ExitCode == 0, r.ToString());
             return r.Stdout.Trim();
         }

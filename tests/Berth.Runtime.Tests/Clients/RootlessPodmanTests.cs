@@ -30,22 +30,13 @@ public class RootlessPodmanTests(RootlessPodmanTests.UserStore store) : IClassFi
     public void A_detached_container_keeps_its_state_under_XDG_RUNTIME_DIR_and_takes_exec_stop_and_rm()
     {
         HostSupport.SkipIfLacking(UserStore.Lacks());
-        var run = store.Podman(["run", "--detach", "--network", "none", ClientSupport.ImageName, "sh", "-c", "trap 'exit 42' TERM; sleep 600 & wait"]);
+        var run = store.Podman(["run", "--detach", "--network", "none", ClientSupport.ImageName, .. ClientSupport.ExitsOnTermWith42]);
         Assert.True(run.ExitCode == 0, run.ToString());
         string id = run.Stdout.Trim();
         try
         {
             Assert.True(Directory.Exists(Path.Combine(store.BerthStateRoot, id)), $"berth keeps no state for {id} under {store.BerthStateRoot}");
-            var exec = store.Podman(["exec", id, "sh", "-c", "echo $((6 * 7)) $(id -u); exit 3"]);
-            Assert.True(exec.ExitCode == 3, exec.ToString());
-            Assert.Equal("42 0", exec.Stdout.Trim());
-
-            var stop = store.Podman(["stop", "--time", "20", id]);
-            Assert.True(stop.ExitCode == 0, stop.ToString());
-            var state = store.Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]);
-            Assert.Equal("exited 42", state.Stdout.Trim());
-            var rm = store.Podman(["rm", id]);
-            Assert.True(rm.ExitCode == 0, rm.ToString());
+            ClientSupport.PodmanExecStopRemove(store.Podman, id);
         }
         finally
         {

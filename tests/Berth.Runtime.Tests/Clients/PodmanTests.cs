@@ -40,13 +40,42 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         string cgroupsPath = store.CgroupsPathOf(id);
         Assert.True(Directory.Exists(Path.Combine(BerthDefaultRoot, id)), $"berth has no state for {id} in {BerthDefaultRoot}: was it the runtime?");
 
+        // podman pause freezes the container's cgroup (v1 freezer, or cgroup.freeze on v2); unpause thaws it.
+        var pause = store.Podman(["pause", id]);
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        Assert.Equal("paused", store.Podman(["inspect", "--format", "{{.State.Status}}", id]).Stdout.Trim());
+        Assert.Equal("frozen", FreezerState(cgroupsPath));
+        var unpause = store.Podman(["unpause", id]);
+        Assert.True(unpause.ExitCode == 0, unpause.ToString());
+        Assert.Equal("thawed", FreezerState(cgroupsPath));
+
         ClientSupport.PodmanExecStopRemove(store.Podman, id);
         ClientSupport.AssertNothingLeft(BerthDefaultRoot, id, cgroupsPath);
     }
 
+    /// <summary>"frozen" or "thawed", from the host's freezer file of the cgroup.</summary>
+    private static string FreezerState(string cgroupsPath)
+    {
+        if (HostSupport.V1Mount("freezer") is { } mount)
+            return File.ReadAllText(Path.Combine(mount, cgroupsPath.TrimStart('/'), "freezer.state")).Trim() == "FROZEN" ? "frozen" : "thawed";
+        return File.ReadAllText(Path.Combine(HostSupport.Cgroups.V2Mount!, cgroupsPath.TrimStart('/'), "cgroup.freeze")).Trim() == "1" ? "frozen" : "thawed";
+    }
+
+    /// <summary>podman -t hands berth conmon's console socket; the container's shell gets a terminal.</summary>
+    [SkippableFact]
+    public void A_terminal_run_gets_a_pseudo_terminal()
+    {
+        SkipUnlessUsable();
+        var r = store.Podman(["run", "--rm", "--tty", .. store.RunFlags, ClientSupport.ImageName, "sh", "-c", "tty; test -t 1 && echo stdout-is-a-terminal; exit 6"]);
+        Assert.True(r.ExitCode == 6, r.ToString());
+        var lines = r.Stdout.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches("^/dev/pts/[0-9]+$", lines[0]);
+        Assert.Equal("stdout-is-a-terminal", lines[1]);
+    }
+
     /// <summary>
     /// podman update (4.3 changes CPU, memory and block IO limits) hands berth update a resources file; the new
-    /// memory limit and CFS quota must be what the container reads in its own cgroup files, by the names this host's
+    /// memory limit and reservation and the CFS quota must be what the container reads in its own cgroup files, by the names this host's
     /// cgroup version gives them.
     /// </summary>
     [SkippableFact]
@@ -56,26 +85,27 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         HostSupport.SkipIfLacking(ClientSupport.LacksController("memory") ?? ClientSupport.LacksController("cpu"));
         HostSupport.SkipIfLacking(HostSupport.ControllerVersion("cpu") == "cgroup v1" && !HostSupport.V1CgroupHas("cpu", "cpu.cfs_quota_us")
             ? "this kernel has no CFS bandwidth control (cpu.cfs_quota_us)" : null);
-        string id = store.StartDetached("--memory", "64m", "--cpus", "1");
+        string id = store.StartDetached("--memory", "64m", "--memory-reservation", "32m", "--cpus", "1");
         string cgroupsPath = store.CgroupsPathOf(id);
         try
         {
             string memory = ClientSupport.InsidePath("memory", "memory.limit_in_bytes", "memory.max");
+            string reservation = ClientSupport.InsidePath("memory", "memory.soft_limit_in_bytes", "memory.low");
             string quota = HostSupport.ControllerVersion("cpu") == "cgroup v1"
                 ? "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"
                 : "$(cat /sys/fs/cgroup/cpu.max)";
-            string script = $"echo $(cat {memory}); echo {quota}";
-            Assert.Equal(["67108864", "100000 100000"], Inside(id, script));
+            string script = $"echo $(cat {memory}) $(cat {reservation}); echo {quota}";
+            Assert.Equal(["67108864 33554432", "100000 100000"], Inside(id, script));
 
-            var update = store.Podman(["update", "--memory", "96m", "--cpus", "0.5", id]);
+            var update = store.Podman(["update", "--memory", "96m", "--memory-reservation", "48m", "--cpus", "0.5", id]);
             Assert.True(update.ExitCode == 0, update.ToString());
-            Assert.Equal(["100663296", "50000 100000"], Inside(id, script));
+            Assert.Equal(["100663296 50331648", "50000 100000"], Inside(id, script));
             Assert.Equal("100663296", ClientSupport.HostValue("memory", cgroupsPath, "memory.limit_in_bytes", "memory.max"));
 
             // A second update names memory only: the CPU limit stays.
             update = store.Podman(["update", "--memory", "80m", id]);
             Assert.True(update.ExitCode == 0, update.ToString());
-            Assert.Equal([(80L << 20).ToString(CultureInfo.InvariantCulture), "50000 100000"], Inside(id, script));
+            Assert.Equal([$"{(80L << 20).ToString(CultureInfo.InvariantCulture)} 50331648", "50000 100000"], Inside(id, script));
         }
         finally
         {

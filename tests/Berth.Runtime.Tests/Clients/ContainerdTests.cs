@@ -60,9 +60,8 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
     }
 
     /// <summary>
-    /// With --null-io the shim opens /dev/null read-only for berth's stdin, stdout and stderr (berth once aborted with
-    /// exit 134 on its first write there). The task's exit code comes back, and a file it writes to a bind mount shows
-    /// that it ran.
+    /// With --null-io the shim opens /dev/null read-only for berth's stdin, stdout and stderr. The task's exit code
+    /// comes back, and a file it writes to a bind mount shows that it ran.
     /// </summary>
     [SkippableFact]
     public void Null_io_runs_the_task_and_gives_its_exit_code()
@@ -76,6 +75,30 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
         Assert.True(r.ExitCode == 9, r.ToString());
         Assert.Equal("", r.Stdout);
         Assert.Equal("ran as 0", File.ReadAllText(Path.Combine(outDir, "proof")).Trim());
+        daemon.AssertNothingLeft(id);
+    }
+
+    /// <summary>
+    /// berth once aborted with exit 134 on its first write to that stderr, before writing the shim's log, so ctr
+    /// could only say "exit status 134". Now a create error under --null-io reaches ctr through the log.
+    /// </summary>
+    [SkippableFact]
+    public void Null_io_create_errors_reach_ctr_through_the_log()
+    {
+        SkipUnlessUsable();
+        string id = Harness.NewId("ctr-nullio-error");
+        try
+        {
+            var r = daemon.Ctr(["run", "--rm", "--null-io", .. daemon.RunFlags(id), ClientSupport.ImageName, id, "/no/such/program"]);
+            Assert.True(r.ExitCode != 0, r.ToString());
+            Assert.Contains("/no/such/program", r.Stderr);
+            Assert.Contains("no such file or directory", r.Stderr);
+            Assert.DoesNotContain("exit status", r.Stderr);
+        }
+        finally
+        {
+            daemon.Ctr(["container", "delete", id]);
+        }
         daemon.AssertNothingLeft(id);
     }
 

@@ -38,7 +38,7 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
             // berth's own view: the shim ran it with the test's --runc-root (one directory per containerd namespace).
             Assert.Equal("running", Harness.Status(id, daemon.BerthStateRoot));
 
-            var exec = daemon.Ctr(["task", "exec", "--exec-id", "probe", id, "sh", "-c", "echo $((6 * 7)); exit 3"]);
+            var exec = daemon.Ctr(["task", "exec", "--exec-id", "probe", "--fifo-dir", daemon.FifoDir, id, "sh", "-c", "echo $((6 * 7)); exit 3"]);
             Assert.True(exec.ExitCode == 3, exec.ToString());
             Assert.Equal("42", exec.Stdout.Trim());
 
@@ -118,6 +118,9 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
 
         private string Socket => Path.Combine(Home, "containerd.sock");
 
+        /// <summary>Where ctr makes the task's stdio fifos (else under /run/containerd).</summary>
+        public string FifoDir => Path.Combine(Home, "fifo");
+
         /// <summary>The shim runs berth with --root RUNC_ROOT/NAMESPACE.</summary>
         public string BerthStateRoot => Path.Combine(Home, "runc-root", Namespace);
 
@@ -129,7 +132,7 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
         public string[] RunFlags(string id) =>
         [
             "--runc-binary", Harness.Berth, "--runc-root", Path.Combine(Home, "runc-root"), "--snapshotter", "native",
-            "--fifo-dir", Path.Combine(Home, "fifo"), "--cgroup", CgroupsPath(id),
+            "--fifo-dir", FifoDir, "--cgroup", CgroupsPath(id),
         ];
 
         public BerthResult Ctr(string[] args)

@@ -130,6 +130,14 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         private readonly Lazy<bool> _loaded;
         private readonly IReadOnlySet<string> _besideV1MountsBefore = ClientSupport.EntriesBesideV1Mounts();
 
+        /// <summary>
+        /// What rootful podman writes outside its --root and --runroot whatever they say: the image library's blob
+        /// cache and the network backend's run directory. Removed afterwards when the tests made them.
+        /// </summary>
+        private static readonly string[] HostDirectoriesPodmanMakes = ["/var/lib/containers", "/run/containers"];
+
+        private readonly string[] _hostDirectoriesMissingBefore = HostDirectoriesPodmanMakes.Where(d => !Directory.Exists(d)).ToArray();
+
         public Store()
         {
             Home = Path.Combine(Harness.WorkDir, Harness.NewId("podman"));
@@ -207,6 +215,8 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
             ClientSupport.RemoveClientDirectoriesBesideV1Mounts(_besideV1MountsBefore, CgroupParent);
             if (Directory.Exists(Home))
                 Directory.Delete(Home, recursive: true);
+            foreach (string dir in _hostDirectoriesMissingBefore.Where(Directory.Exists))
+                Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -26,6 +26,23 @@ public class RootlessPodmanTests(RootlessPodmanTests.UserStore store) : IClassFi
         ClientSupport.AssertNothingLeft(store.BerthStateRoot, id, "/berth/" + id);
     }
 
+    /// <summary>
+    /// --userns keep-id: the config asks for a user namespace of its own inside podman's, with the user's id mapped
+    /// to itself; berth, root of podman's namespace, makes it and writes the mappings.
+    /// </summary>
+    [SkippableFact]
+    public void Keep_id_runs_the_process_as_the_user_in_a_nested_user_namespace()
+    {
+        HostSupport.SkipIfLacking(UserStore.Lacks());
+        var r = store.Podman(["run", "--rm", "--network", "none", "--userns", "keep-id", ClientSupport.ImageName,
+            "sh", "-c", "id -u; cat /proc/self/uid_map"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(store.Uid.ToString(CultureInfo.InvariantCulture), lines[0]);
+        // The user's id (0 in podman's namespace) maps to itself.
+        Assert.Contains(lines.Skip(1), line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^\s*{store.Uid}\s+0\s+1$"));
+    }
+
     [SkippableFact]
     public void A_detached_container_keeps_its_state_under_XDG_RUNTIME_DIR_and_takes_exec_stop_and_rm()
     {

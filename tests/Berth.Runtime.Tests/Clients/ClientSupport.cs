@@ -67,6 +67,14 @@ public static class ClientSupport
         return File.ReadAllText(Path.Combine(dir, file)).Trim();
     }
 
+    /// <summary>"frozen" or "thawed", from the host's freezer file of the cgroup (v1 freezer.state or cgroup.freeze).</summary>
+    public static string FreezerState(string cgroupsPath)
+    {
+        if (HostSupport.V1Mount("freezer") is { } mount)
+            return File.ReadAllText(Path.Combine(mount, cgroupsPath.TrimStart('/'), "freezer.state")).Trim() == "FROZEN" ? "frozen" : "thawed";
+        return File.ReadAllText(Path.Combine(HostSupport.Cgroups.V2Mount!, cgroupsPath.TrimStart('/'), "cgroup.freeze")).Trim() == "1" ? "frozen" : "thawed";
+    }
+
     /// <summary>No berth state directory, no cgroup directory in any hierarchy, no mount naming the container.</summary>
     public static void AssertNothingLeft(string stateRoot, string id, string? cgroupsPath)
     {

@@ -26,17 +26,39 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
         daemon.AssertNothingLeft(id);
     }
 
+    /// <summary>
+    /// A detached task with a memory limit (read back on the host by this host's cgroup file name), listed by
+    /// task ps (berth ps --format json), paused and resumed (the host's freezer file), exec'd into, and stopped by
+    /// task kill.
+    /// </summary>
     [SkippableFact]
-    public void A_detached_task_takes_exec_kill_and_delete()
+    public void A_detached_task_takes_ps_pause_exec_kill_and_delete()
     {
         SkipUnlessUsable();
+        HostSupport.SkipIfLacking(ClientSupport.LacksController("memory"));
         string id = Harness.NewId("ctr-bg");
-        var run = daemon.Ctr(["run", "--detach", .. daemon.RunFlags(id), ClientSupport.ImageName, id, .. ClientSupport.ExitsOnTermWith42]);
+        var run = daemon.Ctr(["run", "--detach", "--memory-limit", (64L << 20).ToString(CultureInfo.InvariantCulture), .. daemon.RunFlags(id),
+            ClientSupport.ImageName, id, .. ClientSupport.ExitsOnTermWith42]);
         Assert.True(run.ExitCode == 0, run.ToString());
         try
         {
             // berth's own view: the shim ran it with the test's --runc-root (one directory per containerd namespace).
             Assert.Equal("running", Harness.Status(id, daemon.BerthStateRoot));
+            Assert.Equal((64L << 20).ToString(CultureInfo.InvariantCulture),
+                ClientSupport.HostValue("memory", Daemon.CgroupsPath(id), "memory.limit_in_bytes", "memory.max"));
+
+            string pid = Assert.Single(daemon.Ctr(["task", "ls"]).Stdout.Split('\n'), l => l.StartsWith(id + " ", StringComparison.Ordinal))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            var ps = daemon.Ctr(["task", "ps", id]);
+            Assert.True(ps.ExitCode == 0, ps.ToString());
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.StartsWith(pid + " ", StringComparison.Ordinal));
+
+            var pause = daemon.Ctr(["task", "pause", id]);
+            Assert.True(pause.ExitCode == 0, pause.ToString());
+            Assert.Equal("frozen", ClientSupport.FreezerState(Daemon.CgroupsPath(id)));
+            var resume = daemon.Ctr(["task", "resume", id]);
+            Assert.True(resume.ExitCode == 0, resume.ToString());
+            Assert.Equal("thawed", ClientSupport.FreezerState(Daemon.CgroupsPath(id)));
 
             var exec = daemon.Ctr(["task", "exec", "--exec-id", "probe", "--fifo-dir", daemon.FifoDir, id, "sh", "-c", "echo $((6 * 7)); exit 3"]);
             Assert.True(exec.ExitCode == 3, exec.ToString());
@@ -125,7 +147,7 @@ public class ContainerdTests(ContainerdTests.Daemon daemon) : IClassFixture<Cont
         public string BerthStateRoot => Path.Combine(Home, "runc-root", Namespace);
 
         /// <summary>The cgroup ctr gives a container (its default, named here so that the test knows it).</summary>
-        private static string CgroupsPath(string id) => $"/{Namespace}/{id}";
+        public static string CgroupsPath(string id) => $"/{Namespace}/{id}";
 
         /// <summary>berth as the shim's runc, its state root, the native snapshotter (no overlay needed), the
         /// fifos in the test's directory.</summary>

@@ -44,21 +44,13 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         var pause = store.Podman(["pause", id]);
         Assert.True(pause.ExitCode == 0, pause.ToString());
         Assert.Equal("paused", store.Podman(["inspect", "--format", "{{.State.Status}}", id]).Stdout.Trim());
-        Assert.Equal("frozen", FreezerState(cgroupsPath));
+        Assert.Equal("frozen", ClientSupport.FreezerState(cgroupsPath));
         var unpause = store.Podman(["unpause", id]);
         Assert.True(unpause.ExitCode == 0, unpause.ToString());
-        Assert.Equal("thawed", FreezerState(cgroupsPath));
+        Assert.Equal("thawed", ClientSupport.FreezerState(cgroupsPath));
 
         ClientSupport.PodmanExecStopRemove(store.Podman, id);
         ClientSupport.AssertNothingLeft(BerthDefaultRoot, id, cgroupsPath);
-    }
-
-    /// <summary>"frozen" or "thawed", from the host's freezer file of the cgroup.</summary>
-    private static string FreezerState(string cgroupsPath)
-    {
-        if (HostSupport.V1Mount("freezer") is { } mount)
-            return File.ReadAllText(Path.Combine(mount, cgroupsPath.TrimStart('/'), "freezer.state")).Trim() == "FROZEN" ? "frozen" : "thawed";
-        return File.ReadAllText(Path.Combine(HostSupport.Cgroups.V2Mount!, cgroupsPath.TrimStart('/'), "cgroup.freeze")).Trim() == "1" ? "frozen" : "thawed";
     }
 
     /// <summary>podman -t hands berth conmon's console socket; the container's shell gets a terminal.</summary>

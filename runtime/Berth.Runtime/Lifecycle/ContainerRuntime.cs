@@ -159,14 +159,21 @@ public sealed partial class ContainerRuntime(StateStore store)
 
     /// <summary>
     /// What a "cgroup" mount binds from each hierarchy: the container's cgroup, or, when berth makes none (rootless
-    /// with nothing to limit), the cgroup berth is in, which the container inherits (the other does not exist).
+    /// with nothing to limit), the cgroup berth is in, which the container inherits (the other does not exist). A
+    /// hierarchy mounted from berth's own cgroup (berth in a container) shows that cgroup at the mount's root.
     /// </summary>
     private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath, bool cgroupsSkipped)
     {
         var inherited = cgroupsSkipped && Sys.ReadSmall("/proc/self/cgroup", out _) is { } text
             ? layout.CurrentPaths(text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             : [];
-        string Source(string mount) => Path.Combine(mount, (inherited.TryGetValue(mount, out string? own) ? own : cgroupsPath).TrimStart('/'));
+        string Source(string mount)
+        {
+            if (!cgroupsSkipped)
+                return Path.Combine(mount, cgroupsPath.TrimStart('/'));
+            string own = Path.Combine(mount, (inherited.TryGetValue(mount, out string? path) ? path : "/").TrimStart('/'));
+            return Sys.Exists(own) ? own : mount;
+        }
         var result = new List<KeyValuePair<string, string>>();
         if (layout.Mode == CgroupMode.V2)
         {

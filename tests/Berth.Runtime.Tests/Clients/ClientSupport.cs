@@ -97,7 +97,7 @@ public static class ClientSupport
                 }
                 catch (IOException)
                 {
-                    // Still holding a process: left for the assertion that follows to report.
+                    // Still holding a process (the client did not clean up): left rather than failing the cleanup.
                 }
     }
 
@@ -117,7 +117,8 @@ public static class ClientSupport
     /// </summary>
     public static void RemoveClientDirectoriesBesideV1Mounts(IReadOnlySet<string> before, string cgroupsPath)
     {
-        var mounts = HostSupport.Cgroups.V1Mounts.Values.ToHashSet(StringComparer.Ordinal);
+        // Real hierarchies (the cgroup2 mount may sit beside the v1 ones) are RemoveCgroupTree's.
+        var mounts = HostSupport.Cgroups.V1Mounts.Values.Append(HostSupport.Cgroups.V2Mount).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (string dir in EntriesBesideV1Mounts().Where(d => !mounts.Contains(d)))
         {
             string inside = Path.Combine(dir, cgroupsPath.TrimStart('/'));

@@ -53,6 +53,24 @@ public class PodmanTests(PodmanTests.Store store) : IClassFixture<PodmanTests.St
         ClientSupport.AssertNothingLeft(BerthDefaultRoot, id, cgroupsPath);
     }
 
+    /// <summary>
+    /// podman turns a runtime's create error into its documented exit codes by the error's words: 127 when the
+    /// program is not found, 126 when it cannot be run. berth's message must carry them, and nothing may be left.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("/no/such/program", 127)]
+    [InlineData("/etc/passwd", 126)]
+    public void A_program_that_cannot_run_gives_podmans_exit_code(string program, int exitCode)
+    {
+        SkipUnlessUsable();
+        string cidFile = Path.Combine(store.Home, Harness.NewId("cid"));
+        var r = store.Podman(["run", "--rm", "--cidfile", cidFile, .. store.RunFlags, ClientSupport.ImageName, program]);
+        Assert.True(r.ExitCode == exitCode, r.ToString());
+        Assert.Contains(program, r.Stderr);
+        ClientSupport.AssertNothingLeft(BerthDefaultRoot, File.ReadAllText(cidFile).Trim(), null);
+        store.AssertNoContainerCgroups();
+    }
+
     /// <summary>podman -t hands berth conmon's console socket; the container's shell gets a terminal.</summary>
     [SkippableFact]
     public void A_terminal_run_gets_a_pseudo_terminal()

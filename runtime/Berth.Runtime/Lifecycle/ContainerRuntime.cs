@@ -159,21 +159,33 @@ public sealed partial class ContainerRuntime(StateStore store)
     private static Berth.Spec.Spec? RanConfig(ContainerDirectory dir) =>
         dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
 
-    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath)
+    /// <summary>
+    /// What a "cgroup" mount binds from each hierarchy: the container's cgroup, or, when berth makes none (rootless
+    /// with nothing to limit), the cgroup berth is in, which the container inherits (the other does not exist). A
+    /// hierarchy mounted from berth's own cgroup (berth in a container) shows that cgroup at the mount's root.
+    /// </summary>
+    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath, bool cgroupsSkipped)
     {
+        var inherited = cgroupsSkipped && Sys.ReadSmall("/proc/self/cgroup", out _) is { } text
+            ? layout.CurrentPaths(text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            : [];
+        string Source(string mount)
+        {
+            if (!cgroupsSkipped)
+                return Path.Combine(mount, cgroupsPath.TrimStart('/'));
+            string own = Path.Combine(mount, (inherited.TryGetValue(mount, out string? path) ? path : "/").TrimStart('/'));
+            return Sys.Exists(own) ? own : mount;
+        }
         var result = new List<KeyValuePair<string, string>>();
         if (layout.Mode == CgroupMode.V2)
         {
-            result.Add(new("", Path.Combine(layout.V2Mount!, cgroupsPath.TrimStart('/'))));
+            result.Add(new("", Source(layout.V2Mount!)));
             return result;
         }
         foreach (var group in layout.V1Mounts.GroupBy(m => m.Value))
-        {
-            string name = Path.GetFileName(group.Key);
-            result.Add(new(name, Path.Combine(group.Key, cgroupsPath.TrimStart('/'))));
-        }
+            result.Add(new(Path.GetFileName(group.Key), Source(group.Key)));
         if (layout.V2Mount is not null)
-            result.Add(new(Path.GetFileName(layout.V2Mount), Path.Combine(layout.V2Mount, cgroupsPath.TrimStart('/'))));
+            result.Add(new(Path.GetFileName(layout.V2Mount), Source(layout.V2Mount)));
         return result;
     }
 
@@ -219,7 +231,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             NoNewKeyring = options.NoNewKeyring,
             FifoPath = fifo,
             PreserveFds = options.PreserveFds,
-            CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            CgroupMounts = CgroupMountsFor(layout, cgroupsPath, joining.Skipped),
             Rootless = RootlessContext.IsRootless,
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,

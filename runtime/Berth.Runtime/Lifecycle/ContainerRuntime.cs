@@ -61,7 +61,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
         WarnAbout(plan, command);
 
-        using var dir = Store.CreateDirectory(options.Id);
+        using var dir = Store.CreateDirectory(options.Id, command);
         var record = new ContainerRecord
         {
             Id = options.Id,
@@ -77,13 +77,21 @@ public sealed partial class ContainerRuntime(StateStore store)
         SpawnedProcess? process = null;
         try
         {
-            // The cgroups come first so that the first state.json already names those berth made: delete can then
-            // clean up after a create that was killed half-way. Each file is written once, in place.
+            // The intent first: state.json names the cgroup directories berth is about to make before it makes any, so
+            // that delete --force can clean up after a create killed at any moment. Then the directories, and the
+            // record says what was really made (another create may have made a shared parent meanwhile).
             var manager = new CgroupManager(layout);
-            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
-            record.Cgroups.AddRange(all);
-            record.CreatedCgroups.AddRange(created);
+            if (!joining.Skipped)
+            {
+                record.Cgroups.AddRange(layout.DirectoriesFor(cgroupsPath));
+                record.CreatedCgroups.AddRange(manager.Planned(cgroupsPath));
+            }
             dir.SaveNew(record);
+            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
+            record.Cgroups.Clear();
+            record.Cgroups.AddRange(all);
+            record.CreatedCgroups.Clear();
+            record.CreatedCgroups.AddRange(created);
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
@@ -114,7 +122,8 @@ public sealed partial class ContainerRuntime(StateStore store)
                 waitForExec: !waitForStart,
                 cgroupFd: cgroupFd,
                 notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid),
-                onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "creating", pid, listener, command));
+                onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "creating", pid, listener, command),
+                outOfMemory: () => CgroupStats.OomKills(layout, cgroupsPath) > 0);
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);

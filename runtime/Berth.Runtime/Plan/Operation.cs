@@ -8,7 +8,7 @@ public enum OpKind
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
-    ChownSlot, HomeFromPasswd,
+    ChownSlot, HomeFromPasswd, EndSetup,
 }
 
 /// <summary>
@@ -166,6 +166,8 @@ public sealed record Dup2Op(string What, string Field, int Slot, int Fd) : Opera
 /// <summary>Wait for a byte on Slot (the exec fifo: `berth start`).</summary>
 public sealed record WaitSlotOp(string What, string Field, int Slot) : Operation(What, Field) { public override OpKind Kind => OpKind.WaitSlot; }
 public sealed record ReportReadyOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.ReportReady; }
+/// <summary>The child closes its end of the channel: setup is over, berth (create) may return.</summary>
+public sealed record EndSetupOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.EndSetup; }
 /// <summary>Report SYNC and wait for berth (createRuntime hooks), which sends the state for the hooks that follow.</summary>
 public sealed record SyncOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.Sync; }
 /// <summary>Wait until berth has put the process in its cgroups.</summary>

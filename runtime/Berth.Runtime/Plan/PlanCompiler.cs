@@ -688,11 +688,17 @@ public sealed class PlanCompiler
             : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList())
             .Select(c => c.StartsWith('/') ? ContainerPath.Of(c) : cwd.Join(c)).ToList();
         Add(new CheckExecOp($"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]", candidates));
-        if (seccomp is not null && seccompLate)
-            Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
+        // As runc orders it: ready is reported before the late filter is in force, so a profile that denies write
+        // cannot keep berth from hearing it; the filter comes last (its failure still reaches berth, which reads until
+        // the channel closes), then the channel closes before the wait for start.
         Add(new ReportReadyOp("report that setup is done", _exec ? "exec" : "create"));
+        if (seccomp is not null && seccompLate)
+            Add(seccomp);
         if (_request.FifoPath is not null)
+        {
+            Add(new EndSetupOp("end the setup", "create"));
             Add(new WaitSlotOp("wait for start", "exec.fifo", ContainerPlan.FifoSlot));
+        }
         if (!_exec)
             AddHooks(_spec.Hooks?.StartContainer, "startContainer");
         Add(new ExecOp($"execute {program}", "process.args", candidates, args, env));
@@ -701,8 +707,8 @@ public sealed class PlanCompiler
     /// <summary>
     /// HOME as runc sets it when the config has none (or an empty one): the home of the process's uid in the
     /// container's /etc/passwd, else "/". The file is read when the process is set up, after the mounts (a volume may
-    /// provide it), opened by the child inside the root and read by berth from the descriptor it hands over; the
-    /// program's environment gets the answer. Returns the environment without the empty HOME.
+    /// provide it), by the child inside the root (native/passwd.c); the program's environment gets the answer.
+    /// Returns the environment without the empty HOME.
     /// </summary>
     private IReadOnlyList<string> Home(IReadOnlyList<string> env, uint uid)
     {

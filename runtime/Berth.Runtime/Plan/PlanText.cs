@@ -79,6 +79,7 @@ public static class PlanText
         Dup2Op o => $"dup2 slot {o.Slot} to fd {o.Fd}",
         WaitSlotOp o => $"wait for a byte on slot {o.Slot}",
         ReportReadyOp => "report ready",
+        EndSetupOp => "close the channel to berth",
         SyncOp => "sync with berth (hooks)",
         WaitParentOp => "wait for berth (cgroups joined)",
         RunHookOp o => $"run-hook {o.Path}" + (o.TimeoutMs > 0 ? $" timeout {o.TimeoutMs / 1000} s" : "") + (o.InRootCwd ? " in the root" : ""),

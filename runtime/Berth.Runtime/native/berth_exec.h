@@ -63,6 +63,7 @@ enum berth_op_kind {
     BERTH_OP_CHOWN_SLOT = 46,   /* fchown slots[flags & 0xff] to uid a, gid b ((gid_t)-1 leaves the group) */
     BERTH_OP_HOME_FROM_PASSWD = 47,/* read the regular file s1 (passwd(5)) in the root: EXEC adds HOME=<the home of uid a
                                    there, else s2> to v3 */
+    BERTH_OP_END_SETUP = 48,    /* close the channel to berth: setup is over (create returns once it sees the end) */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */
@@ -111,6 +112,9 @@ enum berth_report_kind {
     BERTH_REPORT_SYNC = 4,
     BERTH_REPORT_FD = 5,
 };
+
+/* The setup child's exit status when it could not write a report to berth. */
+#define BERTH_EXIT_NO_REPORT 125
 
 /* How a hook ended, folded into the report's err field of a failed RUN_HOOK. */
 #define BERTH_HOOK_EXITED 0x10000   /* | exit status */

@@ -166,6 +166,8 @@ static int child_main(void *arg)
             keep[kept++] = (int)sp->ops[i].a;
     close_all_but(3 + sp->preserve_fds, keep, kept);
 
+    /* Tied to berth until ready. If berth died before this took effect, the read of "go" below sees the channel
+       closed and the child ends there (getppid() cannot tell: in a new pid namespace it is 0). */
     if (sp->parent_death_signal)
         prctl(PR_SET_PDEATHSIG, sp->parent_death_signal, 0, 0, 0);
 
@@ -267,7 +269,16 @@ static int child_main(void *arg)
                 _exit(126);
             continue;
         }
+        if (op->kind == BERTH_OP_END_SETUP) {
+            /* A close the container's seccomp profile denies would keep berth waiting: then end instead. */
+            if (close(fd) < 0 && errno != EINTR)
+                _exit(BERTH_EXIT_NO_REPORT);
+            fd = -1;
+            continue;
+        }
         if (op->kind == BERTH_OP_REPORT_READY) {
+            /* Set up: from here on the process belongs to the container, and outlives the berth that made it. */
+            prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
             report(fd, BERTH_REPORT_READY, i, 0, 0);
             continue;
         }

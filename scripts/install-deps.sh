@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a fresh Debian machine: a C compiler for the native helper and Native AOT's link,
-# busybox-static for test and example root filesystems. Runs apt only when something is missing.
+# busybox-static for test and example root filesystems, containerd (with its runc shim) for the CRI end-to-end test.
+# Runs apt only when something is missing.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 [ -x /bin/busybox ] && file_ok=1 || file_ok=0
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# The client tests: podman rootful and rootless (newuidmap from uidmap), containerd's ctr and its CRI plugin
+# (tests/Berth.Runtime.Tests/Clients, tests/Berth.Cri.Tests).
+for pkg in podman uidmap containerd; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

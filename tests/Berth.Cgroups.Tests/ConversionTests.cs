@@ -76,4 +76,20 @@ public class ConversionTests
         Assert.IsType<V1Driver>(CgroupDrivers.For(CgroupLayout.Detect(mountinfo[..4])));
         Assert.IsType<V2Driver>(CgroupDrivers.For(CgroupLayout.Detect([mountinfo[4]])));
     }
+
+    [Fact]
+    public void The_cgroups_a_process_is_in_are_found_per_hierarchy_mount()
+    {
+        var layout = CgroupLayout.Detect(
+        [
+            "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct",
+            "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd",
+            "41 31 0:38 / /nonexistent/unified rw,relatime - cgroup2 cgroup2 rw",
+        ]);
+        var paths = layout.CurrentPaths(["5:cpuacct,cpu:/user/a", "9:name=systemd:/b", "4:memory:/not-mounted", "0::/c"]);
+        Assert.Equal(3, paths.Count);
+        Assert.Equal("/user/a", paths["/sys/fs/cgroup/cpu,cpuacct"]);
+        Assert.Equal("/b", paths["/sys/fs/cgroup/systemd"]);
+        Assert.Equal("/c", paths["/nonexistent/unified"]);
+    }
 }

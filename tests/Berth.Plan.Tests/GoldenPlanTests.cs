@@ -6,8 +6,9 @@ namespace Berth.Plan.Tests;
 /// <summary>
 /// The plan of every config in tests/corpus/valid, printed in words, against golden/NAME.plan: a change in what berth
 /// would do for any of them shows up here as a diff a person can read. BERTH_UPDATE_GOLDEN=1 rewrites the files.
-/// The corpus was written for the schema, and most of its configs list no namespaces; berth needs a mount namespace,
-/// so one is added where it is missing (the refusal itself is tested elsewhere), so that each file shows a real plan.
+/// The corpus was written for the schema, and most of its configs list no namespaces; a mount namespace is added where
+/// it is missing, so that each file shows the usual plan (a container sharing berth's mount namespace is tested
+/// elsewhere).
 /// </summary>
 public class GoldenPlanTests
 {

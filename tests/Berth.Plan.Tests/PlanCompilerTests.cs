@@ -104,9 +104,13 @@ public class PlanCompilerTests
     [InlineData("\"noatime\", \"rstrictatime\"", Linux.MS_STRICTATIME)]
     public void Recursive_options_on_a_new_file_system_are_its_flags(string options, long flags)
     {
-        var mount = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": [{{options}}] }"""))
-            .Operations.OfType<MountOp>().Single(o => o.Target.Value == "/t");
-        Assert.Equal(flags, mount.Flags);
+        var ops = Compile(PlanFixture.Config(mounts: $$""", { "destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": [{{options}}] }"""))
+            .Operations.OfType<MountOp>().Where(o => o.Target.Value == "/t").ToList();
+        var mount = Assert.Single(ops, o => o.Type == "tmpfs");
+        // A read-only tmpfs is mounted writable and remounted read-only after pivot_root (as runc).
+        var remount = ops.SingleOrDefault(o => (o.Flags & Linux.MS_REMOUNT) != 0);
+        Assert.Equal(flags, mount.Flags | (remount is null ? 0 : remount.Flags & ~Linux.MS_REMOUNT));
+        Assert.True(remount is null || ops.IndexOf(remount) > ops.IndexOf(mount));
         Assert.Null(mount.Data);
     }
 
@@ -301,6 +305,18 @@ public class PlanCompilerTests
             Assert.True(ops.FindIndex(o => o is PivotRootOp or OpenRootOp) < ops.IndexOf(home));
             Assert.True(ops.IndexOf(home) < ops.FindIndex(o => o is DropBoundingOp));
         }
+    }
+
+    [Fact]
+    public void Without_a_mount_namespace_the_rootfs_is_only_opened_and_chrooted_into()
+    {
+        var ops = Compile(PlanFixture.Config(namespaces: "{ \"type\": \"pid\" }")).Operations.ToList();
+        Assert.DoesNotContain(ops, o => o is HostMountOp or PivotRootOp);
+        int open = ops.FindIndex(o => o is OpenRootOp);
+        int chroot = ops.FindIndex(o => o is MoveRootOp { HostPath: null });
+        int proc = ops.FindIndex(o => o is MountOp { Type: "proc" });
+        Assert.True(open >= 0 && open < proc && proc < chroot, string.Join("\n", ops));
+        Assert.Contains(ops, o => o is MountOp { Type: "sysfs" });
     }
 
     [Fact]

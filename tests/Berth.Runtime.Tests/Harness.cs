@@ -56,10 +56,11 @@ public static class Harness
 
     public static string NewId(string prefix) => $"{prefix}-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
 
-    public static BerthResult Exec(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000)
+    public static BerthResult Exec(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

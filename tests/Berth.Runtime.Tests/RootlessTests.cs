@@ -44,8 +44,9 @@ public class RootlessTests
 
     /// <summary>
     /// What rootless podman does: it runs the runtime as uid 0 inside a user namespace of its own (mapping only the
-    /// user's id), passes no --root, sets XDG_RUNTIME_DIR, leaves USER unset and sends "resources": {}. berth must take
-    /// its state root from XDG_RUNTIME_DIR, make no cgroups it may not write, and bind devices instead of mknod.
+    /// user's id), passes no --root, sets XDG_RUNTIME_DIR, leaves USER unset, sends "resources": {} and mounts the
+    /// cgroups. berth must take its state root from XDG_RUNTIME_DIR, make no cgroups it may not write (so mount those
+    /// it is in), and bind devices instead of mknod.
     /// </summary>
     [SkippableFact]
     public void Root_inside_an_unprivileged_user_namespace_is_rootless_as_under_podman()
@@ -54,8 +55,10 @@ public class RootlessTests
         string home = Path.Combine(Harness.WorkDir, Harness.NewId("podmanlike"));
         string runtimeDir = Path.Combine(home, "run");
         Directory.CreateDirectory(runtimeDir);
-        var config = Harness.BaseConfig("sh", "-c", "id -u; test -c /dev/null && echo null-is-a-device");
+        var config = Harness.BaseConfig("sh", "-c", "id -u; test -c /dev/null && echo null-is-a-device; for f in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do test -r $f && echo cgroups-mounted && break; done");
         config["linux"]!["resources"] = new JsonObject();
+        // podman's config mounts the cgroups; with none of its own the container sees those berth is in.
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/sys/fs/cgroup", ["type"] = "cgroup", ["source"] = "cgroup", ["options"] = new JsonArray("ro") });
         string bundle = Harness.Bundle(config);
         Harness.Exec("chown", ["-R", $"{Nobody}:{Nobody}", home]);
         string id = Harness.NewId("pl");
@@ -64,6 +67,7 @@ public class RootlessTests
             "unshare", "--user", "--map-root-user", "--mount", Harness.Berth, "run", "--bundle", bundle, id]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("null-is-a-device", r.Stdout);
+        Assert.Contains("cgroups-mounted", r.Stdout);
         Assert.True(Directory.Exists(Path.Combine(runtimeDir, "berth")), "the state root is not under XDG_RUNTIME_DIR");
         Harness.AssertNothingLeft(id, Path.Combine(runtimeDir, "berth"));
     }

@@ -151,6 +151,25 @@ public class RuncParityTests
     }
 
     [Fact]
+    public void A_read_only_dev_and_tmpfs_get_their_devices_first_then_become_read_only()
+    {
+        // runc's mounts.bats "ro /dev mount": the tmpfs is made writable, the devices and links go in, then it is
+        // remounted read-only once the root is in place. A read-only tmpfs volume likewise.
+        var config = Harness.BaseConfig("sh", "-c", "grep -E '^tmpfs (/dev|/ro-tmp) ' /proc/mounts; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo refused");
+        foreach (var mount in config["mounts"]!.AsArray())
+            if ((string?)mount!["destination"] == "/dev")
+                mount["options"]!.AsArray().Add("ro");
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/ro-tmp", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("ro", "mode=700") });
+        var r = Harness.RunContainer(config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string[] lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("tmpfs /dev tmpfs ro,", lines[0]);
+        Assert.StartsWith("tmpfs /ro-tmp tmpfs ro,", lines[1]);
+        Assert.Contains("mode=700", lines[1]);
+        Assert.Equal(["null", "refused"], lines[2..]);
+    }
+
+    [Fact]
     public void The_pty_belongs_to_the_processs_user()
     {
         var config = Harness.BaseConfig("sh", "-c", "stat -L -c owner=%u:%g /proc/self/fd/0");

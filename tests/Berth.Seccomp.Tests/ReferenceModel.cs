@@ -3,7 +3,9 @@ namespace Berth.Seccomp.Tests;
 /// <summary>
 /// What a filter must answer, computed straight from the OCI model without BPF: the first matching syscalls[] entry
 /// decides (runtime-spec), comparisons on different arguments are ANDed, a repeated argument turns every comparison
-/// of the entry into its own rule (runc), x32 is nr | 0x40000000 under AUDIT_ARCH_X86_64, i386 compares low halves.
+/// of the entry into its own rule (runc), x32 is nr | 0x40000000 under AUDIT_ARCH_X86_64, i386 compares low halves;
+/// unless the default action is allow, log or trace, a number above every syscall the profile names for a listed arch
+/// gets ENOSYS (runc's patch of libseccomp's filter).
 /// </summary>
 public static class ReferenceModel
 {
@@ -42,6 +44,17 @@ public static class ReferenceModel
             bool match = repeated ? cmp.Any(a => Holds(a, args, wide)) : cmp.All(a => Holds(a, args, wide));
             if (match)
                 return Action(entry.Action, entry.ErrnoRet);
+        }
+        bool permissive = s.DefaultAction is SeccompAction.ScmpActAllow or SeccompAction.ScmpActLog or SeccompAction.ScmpActTrace;
+        if (!permissive && archs.Contains(table))
+        {
+            uint highest = 0;
+            foreach (var entry in s.Syscalls ?? [])
+                foreach (string name in entry.Names)
+                    if (SyscallTable.TryGet(table, name, out uint number))
+                        highest = Math.Max(highest, number);
+            if (highest > 0 && nr > highest)
+                return 0x00050000 | 38;
         }
         return def;
     }

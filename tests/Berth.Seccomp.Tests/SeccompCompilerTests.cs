@@ -129,6 +129,29 @@ public class SeccompCompilerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Syscalls_newer_than_the_profile_get_enosys_as_runc_gives_them()
+    {
+        // Default errno, x86_64 and i386 listed, the highest syscall named is exit (60 on x86_64, 1 on i386).
+        var rule = Rule(SeccompAction.ScmpActAllow, ["read", "write", "exit"]);
+        Berth.Spec.Seccomp With(SeccompAction action, SeccompArch[]? arches) => new() { DefaultAction = action, Architectures = arches, Syscalls = [rule] };
+        SeccompArch[] listed = [SeccompArch.ScmpArchX8664, SeccompArch.ScmpArchX86];
+        var p = Program(With(SeccompAction.ScmpActErrno, listed));
+        const uint Enosys = 0x00050000 | 38;
+        Assert.Equal(Allow, BpfInterpreter.Run(p, X64, 0));
+        Assert.Equal(Eperm, BpfInterpreter.Run(p, X64, Getpid));          // below the highest: the default action
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, X64, 61));             // above it: newer than the profile
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, X64, 435));            // clone3
+        Assert.Equal(Eperm, BpfInterpreter.Run(p, X64, uint.MaxValue));   // a tracer skipping the call
+        Assert.Equal(KillThread, BpfInterpreter.Run(p, X64, X32 | 435)); // x32 not listed: bad arch, as before
+        Assert.Equal(Allow, BpfInterpreter.Run(p, I386, 4));              // i386 write
+        Assert.Equal(Enosys, BpfInterpreter.Run(p, I386, 5));             // above i386's highest (write = 4)
+
+        // A default that lets calls through, or no arch listed (runc patches only listed arches): no ENOSYS.
+        Assert.Equal(Allow, BpfInterpreter.Run(Program(With(SeccompAction.ScmpActAllow, listed)), X64, 435));
+        Assert.Equal(Eperm, BpfInterpreter.Run(Program(With(SeccompAction.ScmpActErrno, null)), X64, 435));
+    }
+
+    [Fact]
     public void Comparisons_on_different_arguments_are_anded()
     {
         var s = Profile(SeccompAction.ScmpActAllow, Rule(SeccompAction.ScmpActErrno, ["kill"], 1,
@@ -211,10 +234,11 @@ public class SeccompCompilerTests(ITestOutputHelper output)
 
     public static TheoryData<string, Berth.Spec.Seccomp> Invalid() => new()
     {
-        { "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY needs a seccomp listener", Profile(SeccompAction.ScmpActAllow,
+        { "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs the path", Profile(SeccompAction.ScmpActAllow,
             Rule(SeccompAction.ScmpActErrno, ["mkdir"]), Rule(SeccompAction.ScmpActNotify, ["mkdir"])) },
-        { "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY", Profile(SeccompAction.ScmpActNotify) },
-        { "linux.seccomp.listenerPath:", new Berth.Spec.Seccomp { DefaultAction = SeccompAction.ScmpActAllow, ListenerPath = "/run/l.sock" } },
+        { "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action", Profile(SeccompAction.ScmpActNotify) },
+        { "linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for the write syscall", new Berth.Spec.Seccomp
+            { DefaultAction = SeccompAction.ScmpActAllow, ListenerPath = "/run/l.sock", Syscalls = [Rule(SeccompAction.ScmpActNotify, ["read", "write"])] } },
         { "linux.seccomp.syscalls[0].args[1].index: 6 is not an argument index", Profile(SeccompAction.ScmpActAllow,
             Rule(SeccompAction.ScmpActErrno, ["kill"], null, Arg(0, SeccompOperator.ScmpCmpEq, 1), Arg(6, SeccompOperator.ScmpCmpEq, 1))) },
         { "linux.seccomp.syscalls[0].args[0].valueTwo: only SCMP_CMP_MASKED_EQ", Profile(SeccompAction.ScmpActAllow,
@@ -223,7 +247,7 @@ public class SeccompCompilerTests(ITestOutputHelper output)
             Rule(SeccompAction.ScmpActAllow, ["kill"], 1)) },
         { "linux.seccomp.syscalls[0].errnoRet: 70000 is out of range", Profile(SeccompAction.ScmpActAllow,
             Rule(SeccompAction.ScmpActErrno, ["kill"], 70000)) },
-        { "linux.seccomp.flags[1]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", new Berth.Spec.Seccomp { DefaultAction = SeccompAction.ScmpActAllow,
+        { "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to a seccomp listener, and no rule is SCMP_ACT_NOTIFY", new Berth.Spec.Seccomp { DefaultAction = SeccompAction.ScmpActAllow,
             Flags = [SeccompFlag.SeccompFilterFlagLog, SeccompFlag.SeccompFilterFlagWaitKillableRecv] } },
     };
 

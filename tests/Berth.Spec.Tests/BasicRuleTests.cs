@@ -69,6 +69,20 @@ public class BasicRuleTests
             "warning /mounts/1/destination x-absolute-path: mount destination \"tmp\" is relative: relative destinations are deprecated and are read as relative to \"/\"");
 
     [Fact]
+    public void Paths_longer_than_the_kernel_takes_are_errors()
+    {
+        string deep = "/" + string.Join('/', Enumerable.Repeat("d", 2048)); // 4096 bytes
+        string fits = deep[..4095];
+        Exactly(Doc(d =>
+            {
+                d["mounts"] = new JsonArray(new JsonObject { ["destination"] = deep, ["type"] = "tmpfs" }, new JsonObject { ["destination"] = fits, ["type"] = "tmpfs" });
+                d["process"]!["cwd"] = deep;
+            }),
+            "error /process/cwd x-path-max: the path is 4096 bytes long; the kernel takes at most 4095",
+            "error /mounts/0/destination x-path-max: the path is 4096 bytes long; the kernel takes at most 4095");
+    }
+
+    [Fact]
     public void Empty_mount_destination_is_an_error() =>
         Exactly(Doc(d => d["mounts"] = new JsonArray(new JsonObject { ["destination"] = "" })),
             "error /mounts/0/destination x-non-empty: the mount destination is empty");

@@ -128,13 +128,24 @@ public class ResourceAndSecurityRuleTests
             "error /linux/seccomp/syscalls/0/args/1/index x-range: argument index 6 is past the sixth argument (indexes are 0 to 5)");
 
     [Fact]
-    public void Notify_without_listener_is_a_warning() =>
+    public void Notify_without_listener_is_an_error() =>
         Exactly(Seccomp(new JsonObject
             {
                 ["defaultAction"] = "SCMP_ACT_ALLOW",
                 ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("mknod"), ["action"] = "SCMP_ACT_NOTIFY" }),
             }),
-            "warning /linux/seccomp x-requires: SCMP_ACT_NOTIFY is used but listenerPath is not set: no agent receives the notifications");
+            "error /linux/seccomp/listenerPath x-requires: SCMP_ACT_NOTIFY needs the path of the seccomp agent's unix socket");
+
+    [Fact]
+    public void Notify_as_default_or_for_write_is_an_error() =>
+        Exactly(Seccomp(new JsonObject
+            {
+                ["defaultAction"] = "SCMP_ACT_NOTIFY",
+                ["listenerPath"] = "/run/agent.sock",
+                ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("read", "write"), ["action"] = "SCMP_ACT_NOTIFY" }),
+            }),
+            "error /linux/seccomp/syscalls/0/names x-requires: SCMP_ACT_NOTIFY cannot be used for the write syscall (the listener is handed to the agent with it)",
+            "error /linux/seccomp/defaultAction x-requires: SCMP_ACT_NOTIFY cannot be used as default action");
 
     [Fact]
     public void Masked_and_readonly_paths_are_absolute() =>

@@ -69,6 +69,26 @@ public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, s
     public string? ControllerDirectory(string controller, string cgroupsPath) =>
         HierarchyOf(controller) is { } mount ? Path.Combine(mount, cgroupsPath.TrimStart('/')) : null;
 
+    /// <summary>
+    /// The cgroup a process is in, per hierarchy mount point, from its /proc/PID/cgroup lines ("4:memory:/a",
+    /// "9:name=systemd:/", "0::/b" for cgroup2). Hierarchies this layout has no mount for are left out.
+    /// </summary>
+    public Dictionary<string, string> CurrentPaths(IEnumerable<string> procCgroupLines)
+    {
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in procCgroupLines)
+        {
+            string[] fields = line.Split(':', 3);
+            if (fields.Length < 3)
+                continue;
+            string? mount = fields[1].Length == 0 ? V2Mount
+                : fields[1].Split(',').Select(c => V1Mounts.TryGetValue(c, out string? m) ? m : null).FirstOrDefault(m => m is not null);
+            if (mount is not null)
+                paths.TryAdd(mount, fields[2]);
+        }
+        return paths;
+    }
+
     /// <summary>The mount point of the hierarchy that holds <paramref name="controller"/> (a v1 hierarchy, or
     /// "name=…"), or null.</summary>
     public string? HierarchyOf(string controller)

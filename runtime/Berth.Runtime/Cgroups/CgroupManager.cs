@@ -31,6 +31,23 @@ public sealed class CgroupManager(CgroupLayout layout)
         return "/" + string.Join('/', parts);
     }
 
+    /// <summary>
+    /// The directories <see cref="Prepare"/> is about to make: in each hierarchy, the levels from the container's own
+    /// up that do not exist yet, parents first. create records them in state.json before it makes any, so that a
+    /// create killed half-way leaves a record that names them and delete --force can remove them.
+    /// </summary>
+    public List<string> Planned(string cgroupsPath)
+    {
+        var planned = new List<string>();
+        foreach (string dir in Layout.DirectoriesFor(cgroupsPath))
+        {
+            int at = planned.Count;
+            for (string? level = dir; level is not null && !Sys.Exists(level); level = Path.GetDirectoryName(level))
+                planned.Insert(at, level);
+        }
+        return planned;
+    }
+
     /// <summary>Makes the directories; returns every directory and those that berth made.</summary>
     public (List<string> All, List<string> Created) Prepare(string cgroupsPath)
     {

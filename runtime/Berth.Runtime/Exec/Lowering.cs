@@ -28,7 +28,7 @@ internal static unsafe class Lowering
                 break;
             }
             case PivotRootOp o: n.A = o.OldRootPropagation; break;
-            case ForkOp or NoNewPrivsOp or SetsidOp or ReportReadyOp or SyncOp or WaitParentOp: break;
+            case ForkOp or NoNewPrivsOp or SetsidOp or ReportReadyOp or SyncOp or WaitParentOp or EndSetupOp: break;
             case UnshareOp o: n.A = o.CloneFlags; break;
             case OpenFifoOp o: n.S1 = arena.String(o.HostPath); n.A = Linux.O_RDWR; n.Flags = o.Slot; break;
             case NewKeyringOp o: n.S1 = arena.String(o.Name); break;
@@ -137,6 +137,7 @@ internal static unsafe class Lowering
                 n.V2 = arena.StringArray(o.Argv);
                 n.V3 = arena.StringArray(o.Env);
                 n.B = o.TimeoutMs;
+                n.Flags = o.InRootCwd ? PathFlags.HookInRoot : 0;
                 break;
             default:
                 throw new InvalidOperationException($"no lowering for {op.GetType().Name}");

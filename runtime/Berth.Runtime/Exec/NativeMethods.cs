@@ -40,6 +40,8 @@ internal struct NativeReport
 
     /// <summary>A failed hook's err: exit status, signal or timeout (berth_exec.h BERTH_HOOK_*).</summary>
     public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
+    /// <summary>The setup child's exit status when it could not write a report to berth.</summary>
+    public const int ExitNoReport = 125;
 
     /// <summary>Failures that are not errno values (berth_exec.h BERTH_ERR_*).</summary>
     public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005, NotRegular = 0x40006;

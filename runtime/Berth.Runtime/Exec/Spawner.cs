@@ -16,12 +16,13 @@ public static unsafe class Spawner
     /// <param name="onSync">At a Sync operation: runs what must happen in berth (createRuntime hooks) and returns
     /// the state JSON for the hooks the child runs.</param>
     public static SpawnedProcess Spawn(ContainerPlan plan, Action<int> beforeGo, string command, Func<int, byte[]>? onSync = null, Action<int>? onConsole = null, bool waitForExec = false,
-        int cgroupFd = -1, Action<int>? notBornInCgroup = null)
+        int cgroupFd = -1, Action<int>? notBornInCgroup = null, Action<SeccompOp, int, int>? onSeccompListener = null, Func<bool>? outOfMemory = null)
     {
         var joinFds = new List<int>();
         var (parentFd, childFd) = Sys.SocketPair();
         int pid = -1;
         bool bornOutside = false;
+        bool reaped = false; // our child was waited for: its pid may belong to someone else now
         int containerPid = -1;
         try
         {
@@ -42,6 +43,9 @@ public static unsafe class Spawner
                 // child is dumpable; the child stops being dumpable as soon as they are written.
                 DumpableUntilGo = plan.CreatesUserNamespace && Sys.Geteuid() != 0 ? 1 : 0,
                 ForceWalk = ForceWalk ? 1 : 0,
+                // Until it reports ready, the child dies with berth: a berth killed during setup leaves no setup
+                // process behind (it would sit outside the container's cgroups, where delete cannot find it).
+                ParentDeathSignal = 9,
             };
             int rc = NativeMethods.Spawn(&spawn, childFd, out pid);
             if (rc < 0 && cgroupFd >= 0)
@@ -92,14 +96,25 @@ public static unsafe class Spawner
                 throw BerthException.Errno($"{command}: start the container process", -rc);
             int intermediate = 0;
             bool ready = false;
+            string? ended = null;
             while (true)
             {
                 rc = NativeMethods.ReadReport(parentFd, out var report, out int receivedFd);
-                // After Ready, end-of-file means the program was executed: the child's end closes on exec.
                 if (rc < 0 && ready)
-                    return new SpawnedProcess(containerPid, intermediate);
+                {
+                    // After Ready, end-of-file means setup is over: the child closed the channel before waiting for
+                    // start (create), or its end closed on exec. A create's child must still be there, waiting.
+                    if (waitForExec || pid != containerPid || NativeMethods.Wait(pid, out int status, NativeMethods.WNOHANG) != pid)
+                        return new SpawnedProcess(containerPid, intermediate);
+                    reaped = true;
+                    ended = Ended(status);
+                }
                 if (rc < 0)
-                    throw new BerthException($"{command}: the container process exited during setup ({ExitDescription(pid)})");
+                {
+                    ended ??= ExitDescription(pid);
+                    reaped = true;
+                    throw new BerthException($"{command}: the container process exited during setup ({ended}{Cause(plan, ended, outOfMemory)})");
+                }
                 switch (report.Kind)
                 {
                     case NativeReport.ChildPid:
@@ -108,6 +123,24 @@ public static unsafe class Spawner
                         NativeMethods.Wait(intermediate, out _, 0);
                         // The grandchild is the container: the cgroup and maps follow it through fork.
                         continue;
+                    case NativeReport.Fd when report.Index >= 0 && report.Index < plan.Operations.Count && plan.Operations[report.Index] is SeccompOp seccomp:
+                    {
+                        // The filter's listener: to the seccomp agent, then the child may go on (it waits for this).
+                        try
+                        {
+                            if (onSeccompListener is null)
+                                throw new BerthException($"{command}: {seccomp.What} ({seccomp.Field}): no seccomp agent to hand the listener to");
+                            onSeccompListener(seccomp, containerPid, receivedFd);
+                        }
+                        finally
+                        {
+                            Sys.Close(receivedFd);
+                        }
+                        rc = NativeMethods.SendGo(parentFd);
+                        if (rc < 0)
+                            throw BerthException.Errno($"{command}: resume the container process after handing over the seccomp listener", -rc);
+                        continue;
+                    }
                     case NativeReport.Fd:
                         if (onConsole is null)
                             Sys.Close(receivedFd);
@@ -124,8 +157,6 @@ public static unsafe class Spawner
                         continue;
                     }
                     case NativeReport.Ready:
-                        if (!waitForExec)
-                            return new SpawnedProcess(containerPid, intermediate);
                         ready = true;
                         continue;
                     case NativeReport.Failed:
@@ -142,7 +173,8 @@ public static unsafe class Spawner
             // With a joined pid namespace the container is a grandchild: kill it too, not only our child.
             if (containerPid != pid)
                 KillAndReap(containerPid);
-            KillAndReap(pid);
+            if (!reaped)
+                KillAndReap(pid);
             throw;
         }
         finally
@@ -163,6 +195,8 @@ public static unsafe class Spawner
             _ when op is RunHookOp hook => Lifecycle.HookRunner.Describe(err, hook.TimeoutMs > 0 ? (uint)(hook.TimeoutMs / 1000) : null),
             // The program was found (CheckExec passed): what failed is the execveat of the sealed stage.
             1 or 38 when op is ExecOp => $"{Linux.Describe(err)}: the sealed stage that executes the program could not be started (a linux.seccomp profile must allow execveat as well as execve)",
+            // The fork that enters a joined pid namespace happens inside the container's cgroups: EAGAIN is its pids limit.
+            11 when op is ForkOp => $"{Linux.Describe(err)}: no process can be added to the container (linux.resources.pids.limit is reached, or the system's limit)",
             NativeReport.OutsideRoot => "the working directory is outside the container's root",
             NativeReport.NotNullDevice => "/dev/null in the container is not the null device (char 1:3), so it cannot mask anything",
             NativeReport.NotDevice => "the file there is not the device berth made or expects",
@@ -174,14 +208,24 @@ public static unsafe class Spawner
         };
     }
 
-    private static string ExitDescription(int pid)
+    private static string ExitDescription(int pid) =>
+        NativeMethods.Wait(pid, out int status, 0) < 0 ? "status unknown" : Ended(status);
+
+    private static string Ended(int status) =>
+        (status & 0x7f) == 0 ? $"exit status {(status >> 8) & 0xff}" : Linux.KilledBy(status & 0x7f);
+
+    /// <summary>The likely cause of a setup child's death, where berth can tell: the container's seccomp filter (it
+    /// was in the plan, and the child could not report or died of SIGSYS), or the memory limit (the cgroup says OOM).</summary>
+    private static string Cause(ContainerPlan plan, string ended, Func<bool>? outOfMemory)
     {
-        int rc = NativeMethods.Wait(pid, out int status, 0);
-        if (rc < 0)
-            return "status unknown";
-        if ((status & 0x7f) == 0)
-            return $"exit status {(status >> 8) & 0xff}";
-        return $"killed by {Lifecycle.Signals.Describe(status & 0x7f)}";
+        var seccomp = plan.Operations.OfType<SeccompOp>().FirstOrDefault();
+        if (seccomp is not null && ended == $"exit status {NativeReport.ExitNoReport}")
+            return $"; it could not report back to berth: the seccomp profile ({seccomp.Field}) denies a call the setup needs after it is loaded (write, close)";
+        if (seccomp is not null && ended.StartsWith("killed by signal 31", StringComparison.Ordinal))
+            return $"; the seccomp profile ({seccomp.Field}) killed it for a call the setup makes";
+        if (ended.StartsWith("killed by signal 9", StringComparison.Ordinal) && outOfMemory?.Invoke() == true)
+            return "; the container's cgroup ran out of memory (linux.resources.memory.limit)";
+        return "";
     }
 
     internal static void KillAndReap(int pid)

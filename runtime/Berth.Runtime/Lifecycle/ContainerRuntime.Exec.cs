@@ -109,7 +109,8 @@ public sealed partial class ContainerRuntime
                         else
                             master = fd;
                     },
-                    waitForExec: true);
+                    waitForExec: true,
+                    onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "running", pid, listener, command));
             }
             catch
             {

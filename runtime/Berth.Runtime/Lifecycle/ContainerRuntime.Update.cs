@@ -22,8 +22,13 @@ public sealed partial class ContainerRuntime
         var status = dir.StatusOf(record);
         if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
             throw new BerthException($"{command}: container \"{id}\" is {Describe(status)}: only a created, running or paused container can be updated (container not running)");
+        // Device rules stay as they are, as with runc, which ignores them here: containerd's shim sends the container's
+        // whole linux.resources, devices included, on every CRI UpdateContainerResources.
         if (patch.ContainsKey("devices"))
-            throw new BerthException($"{command}: linux.resources.devices: device rules cannot be changed by update (runc leaves them as they are too)");
+        {
+            patch = (JsonObject)patch.DeepClone();
+            patch.Remove("devices");
+        }
 
         byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError)
             ?? throw BerthException.Errno($"{command}: read the recorded config {dir.PathOf(StateStore.ConfigFile)}", readError);

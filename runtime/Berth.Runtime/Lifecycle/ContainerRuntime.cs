@@ -61,13 +61,14 @@ public sealed partial class ContainerRuntime(StateStore store)
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
         WarnAbout(plan, command);
 
-        using var dir = Store.CreateDirectory(options.Id);
+        using var dir = Store.CreateDirectory(options.Id, command);
         var record = new ContainerRecord
         {
             Id = options.Id,
             Bundle = bundle,
             Rootfs = rootfs,
             OciVersion = spec.OciVersion,
+            SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
         };
         if (spec.Annotations is not null)
             foreach (var (k, v) in spec.Annotations)
@@ -76,13 +77,21 @@ public sealed partial class ContainerRuntime(StateStore store)
         SpawnedProcess? process = null;
         try
         {
-            // The cgroups come first so that the first state.json already names those berth made: delete can then
-            // clean up after a create that was killed half-way. Each file is written once, in place.
+            // The intent first: state.json names the cgroup directories berth is about to make before it makes any, so
+            // that delete --force can clean up after a create killed at any moment. Then the directories, and the
+            // record says what was really made (another create may have made a shared parent meanwhile).
             var manager = new CgroupManager(layout);
-            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
-            record.Cgroups.AddRange(all);
-            record.CreatedCgroups.AddRange(created);
+            if (!joining.Skipped)
+            {
+                record.Cgroups.AddRange(layout.DirectoriesFor(cgroupsPath));
+                record.CreatedCgroups.AddRange(manager.Planned(cgroupsPath));
+            }
             dir.SaveNew(record);
+            var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
+            record.Cgroups.Clear();
+            record.Cgroups.AddRange(all);
+            record.CreatedCgroups.Clear();
+            record.CreatedCgroups.AddRange(created);
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
@@ -115,7 +124,9 @@ public sealed partial class ContainerRuntime(StateStore store)
                 },
                 waitForExec: !waitForStart,
                 cgroupFd: cgroupFd,
-                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid));
+                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid),
+                onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "creating", pid, listener, command),
+                outOfMemory: () => CgroupStats.OomKills(layout, cgroupsPath) > 0);
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);
@@ -161,21 +172,33 @@ public sealed partial class ContainerRuntime(StateStore store)
     private static Berth.Spec.Spec? RanConfig(ContainerDirectory dir) =>
         dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
 
-    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath)
+    /// <summary>
+    /// What a "cgroup" mount binds from each hierarchy: the container's cgroup, or, when berth makes none (rootless
+    /// with nothing to limit), the cgroup berth is in, which the container inherits (the other does not exist). A
+    /// hierarchy mounted from berth's own cgroup (berth in a container) shows that cgroup at the mount's root.
+    /// </summary>
+    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath, bool cgroupsSkipped)
     {
+        var inherited = cgroupsSkipped && Sys.ReadSmall("/proc/self/cgroup", out _) is { } text
+            ? layout.CurrentPaths(text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            : [];
+        string Source(string mount)
+        {
+            if (!cgroupsSkipped)
+                return Path.Combine(mount, cgroupsPath.TrimStart('/'));
+            string own = Path.Combine(mount, (inherited.TryGetValue(mount, out string? path) ? path : "/").TrimStart('/'));
+            return Sys.Exists(own) ? own : mount;
+        }
         var result = new List<KeyValuePair<string, string>>();
         if (layout.Mode == CgroupMode.V2)
         {
-            result.Add(new("", Path.Combine(layout.V2Mount!, cgroupsPath.TrimStart('/'))));
+            result.Add(new("", Source(layout.V2Mount!)));
             return result;
         }
         foreach (var group in layout.V1Mounts.GroupBy(m => m.Value))
-        {
-            string name = Path.GetFileName(group.Key);
-            result.Add(new(name, Path.Combine(group.Key, cgroupsPath.TrimStart('/'))));
-        }
+            result.Add(new(Path.GetFileName(group.Key), Source(group.Key)));
         if (layout.V2Mount is not null)
-            result.Add(new(Path.GetFileName(layout.V2Mount), Path.Combine(layout.V2Mount, cgroupsPath.TrimStart('/'))));
+            result.Add(new(Path.GetFileName(layout.V2Mount), Source(layout.V2Mount)));
         return result;
     }
 
@@ -240,7 +263,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             NoNewKeyring = options.NoNewKeyring,
             FifoPath = fifo,
             PreserveFds = options.PreserveFds,
-            CgroupMounts = CgroupMountsFor(layout, cgroupsPath),
+            CgroupMounts = CgroupMountsFor(layout, cgroupsPath, joining.Skipped),
             Rootless = RootlessContext.IsRootless,
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,
@@ -455,6 +478,9 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (record.Pid > 0 && StateStore.IsAlive(record))
             Stop(record);
         CgroupManager.Remove(record.CreatedCgroups);
+        if (record.SharesMountNamespace)
+            foreach (string error in HostMounts.DetachBelow(record.Rootfs))
+                Warn("delete: " + error);
         Store.Remove(dir);
     }
 

@@ -62,7 +62,7 @@ public static unsafe class HookRunner
         return (code & 0x70000) switch
         {
             NativeReport.HookExited => (code & 0xffff) == 127 ? "could not be executed (exit status 127)" : $"exited with status {code & 0xffff}",
-            NativeReport.HookSignaled => $"killed by {Signals.Describe(code & 0xffff)}",
+            NativeReport.HookSignaled => Linux.KilledBy(code & 0xffff),
             NativeReport.HookTimeout => $"timed out after {timeout} s",
             _ => Linux.Describe(code),
         };

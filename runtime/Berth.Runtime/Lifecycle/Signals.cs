@@ -11,21 +11,6 @@ public static class Signals
         "WINCH", "IO", "PWR", "SYS",
     ];
 
-    /// <summary>"signal 31 (SIGSYS: bad system call)": the number, the name and what the signal usually means.</summary>
-    public static string Describe(int signal)
-    {
-        string name = signal > 0 && signal < Names.Length ? "SIG" + Names[signal] : signal >= 34 && signal <= 64 ? $"SIGRTMIN+{signal - 34}" : "";
-        string? meaning = signal switch
-        {
-            1 => "hangup", 2 => "interrupt", 3 => "quit", 4 => "illegal instruction", 5 => "trace/breakpoint trap",
-            6 => "aborted", 7 => "bus error", 8 => "floating point exception", 9 => "killed", 11 => "segmentation fault",
-            13 => "broken pipe", 14 => "alarm clock", 15 => "terminated", 24 => "CPU time limit exceeded",
-            25 => "file size limit exceeded", 31 => "bad system call",
-            _ => null,
-        };
-        return name.Length == 0 ? $"signal {signal}" : meaning is null ? $"signal {signal} ({name})" : $"signal {signal} ({name}: {meaning})";
-    }
-
     public static int Parse(string text)
     {
         if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number))

@@ -8,7 +8,7 @@ public enum OpKind
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
-    ChownSlot, HomeFromPasswd,
+    ChownSlot, HomeFromPasswd, EndSetup,
 }
 
 /// <summary>
@@ -80,7 +80,9 @@ public sealed record PivotRootOp(string What, string Field) : Operation(What, Fi
     public override OpKind Kind => OpKind.PivotRoot;
     public long OldRootPropagation { get; init; }
 }
-public sealed record MoveRootOp(string What, string Field, string HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.MoveRoot; }
+/// <summary>--no-pivot: move the rootfs at HostPath onto / and chroot; HostPath null: chroot only (no mount namespace of
+/// the container's own, nothing to move).</summary>
+public sealed record MoveRootOp(string What, string Field, string? HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.MoveRoot; }
 /// <summary>Write Value to a file below berth's own procfs handle (ProcPath like "sys/net/ipv4/ip_forward").</summary>
 public sealed record WriteProcOp(string What, string Field, string ProcPath, string Value) : Operation(What, Field) { public override OpKind Kind => OpKind.WriteFile; }
 
@@ -137,7 +139,14 @@ public sealed record CapsetOp(string What, string Field, ulong Effective, ulong 
 public sealed record AmbientOp(string What, string Field, ulong Raise) : Operation(What, Field) { public override OpKind Kind => OpKind.Ambient; }
 public sealed record NoNewPrivsOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.NoNewPrivs; }
 /// <summary>Load a classic BPF filter (Program holds Instructions sock_filter records).</summary>
-public sealed record SeccompOp(string What, string Field, byte[] Program, int Instructions, uint Flags) : Operation(What, Field) { public override OpKind Kind => OpKind.Seccomp; }
+public sealed record SeccompOp(string What, string Field, byte[] Program, int Instructions, uint Flags) : Operation(What, Field)
+{
+    public override OpKind Kind => OpKind.Seccomp;
+    /// <summary>Where berth sends the filter's listener (SCMP_ACT_NOTIFY rules): the seccomp agent's unix socket.</summary>
+    public string? ListenerPath { get; init; }
+    /// <summary>linux.seccomp.listenerMetadata, passed to the agent as is.</summary>
+    public string? ListenerMetadata { get; init; }
+}
 /// <summary>Mark every descriptor from FirstFd on close-on-exec.</summary>
 public sealed record CloseFromOp(string What, string Field, int FirstFd) : Operation(What, Field) { public override OpKind Kind => OpKind.CloseFrom; }
 
@@ -157,12 +166,19 @@ public sealed record Dup2Op(string What, string Field, int Slot, int Fd) : Opera
 /// <summary>Wait for a byte on Slot (the exec fifo: `berth start`).</summary>
 public sealed record WaitSlotOp(string What, string Field, int Slot) : Operation(What, Field) { public override OpKind Kind => OpKind.WaitSlot; }
 public sealed record ReportReadyOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.ReportReady; }
+/// <summary>The child closes its end of the channel: setup is over, berth (create) may return.</summary>
+public sealed record EndSetupOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.EndSetup; }
 /// <summary>Report SYNC and wait for berth (createRuntime hooks), which sends the state for the hooks that follow.</summary>
 public sealed record SyncOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.Sync; }
 /// <summary>Wait until berth has put the process in its cgroups.</summary>
 public sealed record WaitParentOp(string What, string Field) : Operation(What, Field) { public override OpKind Kind => OpKind.WaitParent; }
 /// <summary>Run a hook inside the container's namespaces, through the stage, with the state on its stdin.</summary>
-public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs, int Index = 0) : Operation(What, Field) { public override OpKind Kind => OpKind.RunHook; }
+public sealed record RunHookOp(string What, string Field, string Path, IReadOnlyList<string> Argv, IReadOnlyList<string> Env, long TimeoutMs, int Index = 0) : Operation(What, Field)
+{
+    public override OpKind Kind => OpKind.RunHook;
+    /// <summary>Run with the working directory at the container's root (runc's createContainer hooks).</summary>
+    public bool InRootCwd { get; init; }
+}
 
 /// <summary>Bits of the C struct's flags for path operations (native/berth_exec.h BERTH_PATH_*); the low byte is a slot
 /// number where an operation has one. Only Exec/Lowering.cs sets them.</summary>
@@ -180,6 +196,8 @@ public static class PathFlags
     public const int ExistingIsFine = 0x2000;
     /// <summary>Bind: the whole tree below the source (rbind).</summary>
     public const int BindRecursive = 0x4000;
+    /// <summary>RunHook: the hook's working directory is the container's root (createContainer, before pivot_root).</summary>
+    public const int HookInRoot = 0x8000;
 }
 
 /// <summary>A namespace the container joins by path.</summary>

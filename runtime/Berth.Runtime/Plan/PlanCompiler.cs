@@ -90,12 +90,18 @@ public sealed class PlanCompiler
             joins.Add(new NamespaceJoin(Wire(namespaces[i].Type), $"/proc/{containerPid}/ns/{name}", flag, $"linux.namespaces[{i}]"));
         }
         bool userNs = joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
-        if (!joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS))
-            throw new BerthException("linux.namespaces: the container has no mount namespace to join");
-
         JoinNamespaces(joins);
-        // Joining the mount namespace put the process at the container's root: paths resolve from there.
-        Add(new OpenRootOp("open the container's root", "exec", "/"));
+        if (joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS))
+        {
+            // Joining the mount namespace put the process at the container's root: paths resolve from there.
+            Add(new OpenRootOp("open the container's root", "exec", "/"));
+        }
+        else
+        {
+            // The container shares berth's mount namespace and was only chrooted: so is the new process.
+            Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
+            Add(new MoveRootOp($"chroot to {_rootfs}", "root.path", null));
+        }
         OomScoreAdj();
         Process(userNs);
         return new ContainerPlan
@@ -140,7 +146,7 @@ public sealed class PlanCompiler
         bool newMountNs = (cloneFlags & Linux.CLONE_NEWNS) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWNS);
         bool userNs = (cloneFlags & Linux.CLONE_NEWUSER) != 0 || joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
         if (!newMountNs)
-            throw new BerthException("linux.namespaces: berth needs a mount namespace (add {\"type\": \"mount\"})");
+            RefuseWithoutMountNamespace(linux);
 
         // First, while the host's /sys/fs/cgroup is still in view: the child moves itself into its v1 cgroups.
         foreach (string tasks in _request.CgroupSelfJoin)
@@ -171,9 +177,10 @@ public sealed class PlanCompiler
         if (!_request.NoNewKeyring)
             Add(new NewKeyringOp("join a new session keyring", "--no-new-keyring", _request.Id));
         OomScoreAdj();
-        Rootfs(linux, userNs);
+        Rootfs(linux, userNs, newMountNs);
         // As runc orders them: sysctls are written before /proc/sys becomes read-only.
         Sysctls(linux, cloneFlags, joins);
+        _ops.AddRange(_readOnlyLater);
         ProtectPaths(linux);
         Hostnames(cloneFlags, joins);
         Process(userNs);
@@ -201,6 +208,9 @@ public sealed class PlanCompiler
     }
 
     private void Add(Operation op) => _ops.Add(op);
+
+    /// <summary>Read-only remounts of tmpfs and /dev mounts, made after the root is in place (runc's finalizeRootfs).</summary>
+    private readonly List<Operation> _readOnlyLater = [];
 
     /// <summary>
     /// Joining a cgroup v1 hierarchy waits for an RCU grace period in the kernel (~10 ms here). The child does its
@@ -292,7 +302,27 @@ public sealed class PlanCompiler
             Add(new WriteProcOp($"set oom_score_adj to {adj}", "process.oomScoreAdj", "self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    private void Rootfs(Berth.Spec.Linux? linux, bool userNs)
+    /// <summary>
+    /// Without a mount namespace of its own the container shares berth's (the runtime-spec's "inherited"): its mounts
+    /// are made there, as runc makes them, and it is only chrooted. What would change mounts berth itself lives on is
+    /// refused: masking and read-only paths (runc refuses them too), a read-only root, root propagation.
+    /// </summary>
+    private void RefuseWithoutMountNamespace(Berth.Spec.Linux? linux)
+    {
+        const string why = "needs a mount namespace of the container's own (linux.namespaces lists no \"mount\"): without one it would change berth's own mounts";
+        if (linux?.MaskedPaths is { Count: > 0 })
+            throw new BerthException($"linux.maskedPaths: masking paths {why}");
+        if (linux?.ReadonlyPaths is { Count: > 0 })
+            throw new BerthException($"linux.readonlyPaths: read-only paths {why}");
+        if (_spec.Root?.Readonly == true)
+            throw new BerthException($"root.readonly: a read-only root {why}");
+        if (linux?.RootfsPropagation is not null)
+            throw new BerthException($"linux.rootfsPropagation: the root's propagation {why}");
+        if (_request.NoPivot)
+            throw new BerthException($"--no-pivot: moving the root {why}");
+    }
+
+    private void Rootfs(Berth.Spec.Linux? linux, bool userNs, bool ownMountNs)
     {
         // Before the rootfs and the volumes are bound, the container's copies of the host's mounts get the propagation
         // that decides what the volumes share with the host: rshared keeps them peers (Kubernetes' Bidirectional
@@ -306,6 +336,30 @@ public sealed class PlanCompiler
             _ => Linux.MS_SLAVE | Linux.MS_REC,
         };
         bool shared = (hostPropagation & Linux.MS_SHARED) != 0;
+        if (!ownMountNs)
+        {
+            // Berth's own mount namespace: the rootfs is not bound or moved, only opened (and later chrooted into).
+            Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
+        }
+        else
+            ProtectHostMounts(hostPropagation, shared);
+        MountsAndDevices(linux, userNs);
+
+        if (!ownMountNs)
+            Add(new MoveRootOp($"chroot to {_rootfs}", "root.path", null));
+        else if (_request.NoPivot)
+            Add(new MoveRootOp($"move the rootfs {_rootfs} to /", "--no-pivot", _rootfs));
+        else
+            // A shared old root would carry its detaching to the host's peers: make it a slave first (as runc does).
+            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path") { OldRootPropagation = shared ? Linux.MS_SLAVE | Linux.MS_REC : 0 });
+        if (ownMountNs)
+            RootPropagation(configured);
+    }
+
+    /// <summary>The container's copies of the host's mounts get their propagation, and the rootfs is bound onto itself
+    /// (a mount of its own, for pivot_root) and opened.</summary>
+    private void ProtectHostMounts(long hostPropagation, bool shared)
+    {
         Add(new HostMountOp("set the propagation of /", "linux.rootfsPropagation", "", "/", null, hostPropagation));
         if (shared)
         {
@@ -318,7 +372,12 @@ public sealed class PlanCompiler
         Add(new HostMountOp($"bind the rootfs {_rootfs} onto itself", "root.path", _rootfs, _rootfs, "bind", Linux.MS_BIND | Linux.MS_REC));
         // From here on every path in the container is resolved inside this root, when it is used.
         Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
+    }
 
+    /// <summary>The config's mounts, the devices and /dev links, the working directory, and the hooks that run before
+    /// the root changes.</summary>
+    private void MountsAndDevices(Berth.Spec.Linux? linux, bool userNs)
+    {
         var fresh = new List<ContainerPath>();
         var mounts = _spec.Mounts ?? [];
         for (int i = 0; i < mounts.Count; i++)
@@ -354,8 +413,18 @@ public sealed class PlanCompiler
             }
             else
             {
-                Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, options.Data.Length > 0 ? options.Data : null,
-                    MountOptions.FlagsWithRecursive(options), options.Propagation, RealDirectory: strict));
+                long flags = MountOptions.FlagsWithRecursive(options);
+                string? data = options.Data.Length > 0 ? options.Data : null;
+                // A read-only tmpfs or /dev is mounted writable and made read-only once the root is in place, as runc
+                // does: devices, links and mount points still go into it first.
+                if ((flags & Linux.MS_RDONLY) != 0 && (flags & Linux.MS_REMOUNT) == 0 && (type == "tmpfs" || destination.Value == "/dev"))
+                {
+                    flags &= ~Linux.MS_RDONLY;
+                    _readOnlyLater.Add(new MountOp($"make {destination} read-only", field, "", destination, "",
+                        data, flags | Linux.MS_RDONLY | Linux.MS_REMOUNT));
+                }
+                Add(new MountOp($"mount {type} on {destination}", field, source, destination, type, data,
+                    flags, options.Propagation, RealDirectory: strict));
                 fresh.Add(destination);
             }
         }
@@ -371,14 +440,8 @@ public sealed class PlanCompiler
         var hooks = _spec.Hooks;
         if (hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 } || hooks?.StartContainer is { Count: > 0 })
             Add(new SyncOp("wait for the createRuntime hooks", "hooks.createRuntime"));
-        AddHooks(hooks?.CreateContainer, "createContainer");
-
-        if (_request.NoPivot)
-            Add(new MoveRootOp($"move the rootfs {_rootfs} to /", "--no-pivot", _rootfs));
-        else
-            // A shared old root would carry its detaching to the host's peers: make it a slave first (as runc does).
-            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path") { OldRootPropagation = shared ? Linux.MS_SLAVE | Linux.MS_REC : 0 });
-        RootPropagation(configured);
+        // In the container's mount namespace, before pivot_root, with the working directory at its root (as runc).
+        AddHooks(hooks?.CreateContainer, "createContainer", inRootCwd: true);
     }
 
     /// <summary>
@@ -413,13 +476,13 @@ public sealed class PlanCompiler
             Add(new ReadonlyPathOp("make the root file system read-only", "root.readonly", null));
     }
 
-    private void AddHooks(IReadOnlyList<Hook>? hooks, string kind)
+    private void AddHooks(IReadOnlyList<Hook>? hooks, string kind, bool inRootCwd = false)
     {
         for (int i = 0; hooks is not null && i < hooks.Count; i++)
         {
             var hook = hooks[i];
             Add(new RunHookOp($"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]", hook.Path,
-                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L, i));
+                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L, i) { InRootCwd = inRootCwd });
         }
     }
 
@@ -628,11 +691,17 @@ public sealed class PlanCompiler
             : path.Split(':').Select(dir => (dir.Length == 0 ? "." : dir.TrimEnd('/')) + "/" + program).ToList())
             .Select(c => c.StartsWith('/') ? ContainerPath.Of(c) : cwd.Join(c)).ToList();
         Add(new CheckExecOp($"find executable \"{program}\" in {(program.Contains('/') ? "the container" : "$PATH")}", "process.args[0]", candidates));
-        if (seccomp is not null && seccompLate)
-            Add(seccomp); // as late as failures still reach `create`: after it only write, read, close, execve (and startContainer hooks)
+        // As runc orders it: ready is reported before the late filter is in force, so a profile that denies write
+        // cannot keep berth from hearing it; the filter comes last (its failure still reaches berth, which reads until
+        // the channel closes), then the channel closes before the wait for start.
         Add(new ReportReadyOp("report that setup is done", _exec ? "exec" : "create"));
+        if (seccomp is not null && seccompLate)
+            Add(seccomp);
         if (_request.FifoPath is not null)
+        {
+            Add(new EndSetupOp("end the setup", "create"));
             Add(new WaitSlotOp("wait for start", "exec.fifo", ContainerPlan.FifoSlot));
+        }
         if (!_exec)
             AddHooks(_spec.Hooks?.StartContainer, "startContainer");
         Add(new ExecOp($"execute {program}", "process.args", candidates, args, env));
@@ -641,8 +710,8 @@ public sealed class PlanCompiler
     /// <summary>
     /// HOME as runc sets it when the config has none (or an empty one): the home of the process's uid in the
     /// container's /etc/passwd, else "/". The file is read when the process is set up, after the mounts (a volume may
-    /// provide it), opened by the child inside the root and read by berth from the descriptor it hands over; the
-    /// program's environment gets the answer. Returns the environment without the empty HOME.
+    /// provide it), by the child inside the root (native/passwd.c); the program's environment gets the answer.
+    /// Returns the environment without the empty HOME.
     /// </summary>
     private IReadOnlyList<string> Home(IReadOnlyList<string> env, uint uid)
     {

@@ -164,7 +164,7 @@ public sealed class ContainerDirectory : IDisposable
     }
 
     /// <summary>
-    /// Updates state.json in place: one pwrite at offset 0, then ftruncate, under the container's lock and an exclusive
+    /// Updates state.json in place: one pwrite at offset 0 (padded to the old length), under the container's lock and an exclusive
     /// flock on the file, which readers share (<see cref="Load"/>). Replacing the file by rename instead would cost a
     /// new inode and, on ext4, a flush of the new data (auto_da_alloc) at every update.
     /// </summary>
@@ -182,9 +182,16 @@ public sealed class ContainerDirectory : IDisposable
             throw BerthException.Errno($"write {PathOf(StateStore.StateFile)}", Sys.Errno);
         using var closer = new FdCloser(fd);
         Sys.LockFile(fd, Exec.NativeMethods.LOCK_EX);
+        // One write, never a truncation before or after it: a berth killed at any moment leaves either the old record
+        // or the new one. A shorter record is padded with spaces (JSON allows them after the value) to the old length.
+        if (!create && Sys.FileSize(fd) is > 0 and var size && size > content.Length)
+        {
+            byte[] padded = new byte[size];
+            content.CopyTo(padded, 0);
+            padded.AsSpan(content.Length).Fill((byte)' ');
+            content = padded;
+        }
         int err = Sys.PwriteAll(fd, content, 0);
-        if (err == 0 && !create && ftruncate(fd, content.Length) != 0)
-            err = Sys.Errno;
         if (err != 0)
             throw BerthException.Errno($"write {PathOf(StateStore.StateFile)}", err);
     }

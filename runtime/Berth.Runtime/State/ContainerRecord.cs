@@ -18,6 +18,9 @@ public sealed class ContainerRecord
     public List<string> CreatedCgroups { get; init; } = new();
     /// <summary>Every cgroup directory the container is in, for pause, resume and kill --all.</summary>
     public List<string> Cgroups { get; init; } = new();
+    /// <summary>The container shares berth's mount namespace (its config lists no "mount"): the mounts it was given
+    /// are below <see cref="Rootfs"/> in berth's own, and delete detaches them.</summary>
+    public bool SharesMountNamespace { get; init; }
     /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
     public List<KeyValuePair<string, string>> Sources { get; init; } = new();
 
@@ -68,6 +71,8 @@ public sealed class ContainerRecord
             foreach (var (k, v) in Annotations)
                 w.WriteString(k, v);
             w.WriteEndObject();
+            if (SharesMountNamespace)
+                w.WriteBoolean("sharesMountNamespace", true);
             WriteList(w, "createdCgroups", CreatedCgroups);
             WriteList(w, "cgroups", Cgroups);
             w.WriteStartArray("sources");
@@ -107,6 +112,7 @@ public sealed class ContainerRecord
             Pid = root.GetProperty("pid").GetInt32(),
             PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
             Created = root.GetProperty("created").GetDateTimeOffset(),
+            SharesMountNamespace = root.TryGetProperty("sharesMountNamespace", out var shares) && shares.GetBoolean(),
         };
         foreach (var a in root.GetProperty("annotations").EnumerateObject())
             record.Annotations[a.Name] = a.Value.GetString() ?? "";

@@ -298,6 +298,13 @@ internal static unsafe partial class Sys
         return fstat(fd, &st) == 0 ? (long)(uint)st.st_uid : -1;
     }
 
+    /// <summary>The size of an open file, or -1.</summary>
+    public static long FileSize(int fd)
+    {
+        stat st;
+        return fstat(fd, &st) == 0 ? st.st_size : -1;
+    }
+
     /// <summary>The link count of an open file: 0 once a directory has been removed.</summary>
     public static long LinkCount(int fd)
     {

@@ -63,6 +63,7 @@ enum berth_op_kind {
     BERTH_OP_CHOWN_SLOT = 46,   /* fchown slots[flags & 0xff] to uid a, gid b ((gid_t)-1 leaves the group) */
     BERTH_OP_HOME_FROM_PASSWD = 47,/* read the regular file s1 (passwd(5)) in the root: EXEC adds HOME=<the home of uid a
                                    there, else s2> to v3 */
+    BERTH_OP_END_SETUP = 48,    /* close the channel to berth: setup is over (create returns once it sees the end) */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */
@@ -73,6 +74,7 @@ enum berth_op_kind {
 #define BERTH_SOURCE_SLOT 0x1000     /* BIND: the source is slots[flags & 0xff] (the console's pty peer) */
 #define BERTH_EEXIST_OK 0x2000       /* MKNOD: an existing file is left as it is */
 #define BERTH_BIND_RECURSIVE 0x4000  /* BIND: the whole tree below the source (rbind) */
+#define BERTH_HOOK_IN_ROOT 0x8000    /* RUN_HOOK: the working directory is the container's root (createContainer) */
 
 /* Errors that are not errno values, reported in the err field of a FAILED report. */
 #define BERTH_ERR_OUTSIDE_ROOT 0x40001   /* the working directory is not inside the container's root */
@@ -110,6 +112,9 @@ enum berth_report_kind {
     BERTH_REPORT_SYNC = 4,
     BERTH_REPORT_FD = 5,
 };
+
+/* The setup child's exit status when it could not write a report to berth. */
+#define BERTH_EXIT_NO_REPORT 125
 
 /* How a hook ended, folded into the report's err field of a failed RUN_HOOK. */
 #define BERTH_HOOK_EXITED 0x10000   /* | exit status */

@@ -23,6 +23,7 @@ int paths_open_proc(void);
 int paths_set_root(const char *host_path);
 int paths_pivot(int no_pivot, const char *host_path, unsigned long old_root_propagation);
 void paths_home(void);
+int paths_chdir_root(void);
 void paths_forget(void);
 void paths_keep_dir(const char *path, int fd, int nosym);
 int in_root_open(const char *path, int flags, int nosym);

@@ -74,7 +74,10 @@ int berth_send_fd(int sock, int fd, const char *name)
 void report(int fd, int32_t kind, int32_t index, int32_t err, int32_t pid)
 {
     struct berth_report r = { kind, index, err, pid };
-    (void)write_full(fd, &r, sizeof r);
+    /* A report that cannot be written (a seccomp profile that denies write, say) must not leave berth waiting for
+       it: the child ends, berth sees the channel close, and the exit status says why. */
+    if (write_full(fd, &r, sizeof r) < 0)
+        _exit(BERTH_EXIT_NO_REPORT);
 }
 
 /* Reads one report; a report may carry an fd (the pty master), returned in *received_fd (else -1). */

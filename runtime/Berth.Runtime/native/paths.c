@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -94,6 +95,13 @@ static int mount_fds(int source_fd, const char *source, int target_fd, const cha
         return -1;
     cwd_at_proc = 1;
     return mount(source, dst, type, flags, data);
+}
+
+/* createContainer hooks run with the working directory at the container's root (before pivot_root), as runc's. */
+int paths_chdir_root(void)
+{
+    cwd_at_proc = 0;
+    return fchdir(root_fd);
 }
 
 void paths_home(void)
@@ -317,13 +325,96 @@ int paths_set_root(const char *host_path)
     return 0;
 }
 
+/* The next space-separated field of a mountinfo line, unescaped in place (the kernel writes space, tab, newline and
+ * backslash as \ooo). */
+static char *mountinfo_field(char **cursor)
+{
+    char *p = *cursor;
+    while (*p == ' ')
+        p++;
+    char *start = p, *out = p;
+    while (*p && *p != ' ') {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+            *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+            p += 4;
+        } else
+            *out++ = *p++;
+    }
+    int more = *p != '\0';
+    *out = '\0';
+    *cursor = more ? p + 1 : p;
+    return start;
+}
+
+/*
+ * --no-pivot: chroot leaves the mount namespace's other mounts in place, and the kernel lets a process mount a new
+ * procfs or sysfs wherever a full one is visible in its namespace, unmasked. So, as runc does, every full proc and
+ * sysfs mount outside the rootfs is detached first (made a slave so that nothing reaches the host), or covered with
+ * an empty tmpfs where it cannot be detached. The mount table is this (private) namespace's, read through our procfs
+ * handle; the list is read whole before anything changes.
+ */
+static int hide_host_pseudo_fs(const char *rootfs)
+{
+    int fd = openat(proc_fd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t cap = 1 << 20, len = 0;
+    char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (buf == MAP_FAILED) {
+        close(fd);
+        return -1;
+    }
+    for (ssize_t n; len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0;)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    size_t rootfs_len = strlen(rootfs);
+    int rc = 0;
+    for (char *line = buf; rc == 0 && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        else
+            next = line + strlen(line);
+        /* id parent major:minor root mountpoint options [optional...] - fstype source superoptions */
+        char *cursor = line;
+        char *fields[5];
+        for (int i = 0; i < 5; i++)
+            fields[i] = mountinfo_field(&cursor);
+        char *dash = strstr(cursor, " - ");
+        char *fstype = NULL;
+        if (dash) {
+            char *c = dash + 3;
+            fstype = mountinfo_field(&c);
+        }
+        const char *root = fields[3], *point = fields[4];
+        int inside = strncmp(point, rootfs, rootfs_len) == 0 && (point[rootfs_len] == '/' || point[rootfs_len] == '\0');
+        if (fstype && strcmp(root, "/") == 0 && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0) && !inside) {
+            if (mount("", point, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+                if (errno != ENOENT) /* gone with a parent detached before it */
+                    rc = -1;
+            } else if (umount2(point, MNT_DETACH) < 0) {
+                if ((errno != EINVAL && errno != EPERM) || mount("tmpfs", point, "tmpfs", 0, NULL) < 0)
+                    rc = -1;
+            }
+        }
+        line = next;
+    }
+    munmap(buf, cap);
+    return rc;
+}
+
 int paths_pivot(int no_pivot, const char *host_path, unsigned long old_root_propagation)
 {
     cwd_at_proc = 0;
     if (fchdir(root_fd) < 0)
         return -1;
-    if (no_pivot) {
-        if (mount(host_path, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+    if (no_pivot && !host_path) {
+        /* No mount namespace of the container's own: nothing to move, the root is only changed (as runc does). */
+        if (chroot(".") < 0)
+            return -1;
+    } else if (no_pivot) {
+        if (hide_host_pseudo_fs(host_path) < 0 || fchdir(root_fd) < 0 || mount(host_path, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
             return -1;
     } else {
         /* The old root, by descriptor: after pivot_root(".", ".") it is stacked on the new root, where "." names the

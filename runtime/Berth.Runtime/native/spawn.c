@@ -11,6 +11,7 @@
  * ever has berth's binary as its executable (a "#!/proc/self/exe" program gets the stage, which refuses to run).
  */
 #include "berth_internal.h"
+#include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -173,6 +174,8 @@ static int child_main(void *arg)
             keep[kept++] = (int)sp->ops[i].a;
     close_all_but(3 + sp->preserve_fds, keep, kept);
 
+    /* Tied to berth until ready. If berth died before this took effect, the read of "go" below sees the channel
+       closed and the child ends there (getppid() cannot tell: in a new pid namespace it is 0). */
     if (sp->parent_death_signal)
         prctl(PR_SET_PDEATHSIG, sp->parent_death_signal, 0, 0, 0);
 
@@ -239,7 +242,10 @@ static int child_main(void *arg)
             continue;
         }
         if (op->kind == BERTH_OP_RUN_HOOK) {
-            paths_home();
+            if ((op->flags & BERTH_HOOK_IN_ROOT) ? paths_chdir_root() < 0 : (paths_home(), 0)) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
+                _exit(126);
+            }
             int rc = run_hook(op->s1, (char *const *)op->v2, (char *const *)op->v3, hook_input, (size_t)hook_input_len, (int)op->b, 1, -1);
             if (rc != 0) {
                 report(fd, BERTH_REPORT_FAILED, i, rc < 0 ? -rc : rc, 0);
@@ -254,7 +260,33 @@ static int child_main(void *arg)
             }
             continue;
         }
+        if (op->kind == BERTH_OP_SECCOMP && (op->b & SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
+            /* SCMP_ACT_NOTIFY: the filter's listener goes to berth, which hands it to the seccomp agent, and this
+               process waits until it has (a notified call made before then would wait for nobody). It keeps no copy:
+               once the agent is gone, notified calls fail with ENOSYS. */
+            int listener = run_op(op, slots);
+            if (listener < 0) {
+                report(fd, BERTH_REPORT_FAILED, i, errno, 0);
+                _exit(126);
+            }
+            struct berth_report r = { BERTH_REPORT_FD, i, 0, 0 };
+            char handed;
+            int rc = send_with_fd(fd, &r, sizeof r, listener);
+            close(listener);
+            if (rc < 0 || read_full(fd, &handed, 1) < 0)
+                _exit(126);
+            continue;
+        }
+        if (op->kind == BERTH_OP_END_SETUP) {
+            /* A close the container's seccomp profile denies would keep berth waiting: then end instead. */
+            if (close(fd) < 0 && errno != EINTR)
+                _exit(BERTH_EXIT_NO_REPORT);
+            fd = -1;
+            continue;
+        }
         if (op->kind == BERTH_OP_REPORT_READY) {
+            /* Set up: from here on the process belongs to the container, and outlives the berth that made it. */
+            prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
             report(fd, BERTH_REPORT_READY, i, 0, 0);
             continue;
         }

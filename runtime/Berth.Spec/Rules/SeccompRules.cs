@@ -23,6 +23,9 @@ internal static class SeccompRules
             {
                 if (syscalls[i] is not { } rule) continue;
                 notify |= rule.Action == SeccompAction.ScmpActNotify;
+                if (rule.Action == SeccompAction.ScmpActNotify)
+                    foreach (string name in rule.Names.Where(n => n is "write" or "sendmsg"))
+                        sink.Error(Paths.Join("/linux/seccomp/syscalls", i) + "/names", "x-requires", $"SCMP_ACT_NOTIFY cannot be used for the {name} syscall (the listener is handed to the agent with it)", Sections.Seccomp);
                 if (rule.ErrnoRet is not null && !ReturnsErrno(rule.Action))
                     sink.Error(Paths.Join("/linux/seccomp/syscalls", i) + "/errnoRet", "x-requires", $"errnoRet needs an action that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not {rule.Action.ToWireName()}", Sections.Seccomp);
                 if (rule.Args is { } args)
@@ -35,8 +38,11 @@ internal static class SeccompRules
                 }
             }
         }
-        if (notify && s.ListenerPath is null)
-            sink.Warning("/linux/seccomp", "x-requires", "SCMP_ACT_NOTIFY is used but listenerPath is not set: no agent receives the notifications", Sections.Seccomp);
+        // create refuses these too (runc's rules): validate says so first.
+        if (notify && string.IsNullOrEmpty(s.ListenerPath))
+            sink.Error("/linux/seccomp/listenerPath", "x-requires", "SCMP_ACT_NOTIFY needs the path of the seccomp agent's unix socket", Sections.Seccomp);
+        if (s.DefaultAction == SeccompAction.ScmpActNotify)
+            sink.Error("/linux/seccomp/defaultAction", "x-requires", "SCMP_ACT_NOTIFY cannot be used as default action", Sections.Seccomp);
     }
 
     private static bool ReturnsErrno(SeccompAction action) => action is SeccompAction.ScmpActErrno or SeccompAction.ScmpActTrace;

@@ -18,6 +18,7 @@ public static class SpecRules
         MountRules.Check(spec, sink);
         ProcessRules.Check(spec, sink);
         HookRules.Check(spec, sink);
+        PathLengthRules.Check(spec, sink);
         AnnotationRules.Check(spec.Annotations, "/annotations", sink);
         if (spec.Linux is { } linux)
         {

@@ -13,6 +13,7 @@ public static class SeccompActions
     [
         SeccompAction.ScmpActKill, SeccompAction.ScmpActKillProcess, SeccompAction.ScmpActKillThread, SeccompAction.ScmpActTrap,
         SeccompAction.ScmpActErrno, SeccompAction.ScmpActTrace, SeccompAction.ScmpActAllow, SeccompAction.ScmpActLog,
+        SeccompAction.ScmpActNotify,
     ];
 
     public static readonly IReadOnlyList<SeccompOperator> SupportedOperators = Enum.GetValues<SeccompOperator>();
@@ -20,7 +21,7 @@ public static class SeccompActions
     public static readonly IReadOnlyList<SeccompArch> SupportedArchs = [SeccompArch.ScmpArchX8664, SeccompArch.ScmpArchX86, SeccompArch.ScmpArchX32];
 
     public static readonly IReadOnlyList<SeccompFlag> SupportedFlags =
-        [SeccompFlag.SeccompFilterFlagTsync, SeccompFlag.SeccompFilterFlagLog, SeccompFlag.SeccompFilterFlagSpecAllow];
+        [SeccompFlag.SeccompFilterFlagTsync, SeccompFlag.SeccompFilterFlagLog, SeccompFlag.SeccompFilterFlagSpecAllow, SeccompFlag.SeccompFilterFlagWaitKillableRecv];
 
     /// <summary>
     /// The filter's return value. SCMP_ACT_KILL is libseccomp's KILL_THREAD; ERRNO and TRACE carry errnoRet, EPERM when
@@ -43,8 +44,7 @@ public static class SeccompActions
             SeccompAction.ScmpActLog => ClassicBpf.RetLog,
             SeccompAction.ScmpActErrno => ClassicBpf.RetErrno | Data(MaxErrno),
             SeccompAction.ScmpActTrace => ClassicBpf.RetTrace | Data(ClassicBpf.RetData),
-            SeccompAction.ScmpActNotify => throw new BerthException(
-                $"{field}: SCMP_ACT_NOTIFY needs a seccomp listener (listenerPath), which berth does not support"),
+            SeccompAction.ScmpActNotify => ClassicBpf.RetUserNotif,
             _ => throw new BerthException($"{field}: unknown seccomp action {action}"),
         };
     }
@@ -59,8 +59,7 @@ public static class SeccompActions
                 SeccompFlag.SeccompFilterFlagTsync => ClassicBpf.FlagTsync,
                 SeccompFlag.SeccompFilterFlagLog => ClassicBpf.FlagLog,
                 SeccompFlag.SeccompFilterFlagSpecAllow => ClassicBpf.FlagSpecAllow,
-                SeccompFlag.SeccompFilterFlagWaitKillableRecv => throw new BerthException(
-                    $"{field}[{i}]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to a seccomp listener (SCMP_ACT_NOTIFY), which berth does not support"),
+                SeccompFlag.SeccompFilterFlagWaitKillableRecv => ClassicBpf.FlagWaitKillableRecv,
                 var other => throw new BerthException($"{field}[{i}]: unknown seccomp flag {other}"),
             };
         return result;

@@ -3,7 +3,8 @@ using Berth.Spec;
 namespace Berth.Runtime.Plan;
 
 /// <summary>A compiled filter: the bytes of <c>struct sock_filter[]</c> and the flags for seccomp(2).</summary>
-public sealed record SeccompFilter(byte[] Program, int Instructions, uint Flags, int Rules, IReadOnlyList<string> UnknownNames)
+/// <summary>Notify: some rule is SCMP_ACT_NOTIFY, so the filter is loaded with a listener for the agent.</summary>
+public sealed record SeccompFilter(byte[] Program, int Instructions, uint Flags, int Rules, IReadOnlyList<string> UnknownNames, bool Notify = false)
 {
     public BpfInstruction[] Decode() => ClassicBpf.Decode(Program);
 }
@@ -32,25 +33,40 @@ public static class SeccompCompiler
         var filter = Compile(seccomp, field);
         string skipped = filter.UnknownNames.Count == 0 ? "" : $", {filter.UnknownNames.Count} unknown syscall names skipped";
         return new SeccompOp($"load the seccomp filter ({filter.Rules} rules, {filter.Instructions} instructions{skipped})", field,
-            filter.Program, filter.Instructions, filter.Flags);
+            filter.Program, filter.Instructions, filter.Flags)
+        {
+            // Only a filter with SCMP_ACT_NOTIFY rules has a listener to hand over; a listenerPath alone is unused (as runc).
+            ListenerPath = filter.Notify ? seccomp.ListenerPath : null,
+            ListenerMetadata = filter.Notify ? seccomp.ListenerMetadata : null,
+        };
     }
 
     public static SeccompFilter Compile(Berth.Spec.Seccomp seccomp, string field = "linux.seccomp")
     {
-        if (seccomp.ListenerPath is not null)
-            throw new BerthException($"{field}.listenerPath: seccomp listeners (SCMP_ACT_NOTIFY) are not supported by berth");
         uint flags = SeccompActions.Flags(seccomp.Flags, $"{field}.flags");
+        bool notify = CheckNotify(seccomp, field);
+        if (notify)
+            flags |= ClassicBpf.FlagNewListener;
+        else if ((flags & ClassicBpf.FlagWaitKillableRecv) != 0)
+            throw new BerthException($"{field}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to a seccomp listener, and no rule is SCMP_ACT_NOTIFY");
         uint defaultReturn = SeccompActions.Return(seccomp.DefaultAction, seccomp.DefaultErrnoRet, $"{field}.defaultAction", $"{field}.defaultErrnoRet");
         const uint badArch = ClassicBpf.RetKillThread;
 
-        bool x86 = false, x32 = false;
+        bool x86 = false, x32 = false, x8664 = false;
         // The native arch is always in the filter. Arches an x86_64 kernel never reports (arm, s390x…) could only
         // add dead branches, so they are left out; libseccomp would add them and they would never match.
         foreach (var arch in seccomp.Architectures ?? [])
         {
             x86 |= arch == SeccompArch.ScmpArchX86;
             x32 |= arch == SeccompArch.ScmpArchX32;
+            x8664 |= arch == SeccompArch.ScmpArchX8664;
         }
+        // As runc: unless the default action lets calls through (allow, log, trace), a syscall numbered above every
+        // syscall the profile names for a listed arch gets ENOSYS, not the default action — it is newer than the
+        // profile, and ENOSYS makes programs fall back (glibc's clone3 → clone) where EPERM makes them fail.
+        bool enosysAbove = seccomp.DefaultAction is not (SeccompAction.ScmpActAllow or SeccompAction.ScmpActLog or SeccompAction.ScmpActTrace);
+        const uint enosys = ClassicBpf.RetErrno | 38;
+        uint maxX8664 = 0, maxX32 = 0, maxI386 = 0;
 
         // Each (syscall number, entry) pair as number << 32 | sequence: sorting groups a number's entries in config order.
         var syscalls = seccomp.Syscalls ?? [];
@@ -72,11 +88,20 @@ public static class SeccompCompiler
                 if (!numbers.Known)
                     unknown.Add(name);
                 if (numbers.X8664(out uint nr))
+                {
                     Add(wideKeys, nr, i);
+                    maxX8664 = Math.Max(maxX8664, nr);
+                }
                 if (x32 && numbers.X32(out nr))
+                {
                     Add(wideKeys, nr, i);
+                    maxX32 = Math.Max(maxX32, nr);
+                }
                 if (x86 && numbers.I386(out nr))
+                {
                     Add(i386Keys, nr, i);
+                    maxI386 = Math.Max(maxI386, nr);
+                }
             }
         }
         void Add(List<ulong> keys, uint nr, int entry)
@@ -86,16 +111,50 @@ public static class SeccompCompiler
         }
 
         var e = new BpfEmitter();
-        var i386Section = x86 ? Section(e, i386Keys, entryOf, rules, wide: false, defaultReturn, _ => defaultReturn) : BpfTarget.Return(badArch);
-        var x8664Section = Section(e, wideKeys, entryOf, rules, wide: true, defaultReturn,
-            nr => nr < ClassicBpf.X32SyscallBit || x32 || nr == uint.MaxValue ? defaultReturn : badArch);
+        // A listed arch with no known syscall in the profile gets no ENOSYS range (runc: "could not find any syscalls").
+        bool i386Enosys = enosysAbove && x86 && maxI386 > 0;
+        bool x8664Enosys = enosysAbove && x8664 && maxX8664 > 0;
+        bool x32Enosys = enosysAbove && x32 && maxX32 > 0;
+        var i386Section = x86 ? Section(e, i386Keys, entryOf, rules, wide: false, defaultReturn,
+            nr => i386Enosys && nr > maxI386 ? enosys : defaultReturn, i386Enosys ? [maxI386 + 1] : []) : BpfTarget.Return(badArch);
+        var x8664Section = Section(e, wideKeys, entryOf, rules, wide: true, defaultReturn, nr =>
+            nr == uint.MaxValue ? defaultReturn
+            : nr < ClassicBpf.X32SyscallBit ? (x8664Enosys && nr > maxX8664 ? enosys : defaultReturn)
+            : !x32 ? badArch
+            : x32Enosys && nr > maxX32 ? enosys : defaultReturn,
+            [.. x8664Enosys ? new[] { maxX8664 + 1 } : [], .. x32Enosys ? new[] { maxX32 + 1 } : []]);
         var next = x86 ? e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchI386, i386Section, BpfTarget.Return(badArch)) : BpfTarget.Return(badArch);
         next = e.Jump(ClassicBpf.JeqK, ClassicBpf.AuditArchX8664, x8664Section, next);
         e.Emit(ClassicBpf.LdAbs, ClassicBpf.ArchOffset, next);
         var program = e.ToProgram();
         if (program.Length > ClassicBpf.MaxInstructions)
             throw new BerthException($"{field}: the filter needs {program.Length} BPF instructions, more than the kernel's limit of {ClassicBpf.MaxInstructions}");
-        return new SeccompFilter(ClassicBpf.Encode(program), program.Length, flags, syscalls.Count, unknown);
+        return new SeccompFilter(ClassicBpf.Encode(program), program.Length, flags, syscalls.Count, unknown, notify);
+    }
+
+    /// <summary>
+    /// SCMP_ACT_NOTIFY as runc allows it: never the default action, never for write (runc's child reports with it
+    /// while the listener is being handed over) nor sendmsg (berth's child hands the listener over with it: a
+    /// notification then would wait for an agent that cannot have the listener yet), and only with a listenerPath.
+    /// </summary>
+    private static bool CheckNotify(Berth.Spec.Seccomp seccomp, string field)
+    {
+        if (seccomp.DefaultAction == SeccompAction.ScmpActNotify)
+            throw new BerthException($"{field}.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action");
+        bool notify = false;
+        var syscalls = seccomp.Syscalls ?? [];
+        for (int i = 0; i < syscalls.Count; i++)
+        {
+            if (syscalls[i].Action != SeccompAction.ScmpActNotify)
+                continue;
+            notify = true;
+            foreach (string name in syscalls[i].Names)
+                if (name is "write" or "sendmsg")
+                    throw new BerthException($"{field}.syscalls[{i}].names: SCMP_ACT_NOTIFY cannot be used for the {name} syscall");
+        }
+        if (notify && string.IsNullOrEmpty(seccomp.ListenerPath))
+            throw new BerthException($"{field}.listenerPath: SCMP_ACT_NOTIFY needs the path of the seccomp agent's unix socket");
+        return notify;
     }
 
     /// <summary>
@@ -128,7 +187,7 @@ public static class SeccompCompiler
 
     /// <summary>One architecture: ld nr, then a binary search over intervals of syscall numbers.</summary>
     private static BpfTarget Section(BpfEmitter e, List<ulong> keys, List<int> entryOf, List<Rule>[] rules, bool wide,
-        uint defaultReturn, Func<uint, uint> gap)
+        uint defaultReturn, Func<uint, uint> gap, uint[] gapBreaks)
     {
         var sorted = keys.ToArray();
         Array.Sort(sorted);
@@ -160,18 +219,18 @@ public static class SeccompCompiler
             starts.Add(start);
             targets.Add(target);
         }
+        // Gap actions change only at the x32 bit, at -1, and where the ENOSYS ranges begin.
+        ulong[] breaks = [.. gapBreaks.Select(b => (ulong)b), ClassicBpf.X32SyscallBit, uint.MaxValue];
+        Array.Sort(breaks);
         void Gap(ulong from, ulong to) // [from, to)
         {
-            // Gap actions change only at the x32 bit and at -1.
-            if (from < ClassicBpf.X32SyscallBit && ClassicBpf.X32SyscallBit < to)
+            foreach (ulong at in breaks)
             {
-                Add((uint)from, BpfTarget.Return(gap((uint)from)));
-                from = ClassicBpf.X32SyscallBit;
-            }
-            if (from < uint.MaxValue && uint.MaxValue < to)
-            {
-                Add((uint)from, BpfTarget.Return(gap((uint)from)));
-                from = uint.MaxValue;
+                if (from < at && at < to)
+                {
+                    Add((uint)from, BpfTarget.Return(gap((uint)from)));
+                    from = at;
+                }
             }
             if (from < to)
                 Add((uint)from, BpfTarget.Return(gap((uint)from)));

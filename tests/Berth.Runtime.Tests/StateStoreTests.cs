@@ -26,12 +26,18 @@ public class StateStoreTests
         Assert.Equal(4242, loaded.Pid);
         Assert.Equal(["/sys/fs/cgroup/pids/berth/c1"], loaded.Cgroups);
 
-        // A shorter record leaves no tail of the longer one behind.
+        // A shorter record is one write padded with spaces to the old length (a kill between a write and a truncation
+        // would leave a torn record): no tail of the longer one, only whitespace JSON allows after the value.
+        string file = Path.Combine(store.DirectoryOf(record.Id), StateStore.StateFile);
+        long longer = new FileInfo(file).Length;
         record.Cgroups.Clear();
         record.Pid = 7;
         dir.Save(record);
         Assert.Equal(7, store.Load(record.Id).Pid);
-        Assert.Equal(record.ToJson().Length, new FileInfo(Path.Combine(store.DirectoryOf(record.Id), StateStore.StateFile)).Length);
+        byte[] bytes = File.ReadAllBytes(file);
+        Assert.Equal(longer, bytes.Length);
+        Assert.Equal(record.ToJson(), bytes[..record.ToJson().Length]);
+        Assert.All(bytes[record.ToJson().Length..], b => Assert.Equal((byte)' ', b));
     }
 
     [Fact]

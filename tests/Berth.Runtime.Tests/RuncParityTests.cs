@@ -150,8 +150,10 @@ public class RuncParityTests
         }
     }
 
-    [Fact]
-    public void A_read_only_dev_and_tmpfs_get_their_devices_first_then_become_read_only()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_read_only_dev_and_tmpfs_get_their_devices_first_then_become_read_only(bool terminal)
     {
         // runc's mounts.bats "ro /dev mount": the tmpfs is made writable, the devices and links go in, then it is
         // remounted read-only once the root is in place. A read-only tmpfs volume likewise.
@@ -160,9 +162,11 @@ public class RuncParityTests
             if ((string?)mount!["destination"] == "/dev")
                 mount["options"]!.AsArray().Add("ro");
         config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/ro-tmp", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("ro", "mode=700") });
+        // With a terminal, /dev/console (the pty) goes into /dev too, before it becomes read-only.
+        config["process"]!["terminal"] = terminal;
         var r = Harness.RunContainer(config);
         Assert.True(r.ExitCode == 0, r.ToString());
-        string[] lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] lines = r.Stdout.Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("tmpfs /dev tmpfs ro,", lines[0]);
         Assert.StartsWith("tmpfs /ro-tmp tmpfs ro,", lines[1]);
         Assert.Contains("mode=700", lines[1]);

@@ -180,7 +180,6 @@ public sealed class PlanCompiler
         Rootfs(linux, userNs, newMountNs);
         // As runc orders them: sysctls are written before /proc/sys becomes read-only.
         Sysctls(linux, cloneFlags, joins);
-        _ops.AddRange(_readOnlyLater);
         ProtectPaths(linux);
         Hostnames(cloneFlags, joins);
         Process(userNs);
@@ -648,6 +647,8 @@ public sealed class PlanCompiler
 
         if (process.Terminal == true)
             Terminal(process, uid);
+        // Read-only tmpfs and /dev mounts become read-only only now, once /dev/console is in place (runc's order).
+        _ops.AddRange(_readOnlyLater);
         var cwd = ContainerPath.Of(process.Cwd);
         Add(new ChdirOp($"change to the working directory {process.Cwd}", "process.cwd", cwd));
         Add(new CloseFromOp("close inherited file descriptors", "--preserve-fds", 3 + _request.PreserveFds));

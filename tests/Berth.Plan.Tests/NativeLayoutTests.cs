@@ -79,6 +79,7 @@ public class NativeLayoutTests
         Assert.Equal((long)PathFlags.ExistingIsFine, native["BERTH_EEXIST_OK"]);
         Assert.Equal((long)PathFlags.BindRecursive, native["BERTH_BIND_RECURSIVE"]);
         Assert.Equal((long)PathFlags.HookInRoot, native["BERTH_HOOK_IN_ROOT"]);
+        Assert.Equal((long)PathFlags.BindInOrder, native["BERTH_BIND_IN_ORDER"]);
         Assert.Equal((long)NativeReport.OutsideRoot, native["BERTH_ERR_OUTSIDE_ROOT"]);
         Assert.Equal((long)NativeReport.NotNullDevice, native["BERTH_ERR_NOT_NULL_DEVICE"]);
         Assert.Equal((long)NativeReport.NotDevice, native["BERTH_ERR_NOT_DEVICE"]);

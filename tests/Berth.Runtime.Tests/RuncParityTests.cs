@@ -150,6 +150,32 @@ public class RuncParityTests
         }
     }
 
+    [Fact]
+    public void Mountinfo_lists_the_configs_mounts_in_the_configs_order()
+    {
+        // runtime-tools' "mounts" checks it: the kernel lists mounts by age, and a bind berth copied on the host before
+        // clone would be older than the root it goes into unless it is copied again once attached.
+        string source = Directory.CreateTempSubdirectory("berth-order").FullName;
+        try
+        {
+            var config = Harness.BaseConfig("sh", "-c", "awk '{print $5}' /proc/self/mountinfo");
+            var mounts = config["mounts"]!.AsArray();
+            mounts.Add(new JsonObject { ["destination"] = "/m1", ["type"] = "bind", ["source"] = source, ["options"] = new JsonArray("bind", "ro") });
+            mounts.Add(new JsonObject { ["destination"] = "/m2", ["type"] = "tmpfs", ["source"] = "tmpfs" });
+            mounts.Add(new JsonObject { ["destination"] = "/m3", ["type"] = "bind", ["source"] = source, ["options"] = new JsonArray("rbind") });
+            var r = Harness.RunContainer(config);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var points = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            string[] expected = ["/", "/proc", "/dev", "/m1", "/m2", "/m3"];
+            var at = expected.Select(p => points.IndexOf(p)).ToArray();
+            Assert.True(at.All(i => i >= 0) && at.SequenceEqual(at.Order()), "mountinfo order: " + string.Join(' ', points));
+        }
+        finally
+        {
+            Directory.Delete(source, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -74,7 +74,7 @@ internal static unsafe class Lowering
                 n.C = o.ClearAttributes;
                 n.D = o.Propagation;
                 n.Flags = (o.SourceSlot is int slot ? PathFlags.SourceSlot | slot : 0) | (o.NoSymlinks ? PathFlags.NoSymlinks : 0)
-                    | (o.Recursive ? PathFlags.BindRecursive : 0);
+                    | (o.Recursive ? PathFlags.BindRecursive : 0) | (o.InConfigOrder ? PathFlags.BindInOrder : 0);
                 if (o.RecursiveSetAttributes != 0 || o.RecursiveClearAttributes != 0)
                 {
                     var recursive = (long*)arena.Allocate(2 * sizeof(long));

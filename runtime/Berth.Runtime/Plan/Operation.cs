@@ -107,6 +107,10 @@ public sealed record BindOp(string What, string Field, string? Source, Container
     public long RecursiveClearAttributes { get; init; }
     public long Propagation { get; init; }
     public bool NoSymlinks { get; init; }
+    /// <summary>A mount of the config's own list: once attached, it is copied again in the container's namespace, so
+    /// that /proc/self/mountinfo lists it in the config's order (a tree copied on the host before clone is older
+    /// than the mounts made in the child, and the kernel lists mounts by age).</summary>
+    public bool InConfigOrder { get; init; }
 }
 /// <summary>mknod below the resolved parent; mode and owner go to the node just made; an existing file stays as it is.</summary>
 public sealed record MknodOp(string What, string Field, ContainerPath Path, long TypeAndMode, long Device, uint Uid, uint Gid) : Operation(What, Field) { public override OpKind Kind => OpKind.Mknod; }
@@ -198,6 +202,8 @@ public static class PathFlags
     public const int BindRecursive = 0x4000;
     /// <summary>RunHook: the hook's working directory is the container's root (createContainer, before pivot_root).</summary>
     public const int HookInRoot = 0x8000;
+    /// <summary>Bind: a tree copied on the host is copied again once attached, to take its place in mount order.</summary>
+    public const int BindInOrder = 0x10000;
 }
 
 /// <summary>A namespace the container joins by path.</summary>

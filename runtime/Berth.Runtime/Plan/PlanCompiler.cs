@@ -407,7 +407,7 @@ public sealed class PlanCompiler
                 {
                     Recursive = options.Recursive, SetAttributes = set, ClearAttributes = clear,
                     RecursiveSetAttributes = options.RecursiveSet, RecursiveClearAttributes = options.RecursiveClear,
-                    Propagation = options.Propagation,
+                    Propagation = options.Propagation, InConfigOrder = true,
                 });
             }
             else

@@ -75,6 +75,7 @@ enum berth_op_kind {
 #define BERTH_EEXIST_OK 0x2000       /* MKNOD: an existing file is left as it is */
 #define BERTH_BIND_RECURSIVE 0x4000  /* BIND: the whole tree below the source (rbind) */
 #define BERTH_HOOK_IN_ROOT 0x8000    /* RUN_HOOK: the working directory is the container's root (createContainer) */
+#define BERTH_BIND_IN_ORDER 0x10000  /* BIND: a host-made tree is copied again once attached (mount order = config order) */
 
 /* Errors that are not errno values, reported in the err field of a FAILED report. */
 #define BERTH_ERR_OUTSIDE_ROOT 0x40001   /* the working directory is not inside the container's root */

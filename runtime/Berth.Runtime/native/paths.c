@@ -720,6 +720,31 @@ int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t cl
     return tree;
 }
 
+/*
+ * The kernel lists a namespace's mounts by age, and a tree copied on the host before clone is older than every mount
+ * the child makes: /proc/self/mountinfo would show a volume before the root. Once the tree is attached here, copy it
+ * again (now in the container's namespace, so the copy is new), detach the old one and attach the copy in its place.
+ * The copy keeps the attributes. *tree becomes the copy.
+ */
+static int renew_in_order(int *tree, int target, int recursive)
+{
+    /* Only the order is at stake: where the kernel will not copy or detach (a locked mount in a user namespace), the
+       mount stays as attached. */
+    int fresh = (int)syscall(SYS_open_tree, *tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+    if (fresh < 0)
+        return 0;
+    char self[32];
+    fd_name(*tree, self);
+    if ((!cwd_at_proc && fchdir(proc_fd) < 0) || umount2(self, MNT_DETACH) < 0) {
+        close_keep_errno(fresh);
+        return 0;
+    }
+    cwd_at_proc = 1;
+    close_keep_errno(*tree);
+    *tree = fresh;
+    return (int)syscall(SYS_move_mount, fresh, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 int in_root_bind(const struct berth_op *op, const int *slots)
 {
     int nosym = (op->flags & BERTH_PATH_NO_SYMLINKS) != 0;
@@ -734,6 +759,8 @@ int in_root_bind(const struct berth_op *op, const int *slots)
         /* A tree berth prepared on the host: attach it; propagation then on the attached mount itself. */
         int tree = (int)op->a;
         rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        if (rc == 0 && (op->flags & BERTH_BIND_IN_ORDER))
+            rc = renew_in_order(&tree, target, recursive);
         if (rc == 0 && op->d)
             rc = setattr(tree, 0, 0, (uint64_t)op->d & ~(uint64_t)MS_REC, ((uint64_t)op->d & MS_REC) != 0);
         close_keep_errno(tree);

@@ -127,6 +127,16 @@ public class ResourceAndSecurityRuleTests
             }),
             "error /linux/seccomp/syscalls/0/args/1/index x-range: argument index 6 is past the sixth argument (indexes are 0 to 5)");
 
+    [Theory]
+    [InlineData("/a/../../b", "error /linux/cgroupsPath x-cgroups-path: cgroupsPath \"/a/../../b\" has a \"..\" component, which would leave the cgroup hierarchy")]
+    [InlineData("/./", "error /linux/cgroupsPath x-cgroups-path: cgroupsPath \"/./\" names the root cgroup, which a container may not take")]
+    public void A_cgroups_path_that_create_refuses_is_refused_by_validate_too(string path, string expected) =>
+        Exactly(Doc(d => d.Linux()["cgroupsPath"] = path), expected);
+
+    [Fact]
+    public void An_ordinary_cgroups_path_is_fine() =>
+        Exactly(Doc(d => d.Linux()["cgroupsPath"] = "/pods/a.b/c"));
+
     [Fact]
     public void Notify_without_listener_is_an_error() =>
         Exactly(Seccomp(new JsonObject

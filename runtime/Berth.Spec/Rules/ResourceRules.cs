@@ -9,6 +9,7 @@ internal static class ResourceRules
 {
     public static void Check(Linux linux, RuleSink sink)
     {
+        CgroupsPath(linux.CgroupsPath, sink);
         if (linux.Resources is not { } r) return;
         Memory(r.Memory, sink);
         if (r.Cpu is { Quota: > 0 } cpu && cpu.Burst is { } burst && burst > (ulong)cpu.Quota.Value)
@@ -40,6 +41,18 @@ internal static class ResourceRules
                     sink.Error(Paths.Join("/linux/resources/unified", key), "x-cgroup-file", $"unified key {SchemaJson.Quote(key)} is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')", Sections.Unified);
             }
         }
+    }
+
+    /// <summary>A cgroupsPath may not climb out of the hierarchy nor name its root: create refuses both.</summary>
+    private static void CgroupsPath(string? path, RuleSink sink)
+    {
+        if (string.IsNullOrEmpty(path))
+            return;
+        string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Contains(".."))
+            sink.Error("/linux/cgroupsPath", "x-cgroups-path", $"cgroupsPath {SchemaJson.Quote(path)} has a \"..\" component, which would leave the cgroup hierarchy", Sections.Config);
+        else if (path.StartsWith('/') && parts.All(p => p == "."))
+            sink.Error("/linux/cgroupsPath", "x-cgroups-path", $"cgroupsPath {SchemaJson.Quote(path)} names the root cgroup, which a container may not take", Sections.Config);
     }
 
     private static void Memory(LinuxMemory? m, RuleSink sink)

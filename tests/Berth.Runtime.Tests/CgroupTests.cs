@@ -470,7 +470,8 @@ public class CgroupTests(CgroupTests.LimitsContainer limits) : IClassFixture<Cgr
     {
         var config = Harness.BaseConfig("true");
         config["linux"]!["cgroupsPath"] = cgroupsPath;
-        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "cgesc", $"linux.cgroupsPath \"{cgroupsPath}\" leaves the cgroup hierarchy");
+        // Refused when the config is read (validate says the same), before anything is made.
+        Harness.AssertFailsLeavingNothing("create", Harness.Bundle(config), "cgesc", "/linux/cgroupsPath", $"cgroupsPath \"{cgroupsPath}\" has a \"..\" component, which would leave the cgroup hierarchy");
         // Where a named escape would have led from each of this host's hierarchies.
         if (Path.GetFileName(cgroupsPath) == "escape")
             foreach (string dir in Layout.DirectoriesFor(cgroupsPath).Select(Path.GetFullPath))

@@ -241,7 +241,7 @@ void paths_forget(void)
 }
 
 /* Keeps fd (a directory resolved in the root, O_PATH) as the handoff for path; the handoff owns it from here. */
-static void handoff_keep(const char *path, int fd, int nosym)
+void paths_keep_dir(const char *path, int fd, int nosym)
 {
     paths_forget();
     size_t len;
@@ -268,11 +268,6 @@ static int handoff_take(const char *path, int flags, int nosym)
     int fd = handoff_fd;
     handoff_fd = -1;
     return fd;
-}
-
-void paths_keep_dir(const char *path, int fd, int nosym)
-{
-    handoff_keep(path, fd, nosym);
 }
 
 static int resolve(int dir, const char *path, int flags, int nosym)
@@ -459,7 +454,7 @@ static int open_parent(const char *path, char name[NAME_MAX + 1], int create)
     int fd = create ? in_root_mkdir_all(dir, 0755, 0) : in_root_open(dir, O_PATH | O_DIRECTORY, 0);
     /* The next node or link is likely made in the same directory (/dev/null, /dev/zero, ...). */
     if (fd >= 0)
-        handoff_keep(dir, fcntl(fd, F_DUPFD_CLOEXEC, 0), 0);
+        paths_keep_dir(dir, fcntl(fd, F_DUPFD_CLOEXEC, 0), 0);
     return fd;
 }
 

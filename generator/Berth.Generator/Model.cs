@@ -3,6 +3,19 @@ namespace Berth.Generator
     /// <summary>A place in a schema file: character span plus 0-based line/column of both ends.</summary>
     internal sealed record TextLocation(int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn);
 
+    /// <summary>The generator's diagnostic ids (see AnalyzerReleases.Unshipped.md).</summary>
+    internal static class DiagnosticIds
+    {
+        /// <summary>A keyword berth does not understand, or a keyword value of the wrong kind (parser).</summary>
+        public const string UnsupportedKeyword = "BERTHGEN001";
+
+        /// <summary>A $ref that names no schema (binder).</summary>
+        public const string BrokenRef = "BERTHGEN002";
+
+        /// <summary>A schema file that is not JSON (parser).</summary>
+        public const string BadJson = "BERTHGEN003";
+    }
+
     /// <summary>A diagnostic as plain data (no Location/ISymbol in the pipeline).</summary>
     internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextLocation? Location);
 
@@ -70,6 +83,4 @@ namespace Berth.Generator
     internal sealed record SchemaSet(EquatableArray<SchemaFile> Files);
 
     internal sealed record GeneratedSource(string HintName, string Text);
-
-    internal sealed record EmitResult(EquatableArray<GeneratedSource> Sources, EquatableArray<DiagnosticInfo> Diagnostics);
 }

@@ -7,9 +7,8 @@ namespace Berth.Generator
     /// <summary>Schema JSON text → <see cref="SchemaFile"/>; reports BERTHGEN001 (unsupported keyword) and BERTHGEN003 (bad JSON).</summary>
     internal sealed class Parser
     {
-        public const string UnsupportedKeyword = "BERTHGEN001";
-        public const string BrokenRef = "BERTHGEN002";
-        public const string BadJson = "BERTHGEN003";
+        private const string UnsupportedKeyword = DiagnosticIds.UnsupportedKeyword;
+        private const string BadJson = DiagnosticIds.BadJson;
 
         private readonly string _path;
         private readonly string _fileName;

@@ -7,23 +7,25 @@ namespace Berth.Generator
 {
     /// <summary>
     /// specs/*.schema.json (AdditionalFiles) → models, one-pass reader/validators, writers and merge tables.
-    /// Pipeline: ParseSchema (per file) → SchemaSet (all files) → Emit → source output.
+    /// Pipeline: ParseSchema (per file, <see cref="Parser"/>) → SchemaSet (all files) → Bind (<see cref="SchemaBinder"/>:
+    /// resolved model plus every diagnostic, as data) → Emit (<see cref="SourceEmitter"/>: text only) → source output.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class SchemaGenerator : IIncrementalGenerator
     {
         public const string ParseStep = "ParseSchema";
         public const string SetStep = "SchemaSet";
+        public const string BindStep = "Bind";
         public const string EmitStep = "Emit";
 
         private static readonly DiagnosticDescriptor Unsupported = new DiagnosticDescriptor(
-            Parser.UnsupportedKeyword, "Unsupported schema keyword", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
+            DiagnosticIds.UnsupportedKeyword, "Unsupported schema keyword", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         private static readonly DiagnosticDescriptor BrokenRef = new DiagnosticDescriptor(
-            Parser.BrokenRef, "Unresolved $ref", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
+            DiagnosticIds.BrokenRef, "Unresolved $ref", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         private static readonly DiagnosticDescriptor BadJson = new DiagnosticDescriptor(
-            Parser.BadJson, "Schema file is not valid JSON", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
+            DiagnosticIds.BadJson, "Schema file is not valid JSON", "{0}", "Berth.Generator", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
@@ -50,20 +52,27 @@ namespace Berth.Generator
                 })
                 .WithTrackingName(SetStep);
 
-            IncrementalValueProvider<EmitResult> emitted = set
-                .Select(static (s, ct) => Emitter.Emit(s, ct))
+            IncrementalValueProvider<BoundSchemaSet> bound = set
+                .Select(static (s, ct) => SchemaBinder.Bind(s, ct))
+                .WithTrackingName(BindStep);
+
+            IncrementalValueProvider<EquatableArray<GeneratedSource>> emitted = bound
+                .Select(static (b, ct) => SourceEmitter.Emit(b, ct))
                 .WithTrackingName(EmitStep);
 
-            context.RegisterSourceOutput(emitted, static (spc, result) =>
+            context.RegisterSourceOutput(bound, static (spc, b) =>
             {
-                foreach (DiagnosticInfo d in result.Diagnostics) spc.ReportDiagnostic(ToDiagnostic(d));
-                foreach (GeneratedSource source in result.Sources) spc.AddSource(source.HintName, SourceText.From(source.Text, System.Text.Encoding.UTF8));
+                foreach (DiagnosticInfo d in b.Diagnostics) spc.ReportDiagnostic(ToDiagnostic(d));
+            });
+            context.RegisterSourceOutput(emitted, static (spc, sources) =>
+            {
+                foreach (GeneratedSource source in sources) spc.AddSource(source.HintName, SourceText.From(source.Text, System.Text.Encoding.UTF8));
             });
         }
 
         private static Diagnostic ToDiagnostic(DiagnosticInfo d)
         {
-            DiagnosticDescriptor descriptor = d.Id == Parser.BrokenRef ? BrokenRef : d.Id == Parser.BadJson ? BadJson : Unsupported;
+            DiagnosticDescriptor descriptor = d.Id == DiagnosticIds.BrokenRef ? BrokenRef : d.Id == DiagnosticIds.BadJson ? BadJson : Unsupported;
             Location location = d.Location is { } l
                 ? Location.Create(d.FilePath, new TextSpan(l.Start, l.Length), new LinePositionSpan(new LinePosition(l.StartLine, l.StartColumn), new LinePosition(l.EndLine, l.EndColumn)))
                 : Location.Create(d.FilePath, default, default);

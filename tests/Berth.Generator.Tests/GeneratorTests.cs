@@ -143,6 +143,7 @@ public class GeneratorTests
         driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int X; }", GeneratorHarness.ParseOptions)));
         AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
         AssertCachedOrUnchanged(driver, SchemaGenerator.SetStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.BindStep);
         AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
     }
 
@@ -156,22 +157,39 @@ public class GeneratorTests
         driver = driver.RunGenerators(compilation);
         AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
         AssertCachedOrUnchanged(driver, SchemaGenerator.SetStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.BindStep);
         AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
     }
 
-    [Fact]
-    public void Whitespace_edit_of_a_schema_reparses_but_does_not_re_emit()
+    /// <summary>Runs the generator on the sample, then again after <paramref name="edit"/> of its text.</summary>
+    private static GeneratorDriver RunEditedSample(Func<string, string> edit)
     {
         AdditionalText sample = GeneratorHarness.Sample();
         GeneratorDriver driver = GeneratorHarness.Driver([sample]);
         CSharpCompilation compilation = GeneratorHarness.Compilation("class A { }");
         driver = driver.RunGenerators(compilation);
-        string text = sample.GetText()!.ToString();
-        var edited = new InMemoryText(sample.Path, text + "\n\n");
-        driver = driver.ReplaceAdditionalText(sample, edited).RunGenerators(compilation);
+        var edited = new InMemoryText(sample.Path, edit(sample.GetText()!.ToString()));
+        return driver.ReplaceAdditionalText(sample, edited).RunGenerators(compilation);
+    }
+
+    [Fact]
+    public void Whitespace_edit_of_a_schema_reparses_but_does_not_re_emit()
+    {
         // The reparse yields an equal model only if positions are not part of it; refs carry positions, so the set may change,
         // but a pure trailing-whitespace edit keeps every position.
+        GeneratorDriver driver = RunEditedSample(text => text + "\n\n");
         AssertCachedOrUnchanged(driver, SchemaGenerator.ParseStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.BindStep);
+        AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
+    }
+
+    [Fact]
+    public void An_edit_that_moves_refs_rebinds_to_an_equal_model_and_does_not_re_emit()
+    {
+        // Leading whitespace moves every $ref's position: the parse changes, the bound model (no positions) does not.
+        GeneratorDriver driver = RunEditedSample(text => "  " + text);
+        Assert.Contains(Steps(driver, SchemaGenerator.ParseStep).SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(Steps(driver, SchemaGenerator.BindStep).SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
         AssertCachedOrUnchanged(driver, SchemaGenerator.EmitStep);
     }
 }

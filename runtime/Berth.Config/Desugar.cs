@@ -114,7 +114,7 @@ public sealed class Desugar
         return node;
     }
 
-    private Node EnvFromMapping(MappingNode map)
+    private SequenceNode EnvFromMapping(MappingNode map)
     {
         var seq = new SequenceNode(map.Location, map.Tag, map.Id);
         foreach (var m in map.Members)
@@ -172,7 +172,7 @@ public sealed class Desugar
         }
     }
 
-    private Node RlimitsFromMapping(MappingNode map)
+    private SequenceNode RlimitsFromMapping(MappingNode map)
     {
         var seq = new SequenceNode(map.Location, map.Tag, map.Id);
         foreach (var m in map.Members)
@@ -294,7 +294,7 @@ public sealed class Desugar
         return new ScalarNode(ScalarKind.String, upper, s.Location, tag);
     }
 
-    private Node CapabilitiesFromList(SequenceNode list)
+    private MappingNode CapabilitiesFromList(SequenceNode list)
     {
         var map = new MappingNode(list.Location, list.Tag, list.Id);
         foreach (string set in ShorthandCapabilitySets)
@@ -376,7 +376,7 @@ public sealed class Desugar
         return map;
     }
 
-    private static Node OptionsFromString(ScalarNode s)
+    private static SequenceNode OptionsFromString(ScalarNode s)
     {
         var seq = new SequenceNode(s.Location, s.Tag);
         foreach (string o in s.Text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -138,7 +138,7 @@ public class BoundaryAttackTests
             {
                 var start = lab.Invoke("start", id);
                 Assert.True(start.ExitCode == 0, start.ToString());
-                lab.WaitFor(() => lab.Status(id) == "stopped", 10_000, $"{id} to stop");
+                AttackLab.WaitFor(() => lab.Status(id) == "stopped", 10_000, $"{id} to stop");
             }
             Judge($"create+start, cwd {cwd}", create, id, $"start-{n}");
 
@@ -872,7 +872,7 @@ internal sealed class AttackLab : IDisposable
         return text;
     }
 
-    public void WaitFor(Func<bool> condition, int timeoutMs, string what)
+    public static void WaitFor(Func<bool> condition, int timeoutMs, string what)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())

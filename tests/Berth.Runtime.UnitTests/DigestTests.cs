@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Berth.Runtime.Tests;
+namespace Berth.Runtime.UnitTests;
 
 /// <summary>berth's own SHA-256 (it keeps OpenSSL off the start path) must agree with the platform's.</summary>
 public class DigestTests

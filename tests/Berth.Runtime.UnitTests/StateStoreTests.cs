@@ -1,6 +1,6 @@
 using Berth.Runtime.State;
 
-namespace Berth.Runtime.Tests;
+namespace Berth.Runtime.UnitTests;
 
 /// <summary>The state directory's files: written in place under the lock, read without it.</summary>
 public class StateStoreTests

@@ -65,8 +65,8 @@ public static class CreateCommand
 
     /// <summary>A foreground run or exec waits for its process, which needs berth to be a subreaper (the process's
     /// parent may be an intermediate that exits, in a joined pid namespace): --no-subreaper is refused there.</summary>
-    public static readonly string NoSubreaperReason =
-        "honoured with --detach, where berth never becomes a subreaper; refused in the foreground, where berth must be one to wait for a process whose parent exits (a joined pid namespace)";
+    public static readonly Flag NoSubreaperUnlessDetached = Flag.Switch("no-subreaper", "do not make berth a subreaper")
+        .HonouredBecause("honoured with --detach, where berth never becomes a subreaper; refused in the foreground, where berth must be one to wait for a process whose parent exits (a joined pid namespace)");
 
     public static void CheckNoSubreaper(Arguments a, bool detach)
     {

@@ -33,7 +33,7 @@ public static class ExecCommand
         Flag.Value("preserve-fds", "hand this many more descriptors (from 3) to the process"),
         Flag.Value("cgroup", "the sub-cgroup to join, [CONTROLLER[,CONTROLLER]:]PATH").Many(),
         Flag.Switch("ignore-paused", "run even when the container is paused"),
-        Flag.Switch("no-subreaper", "do not make berth a subreaper").HonouredBecause(CreateCommand.NoSubreaperReason),
+        CreateCommand.NoSubreaperUnlessDetached,
         CreateCommand.PidfdSocket,
     ], Run) { FlagsEndAtFirstPositional = true };
 

@@ -10,7 +10,7 @@ public static class RunCommand
         .. CreateCommand.SharedFlags,
         Flag.Switch("detach", "do not wait for the container's process", "d"),
         Flag.Switch("keep", "keep the container's state after it exits"),
-        Flag.Switch("no-subreaper", "do not make berth a subreaper").HonouredBecause(CreateCommand.NoSubreaperReason),
+        CreateCommand.NoSubreaperUnlessDetached,
     ], Run);
 
     private static int Run(Invocation call)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Berth.Runtime;
+using Berth.Runtime.Bundles;
 
 namespace Berth.Cli;
 
@@ -11,7 +12,7 @@ namespace Berth.Cli;
 /// as runc does, whether or not anything is written to it. Writing to stderr may fail (go-runc gives the runtime a
 /// read-only /dev/null): that is ignored, and the log file still gets the message.
 /// </summary>
-public sealed class Log
+public sealed class Log : IDiagnosticSink
 {
     private readonly int _fd = -1;
     private readonly bool _json;
@@ -66,7 +67,7 @@ public sealed class Log
     private static string Now() => DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A line as logrus' text formatter writes it: time="…" level=… msg="…".</summary>
-    private static byte[] TextLine(string level, string message) => Encoding.UTF8.GetBytes($"time=\"{Now()}\" level={level} msg={Quote(message)}\n");
+    internal static byte[] TextLine(string level, string message) => Encoding.UTF8.GetBytes($"time=\"{Now()}\" level={level} msg={Quote(message)}\n");
 
     private static void ToStderr(string text) => Descriptors.Write(Descriptors.StandardError, Encoding.UTF8.GetBytes(text + "\n"));
 
@@ -96,7 +97,7 @@ public sealed class Log
     }
 
     /// <summary>A double-quoted value with \, ", newlines and tabs escaped: one message stays one line.</summary>
-    private static string Quote(string message)
+    internal static string Quote(string message)
     {
         var sb = new StringBuilder("\"", message.Length + 2);
         foreach (char c in message)

@@ -21,6 +21,13 @@ internal static class StandardStreams
 
     public static void Write(ReadOnlySpan<byte> bytes) => Descriptors.Write(StandardOutput, bytes);
 
+    /// <summary>A document (JSON) and the newline after it.</summary>
+    public static void WriteDocument(ReadOnlySpan<byte> bytes)
+    {
+        Write(bytes);
+        Write("\n"u8);
+    }
+
     /// <summary>stdout as a stream that writes through at once (events prints a line at a time).</summary>
     public static Stream OpenOutput() => new FileStream(new SafeFileHandle(StandardOutput, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 

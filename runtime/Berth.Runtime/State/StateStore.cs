@@ -12,7 +12,12 @@ public enum ContainerStatus { Creating, Created, Running, Paused, Stopped }
 /// </summary>
 public sealed class StateStore(string? root)
 {
+    /// <summary>What berth keeps for every container: its state, the config that ran, the fifo `start` writes to.</summary>
     public const string StateFile = "state.json", ConfigFile = "config.json", FifoFile = "exec.fifo";
+
+    /// <summary>What a config read through the front-end adds (Bundles/BundleConfig): where each value came from, and
+    /// with host files the author's own compiled document and what the host files changed (`berth diff`).</summary>
+    public const string ProvenanceFile = "config.provenance.json", AuthorFile = "config.author.json", DiffFile = "config.diff.json";
 
     private string? _root = root;
 

@@ -1,0 +1,25 @@
+using Berth.Config;
+using Berth.Runtime.State;
+
+namespace Berth.Runtime.Bundles;
+
+/// <summary>What the host files changed in a container's config, as create recorded it in the state directory.</summary>
+public static class HostChanges
+{
+    /// <summary>
+    /// The container's recorded diff (JSON, as <see cref="ConfigDiff.ToJson"/> wrote it), or null when it ran its
+    /// bundle's config as it was (no host file). "does not exist" when there is no such container.
+    /// </summary>
+    public static byte[]? Read(StateStore store, string id)
+    {
+        using var dir = store.Open(id);
+        dir.Load(); // "does not exist" when it is not a container
+        byte[]? json = dir.Read(StateStore.DiffFile, out int error);
+        if (json is null && error != Tmds.Linux.LibC.ENOENT)
+            throw BerthException.Errno($"read {dir.PathOf(StateStore.DiffFile)}", error);
+        return json;
+    }
+
+    /// <summary>The diff as text, one change a line ("~ path: before (where) -> after (where)").</summary>
+    public static string Render(IReadOnlyList<DiffEntry> entries) => string.Concat(entries.Select(e => e + "\n"));
+}

@@ -204,17 +204,10 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        // The directory may be one a container can write (a shared volume): never follow a link planted at the
-        // temporary name; the rename then replaces whatever is at the final name without following it.
-        Sys.Unlink(temp);
-        int err = Sys.WriteSmall(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
-        if (err == 0)
-            err = Sys.Rename(temp, full);
+        // The directory may be one a container can write (a shared volume): ReplaceAt follows no link there.
+        int err = Sys.ReplaceAt(AT_FDCWD, full, temp, System.Text.Encoding.ASCII.GetBytes(pid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (err != 0)
-        {
-            Sys.Unlink(temp);
             throw BerthException.Errno($"--pid-file: write {full}", err);
-        }
     }
 
     /// <summary>The operations create would run, without running them (berth plan).</summary>

@@ -63,14 +63,18 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    /// <summary>The cgroups path of a container that exists and is not stopped, from its recorded config.</summary>
+    /// <summary>The cgroups path of a container that exists and is not stopped, from its record.</summary>
     private string CgroupPathOf(string id, out ContainerRecord record)
     {
         using var dir = Store.Open(id);
         record = dir.Load();
         if (dir.StatusOf(record) is ContainerStatus.Stopped)
             throw new BerthException($"container \"{id}\" is stopped (container not running)");
-        var spec = dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
-        return CgroupManager.ResolvePath(spec?.Linux?.CgroupsPath, id);
+        return RecordedCgroupsPath(record);
     }
+
+    /// <summary>The cgroups path create resolved; a record of an older berth has none, and is refused.</summary>
+    private static string RecordedCgroupsPath(ContainerRecord record) =>
+        record.CgroupsPath.Length > 0 ? record.CgroupsPath
+            : throw new BerthException($"container \"{record.Id}\" was created by an older berth whose record lacks its cgroups path: delete it and create it again");
 }

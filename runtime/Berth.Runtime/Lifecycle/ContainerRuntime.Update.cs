@@ -39,14 +39,14 @@ public sealed partial class ContainerRuntime
         Merge(resources, patch);
 
         // The merged config must still be valid; then only what the patch names is written to the cgroups.
-        var merged = Validate(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), "the updated config");
+        Validate(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), "the updated config");
         // The same config with only the patch as its resources: what to write now.
         var patchOnly = (JsonObject)config.DeepClone();
         ((JsonObject)patchOnly["linux"]!)["resources"] = patch.DeepClone();
         var only = Validate(System.Text.Encoding.UTF8.GetBytes(patchOnly.ToJsonString()), "the resources to update");
         if (record.Cgroups.Count == 0)
             throw new BerthException($"container \"{id}\" has no cgroups of its own (rootless without resources), so there is nothing to update");
-        string cgroupsPath = CgroupManager.ResolvePath(merged.Linux?.CgroupsPath, id);
+        string cgroupsPath = RecordedCgroupsPath(record);
         var driver = CgroupDrivers.For(CgroupLayout.Host);
         var warnings = new List<string>();
         var plan = driver.Compile(only.Linux?.Resources, created: false, warnings);

@@ -77,6 +77,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             Rootfs = rootfs,
             OciVersion = spec.OciVersion,
             SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
+            CgroupsPath = cgroupsPath,
+            LateHooks = ContainerRecord.LateHooksOf(spec),
         };
         if (spec.Annotations is not null)
             foreach (var (k, v) in spec.Annotations)
@@ -155,9 +157,9 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     /// <summary>poststart hooks: a failure is an error and stops the container (runtime-spec 1.3).</summary>
-    private void PoststartHooks(Berth.Spec.Spec spec, ContainerRecord record)
+    private void PoststartHooks(ContainerRecord record)
     {
-        if (spec.Hooks?.Poststart is not { Count: > 0 } hooks)
+        if (record.LateHooks?.Poststart is not { Count: > 0 } hooks)
             return;
         string? error = HookRunner.Run(hooks, "poststart", HookRunner.StateJson(record, "running", record.Pid));
         if (error is null)
@@ -165,10 +167,6 @@ public sealed partial class ContainerRuntime(StateStore store)
         Stop(record);
         throw new BerthException($"{error}; the container was stopped");
     }
-
-    /// <summary>The configuration that ran, as recorded in the state directory (null if unreadable).</summary>
-    private static Berth.Spec.Spec? RanConfig(ContainerDirectory dir) =>
-        dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
 
     /// <summary>
     /// What a "cgroup" mount binds from each hierarchy: the container's cgroup, or, when berth makes none (rootless
@@ -300,8 +298,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
         dir.Unlink(StateStore.FifoFile);
         Debug?.Invoke($"start: container \"{id}\": process {record.Pid} went on to execute its program");
-        if (RanConfig(dir) is { } spec)
-            PoststartHooks(spec, record);
+        PoststartHooks(record);
     }
 
     /// <summary>run: create and start; in the foreground, wait and return the container's exit status.</summary>
@@ -328,7 +325,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         var (record, process, master) = CreateCore(options, NarratorFor("run"), waitForStart: false);
         try
         {
-            PoststartHooks(options.Config.Spec, record);
+            PoststartHooks(record);
         }
         catch (BerthException)
         {
@@ -358,7 +355,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
         Debug?.Invoke($"run: container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
         if (!keep && CleanupLocked(record))
-            PoststopHooks(options.Config.Spec, record);
+            PoststopHooks(record);
         return exitCode;
     }
 
@@ -436,16 +433,15 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
         if (status != ContainerStatus.Stopped)
             Stop(record);
-        var spec = RanConfig(dir);
         Cleanup(record, dir);
         Debug?.Invoke($"delete: container \"{id}\" ({Describe(status)}) removed: state {dir.Path}, cgroups {string.Join(", ", record.CreatedCgroups)}");
-        PoststopHooks(spec, record);
+        PoststopHooks(record);
     }
 
     /// <summary>poststop hooks: after the container is gone; a failure is only a warning.</summary>
-    private void PoststopHooks(Berth.Spec.Spec? spec, ContainerRecord record)
+    private void PoststopHooks(ContainerRecord record)
     {
-        if (spec?.Hooks?.Poststop is not { Count: > 0 } hooks)
+        if (record.LateHooks?.Poststop is not { Count: > 0 } hooks)
             return;
         foreach (string error in HookRunner.RunAll(hooks, "poststop", HookRunner.StateJson(record, "stopped", 0)))
             Warn("delete: " + error);

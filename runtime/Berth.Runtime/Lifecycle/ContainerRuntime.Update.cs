@@ -50,8 +50,9 @@ public sealed partial class ContainerRuntime
         var driver = CgroupDrivers.For(CgroupLayout.Host);
         var warnings = new List<string>();
         var plan = driver.Compile(only.Linux?.Resources, created: false, warnings);
+        var say = NarratorFor("update");
         foreach (string w in warnings)
-            Warn(w);
+            say.Warn(w);
         driver.Apply(plan, cgroupsPath);
         dir.Replace(StateStore.ConfigFile, System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
     }

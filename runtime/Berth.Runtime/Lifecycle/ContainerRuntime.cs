@@ -112,7 +112,7 @@ public sealed partial class ContainerRuntime(StateStore store)
                 if (err != 0)
                     throw BerthException.Errno($"create exec fifo {fifo}", err);
             }
-            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
+            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, say.Warn);
             WarnIfOccupied(all, created, say.Warn);
             // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
             if (Freezer.Select(layout, all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)

@@ -142,11 +142,11 @@ public sealed class CgroupManager(CgroupLayout layout)
         {
             string[] parts = spec.Split(':');
             if (parts.Length > 2)
-                throw new BerthException($"exec: invalid --cgroup argument \"{spec}\" (CONTROLLER[,CONTROLLER]:PATH or PATH)", 2);
+                throw new BerthException($"invalid --cgroup argument \"{spec}\" (CONTROLLER[,CONTROLLER]:PATH or PATH)", 2);
             if (parts.Length == 1)
             {
                 if (specs.Count != 1)
-                    throw new BerthException($"exec: invalid --cgroup argument \"{spec}\": with more than one --cgroup, each needs its CONTROLLER: prefix", 2);
+                    throw new BerthException($"invalid --cgroup argument \"{spec}\": with more than one --cgroup, each needs its CONTROLLER: prefix", 2);
                 for (int i = 0; i < result.Count; i++)
                     result[i] = Below(result[i], spec);
                 return result;
@@ -156,9 +156,9 @@ public sealed class CgroupManager(CgroupLayout layout)
                 string? mount = layout.HierarchyOf(controller);
                 int at = mount is null ? -1 : result.FindIndex(d => d == mount || d.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal));
                 if (at < 0)
-                    throw new BerthException($"exec: --cgroup {spec}: unknown controller \"{controller}\": the container has no cgroup of it here");
+                    throw new BerthException($"--cgroup {spec}: unknown controller \"{controller}\": the container has no cgroup of it here");
                 if (chosen.TryGetValue(at, out string? other) && other != parts[1])
-                    throw new BerthException($"exec: --cgroup {spec}: \"{controller}\" shares its hierarchy with a controller already given \"{other}\"");
+                    throw new BerthException($"--cgroup {spec}: \"{controller}\" shares its hierarchy with a controller already given \"{other}\"");
                 chosen[at] = parts[1];
             }
         }
@@ -178,7 +178,7 @@ public sealed class CgroupManager(CgroupLayout layout)
             if (part == "..")
             {
                 if (parts.Count == 0)
-                    throw new BerthException($"exec: --cgroup: {path} is not a sub cgroup path: it leads out of the container's cgroup");
+                    throw new BerthException($"--cgroup: {path} is not a sub cgroup path: it leads out of the container's cgroup");
                 parts.RemoveAt(parts.Count - 1);
                 continue;
             }

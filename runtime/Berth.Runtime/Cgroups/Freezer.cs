@@ -58,7 +58,7 @@ public static class Freezer
                     Sys.WriteKernelFile(v1, "FROZEN", "pause"); // a task that forked meanwhile: ask again
             }
             if (frozen && Read(v1) != "FROZEN")
-                throw new BerthException($"pause: {cgroupDir} did not freeze (freezer.state {Read(v1)})");
+                throw new BerthException($"{cgroupDir} did not freeze (freezer.state {Read(v1)})");
             return;
         }
         string v2 = Path.Combine(cgroupDir, "cgroup.freeze");
@@ -75,7 +75,7 @@ public static class Freezer
             Thread.Sleep(1);
         }
         if (File.Exists(events) && frozen)
-            throw new BerthException($"pause: {cgroupDir} did not freeze (cgroup.events)");
+            throw new BerthException($"{cgroupDir} did not freeze (cgroup.events)");
     }
 
     private static string Read(string file) => File.ReadAllText(file).Trim();

@@ -9,7 +9,7 @@ namespace Berth.Runtime.Exec;
 /// </summary>
 internal static unsafe class Lowering
 {
-    public static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds, string command)
+    public static NativeOp Lower(Operation op, OpArena arena, List<int> joinFds)
     {
         var n = new NativeOp { Kind = (int)op.Kind };
         switch (op)
@@ -20,7 +20,7 @@ internal static unsafe class Lowering
                 // Opened here rather than in the child so a bad path fails before anything starts.
                 int fd = Sys.Open(o.Path, 0);
                 if (fd < 0)
-                    throw BerthException.Errno($"{command}: open namespace {o.Path} ({o.Field})", Sys.Errno);
+                    throw BerthException.Errno($"open namespace {o.Path} ({o.Field})", Sys.Errno);
                 joinFds.Add(fd);
                 n.A = fd;
                 n.B = o.CloneFlag;
@@ -68,7 +68,7 @@ internal static unsafe class Lowering
                         n.A = tree;
                     }
                     else if (tree != -ENOSYS && tree != -EPERM)
-                        throw BerthException.Errno($"{command}: {o.What} ({o.Field})", -tree);
+                        throw BerthException.Errno($"{o.What} ({o.Field})", -tree);
                 }
                 n.B = o.SetAttributes;
                 n.C = o.ClearAttributes;

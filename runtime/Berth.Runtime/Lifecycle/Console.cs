@@ -10,8 +10,18 @@ namespace Berth.Runtime.Lifecycle;
 /// <summary>Where the pty master of a container with process.terminal goes.</summary>
 public static unsafe class ConsoleHandoff
 {
+    /// <summary>The pty master the container made: sent to --console-socket when there is one (then -1 is
+    /// returned), else kept for berth's own terminal (returned).</summary>
+    public static int Take(int master, string? consoleSocket)
+    {
+        if (consoleSocket is null)
+            return master;
+        SendToSocket(consoleSocket, master);
+        return -1;
+    }
+
     /// <summary>--console-socket: connect to the client's unix socket and pass the master over SCM_RIGHTS.</summary>
-    public static void SendToSocket(string socketPath, int master, string command)
+    public static void SendToSocket(string socketPath, int master)
     {
         try
         {
@@ -19,11 +29,11 @@ public static unsafe class ConsoleHandoff
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
             int rc = NativeMethods.SendFd((int)socket.Handle, master, "/dev/ptmx");
             if (rc < 0)
-                throw BerthException.Errno($"{command}: send the terminal to --console-socket {socketPath}", -rc);
+                throw BerthException.Errno($"send the terminal to --console-socket {socketPath}", -rc);
         }
         catch (SocketException e)
         {
-            throw new BerthException($"{command}: connect to --console-socket {socketPath}: {e.Message}");
+            throw new BerthException($"connect to --console-socket {socketPath}: {e.Message}");
         }
         finally
         {

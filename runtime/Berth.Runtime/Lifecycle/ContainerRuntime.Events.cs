@@ -13,13 +13,12 @@ public sealed partial class ContainerRuntime
 {
     public void Events(string id, bool statsOnce, TimeSpan interval, Stream output, CancellationToken cancel = default)
     {
-        const string command = "events";
         if (interval <= TimeSpan.Zero)
-            throw new BerthException($"{command}: --interval must be positive", 2);
-        string cgroupsPath = CgroupPathOf(id, command, out var record);
+            throw new BerthException($"--interval must be positive", 2);
+        string cgroupsPath = CgroupPathOf(id, out var record);
         var layout = CgroupLayout.Host;
         if (record.Cgroups.Count == 0)
-            throw new BerthException($"{command}: container \"{id}\" has no cgroups of its own, so there are no stats to read");
+            throw new BerthException($"container \"{id}\" has no cgroups of its own, so there are no stats to read");
         using var w = new Utf8JsonWriter(output);
         void Emit(string type, bool withStats)
         {
@@ -64,14 +63,18 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    /// <summary>The cgroups path of a container that exists and is not stopped, from its recorded config.</summary>
-    private string CgroupPathOf(string id, string command, out ContainerRecord record)
+    /// <summary>The cgroups path of a container that exists and is not stopped, from its record.</summary>
+    private string CgroupPathOf(string id, out ContainerRecord record)
     {
         using var dir = Store.Open(id);
         record = dir.Load();
         if (dir.StatusOf(record) is ContainerStatus.Stopped)
-            throw new BerthException($"{command}: container \"{id}\" is stopped (container not running)");
-        var spec = dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
-        return CgroupManager.ResolvePath(spec?.Linux?.CgroupsPath, id);
+            throw new BerthException($"container \"{id}\" is stopped (container not running)");
+        return RecordedCgroupsPath(record);
     }
+
+    /// <summary>The cgroups path create resolved; a record of an older berth has none, and is refused.</summary>
+    private static string RecordedCgroupsPath(ContainerRecord record) =>
+        record.CgroupsPath.Length > 0 ? record.CgroupsPath
+            : throw new BerthException($"container \"{record.Id}\" was created by an older berth whose record lacks its cgroups path: delete it and create it again");
 }

@@ -58,8 +58,9 @@ public sealed partial class ContainerRuntime
 
     private int ExecCore(ExecOptions options)
     {
-        const string command = "exec";
+        var say = NarratorFor("exec");
         SpawnedProcess process;
+        int master;
         bool terminal;
         var dir = Store.Lock(options.Id);
         try
@@ -67,21 +68,21 @@ public sealed partial class ContainerRuntime
             var record = dir.Load();
             var status = dir.StatusOf(record);
             if (status == ContainerStatus.Paused && !options.IgnorePaused)
-                throw new BerthException($"{command}: container \"{options.Id}\": cannot exec in a paused container (use --ignore-paused to override)");
+                throw new BerthException($"container \"{options.Id}\": cannot exec in a paused container (use --ignore-paused to override)");
             // As runc: a created container (its process waiting for start) takes an exec too; only a stopped one does not.
             if (status != ContainerStatus.Running && status != ContainerStatus.Paused && status != ContainerStatus.Created)
-                throw new BerthException($"{command}: container \"{options.Id}\": cannot exec in a {Describe(status)} container");
+                throw new BerthException($"container \"{options.Id}\": cannot exec in a {Describe(status)} container");
             var cgroups = Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
 
-            var spec = ExecSpec(options, dir, command, out terminal, Warn);
+            var spec = ExecSpec(options, dir, out terminal, say.Warn);
             if (terminal && options.ConsoleSocket is null && options.Detach)
-                throw new BerthException($"{command}: a terminal with --detach needs --console-socket to hand the terminal to");
+                throw new BerthException($"a terminal with --detach needs --console-socket to hand the terminal to");
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
             {
                 PreserveFds = options.PreserveFds,
                 Host = HostFactsReader.Current,
             }, record.Pid);
-            WarnAbout(plan, command);
+            WarnAbout(plan, say.Warn);
 
             if (!options.Detach)
                 // Orphans of the joined pid namespace's extra fork come back to us, so we can wait for the process.
@@ -91,36 +92,11 @@ public sealed partial class ContainerRuntime
             // the container. So exec lets a paused container's lock go before the clone.
             if (status == ContainerStatus.Paused)
                 dir.Dispose();
-            int master = -1;
-            Debug?.Invoke($"{command}: nsexec container setup: container \"{options.Id}\": clone a process into its namespaces ({plan.Operations.Count} operations)");
-            try
-            {
-                process = Spawner.Spawn(plan, pid =>
-                    {
-                        // The namespace files were opened: make sure they were the container's init's, not a later process's.
-                        if (!StateStore.IsAlive(record))
-                            throw new BerthException($"{command}: container \"{options.Id}\" stopped");
-                        Cgroups.CgroupManager.Join(cgroups, pid);
-                    }, command,
-                    onConsole: fd =>
-                    {
-                        if (options.ConsoleSocket is not null)
-                            ConsoleHandoff.SendToSocket(options.ConsoleSocket, fd, command);
-                        else
-                            master = fd;
-                    },
-                    waitForExec: true,
-                    onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "running", pid, listener, command));
-            }
-            catch
-            {
-                if (master >= 0)
-                    Sys.Close(master);
-                throw;
-            }
-            ConsoleMaster = master;
-            Debug?.Invoke($"{command}: child process in init(): container \"{options.Id}\": process {process.Pid} joined it");
-            Debug?.Invoke($"{command}: setns_init: about to exec: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
+            say.Debug?.Invoke($"nsexec container setup: container \"{options.Id}\": clone a process into its namespaces ({plan.Operations.Count} operations)");
+            (process, master) = Spawn(new SpawnRequest(plan) { WaitForExec = true },
+                new SpawnDuties(record, "running") { Join = cgroups, InitMustLive = true, ConsoleSocket = options.ConsoleSocket });
+            say.Debug?.Invoke($"child process in init(): container \"{options.Id}\": process {process.Pid} joined it");
+            say.Debug?.Invoke($"setns_init: about to exec: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
         }
         finally
         {
@@ -141,12 +117,12 @@ public sealed partial class ContainerRuntime
         if (options.Detach)
             return 0;
 
-        var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
+        var console = master >= 0 ? new ForegroundConsole(master) : null;
         try
         {
             // INT, TERM, HUP and QUIT sent to berth meanwhile go to the process (berth_exec.c).
             int exitCode = ExitCode(NativeMethods.WaitForwarding(process.Pid, out int status), status);
-            Debug?.Invoke($"{command}: container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
+            say.Debug?.Invoke($"container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
             return exitCode;
         }
         finally
@@ -156,18 +132,18 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>The container's recorded config with the exec'd process in place of its own, parsed and validated.</summary>
-    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, string command, out bool terminal, Action<string> warn)
+    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, out bool terminal, Action<string> warn)
     {
         string configPath = dir.PathOf(StateStore.ConfigFile);
-        byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError) ?? throw BerthException.Errno($"{command}: read the recorded config {configPath}", readError);
+        byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError) ?? throw BerthException.Errno($"read the recorded config {configPath}", readError);
         JsonObject config;
         try
         {
-            config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"{command}: the recorded config {configPath} does not hold a JSON object");
+            config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"the recorded config {configPath} does not hold a JSON object");
         }
         catch (JsonException e)
         {
-            throw new BerthException($"{command}: the recorded config {configPath} is unreadable: {e.Message}");
+            throw new BerthException($"the recorded config {configPath} is unreadable: {e.Message}");
         }
 
         JsonObject process;
@@ -175,19 +151,19 @@ public sealed partial class ContainerRuntime
         {
             try
             {
-                process = JsonNode.Parse(options.ProcessJson) as JsonObject ?? throw new BerthException($"{command}: --process: the file does not hold a JSON object");
+                process = JsonNode.Parse(options.ProcessJson) as JsonObject ?? throw new BerthException($"--process: the file does not hold a JSON object");
             }
             catch (JsonException e)
             {
-                throw new BerthException($"{command}: --process: not valid JSON: {e.Message}");
+                throw new BerthException($"--process: not valid JSON: {e.Message}");
             }
         }
         else
         {
             if (options.Args.Count == 0)
-                throw new BerthException($"{command}: name the program to run (berth exec ID PROGRAM [ARGS…]) or pass --process FILE", 2);
+                throw new BerthException($"name the program to run (berth exec ID PROGRAM [ARGS…]) or pass --process FILE", 2);
             process = config["process"]?.DeepClone() as JsonObject ?? new JsonObject { ["cwd"] = "/" };
-            ApplyFlags(process, options, command);
+            ApplyFlags(process, options);
         }
         config["process"] = process;
 
@@ -198,16 +174,16 @@ public sealed partial class ContainerRuntime
         if (spec is null || errors.Count > 0)
         {
             string where = options.ProcessJson is not null ? "--process" : "the process";
-            throw new BerthException($"{command}: {where}: " + string.Join("; ", errors.Select(d => $"{(d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer)}: {d.Message}")));
+            throw new BerthException($"{where}: " + string.Join("; ", errors.Select(d => $"{(d.InstancePointer.Length == 0 ? "(root)" : d.InstancePointer)}: {d.Message}")));
         }
         // Warnings about the process only: the rest of the config was reported when the container was created.
         foreach (var d in diagnostics.Where(d => d.InstancePointer.StartsWith("/process", StringComparison.Ordinal)))
-            warn($"{command}: {d.InstancePointer}: {d.Message}");
+            warn($"{d.InstancePointer}: {d.Message}");
         terminal = spec.Process?.Terminal == true;
         return spec;
     }
 
-    private static void ApplyFlags(JsonObject process, ExecOptions options, string command)
+    private static void ApplyFlags(JsonObject process, ExecOptions options)
     {
         var args = new JsonArray();
         foreach (string a in options.Args)
@@ -224,7 +200,7 @@ public sealed partial class ContainerRuntime
             {
                 int eq = kv.IndexOf('=');
                 if (eq <= 0)
-                    throw new BerthException($"{command}: --env must be KEY=VALUE, not \"{kv}\"", 2);
+                    throw new BerthException($"--env must be KEY=VALUE, not \"{kv}\"", 2);
                 string prefix = kv[..(eq + 1)];
                 int at = env.FindIndex(e => e.StartsWith(prefix, StringComparison.Ordinal));
                 if (at >= 0)
@@ -241,10 +217,10 @@ public sealed partial class ContainerRuntime
         {
             string[] parts = options.User.Split(':');
             if (parts.Length > 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
-                throw new BerthException($"{command}: --user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
+                throw new BerthException($"--user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
             uint gid = 0;
             if (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
-                throw new BerthException($"{command}: --user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
+                throw new BerthException($"--user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
             var user = process["user"] as JsonObject ?? new JsonObject();
             user["uid"] = JsonValue.Create(uid);
             user["gid"] = JsonValue.Create(gid);

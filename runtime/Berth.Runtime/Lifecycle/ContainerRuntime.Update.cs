@@ -16,12 +16,11 @@ public sealed partial class ContainerRuntime
     /// <param name="patch">linux.resources members to change: runc's --resources JSON, or built from its flags.</param>
     public void Update(string id, JsonObject patch)
     {
-        const string command = "update";
         using var dir = Store.Lock(id);
         var record = dir.Load();
         var status = dir.StatusOf(record);
         if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
-            throw new BerthException($"{command}: container \"{id}\" is {Describe(status)}: only a created, running or paused container can be updated (container not running)");
+            throw new BerthException($"container \"{id}\" is {Describe(status)}: only a created, running or paused container can be updated (container not running)");
         // Device rules stay as they are, as with runc, which ignores them here: containerd's shim sends the container's
         // whole linux.resources, devices included, on every CRI UpdateContainerResources.
         if (patch.ContainsKey("devices"))
@@ -31,8 +30,8 @@ public sealed partial class ContainerRuntime
         }
 
         byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError)
-            ?? throw BerthException.Errno($"{command}: read the recorded config {dir.PathOf(StateStore.ConfigFile)}", readError);
-        var config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"{command}: the recorded config is not a JSON object");
+            ?? throw BerthException.Errno($"read the recorded config {dir.PathOf(StateStore.ConfigFile)}", readError);
+        var config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"the recorded config is not a JSON object");
         var linux = config["linux"] as JsonObject ?? new JsonObject();
         config["linux"] = linux;
         var resources = linux["resources"] as JsonObject ?? new JsonObject();
@@ -40,30 +39,31 @@ public sealed partial class ContainerRuntime
         Merge(resources, patch);
 
         // The merged config must still be valid; then only what the patch names is written to the cgroups.
-        var merged = Validate(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), command, "the updated config");
+        Validate(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), "the updated config");
         // The same config with only the patch as its resources: what to write now.
         var patchOnly = (JsonObject)config.DeepClone();
         ((JsonObject)patchOnly["linux"]!)["resources"] = patch.DeepClone();
-        var only = Validate(System.Text.Encoding.UTF8.GetBytes(patchOnly.ToJsonString()), command, "the resources to update");
+        var only = Validate(System.Text.Encoding.UTF8.GetBytes(patchOnly.ToJsonString()), "the resources to update");
         if (record.Cgroups.Count == 0)
-            throw new BerthException($"{command}: container \"{id}\" has no cgroups of its own (rootless without resources), so there is nothing to update");
-        string cgroupsPath = CgroupManager.ResolvePath(merged.Linux?.CgroupsPath, id);
+            throw new BerthException($"container \"{id}\" has no cgroups of its own (rootless without resources), so there is nothing to update");
+        string cgroupsPath = RecordedCgroupsPath(record);
         var driver = CgroupDrivers.For(CgroupLayout.Host);
         var warnings = new List<string>();
         var plan = driver.Compile(only.Linux?.Resources, created: false, warnings);
+        var say = NarratorFor("update");
         foreach (string w in warnings)
-            Warn(w);
+            say.Warn(w);
         driver.Apply(plan, cgroupsPath);
         dir.Replace(StateStore.ConfigFile, System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
     }
 
-    private static Berth.Spec.Spec Validate(byte[] json, string command, string what)
+    private static Berth.Spec.Spec Validate(byte[] json, string what)
     {
         var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
         var spec = Berth.Spec.SpecRules.Validate(json, diagnostics);
         var errors = diagnostics.Where(d => d.Severity == Berth.Spec.SchemaSeverity.Error).ToList();
         if (spec is null || errors.Count > 0)
-            throw new BerthException($"{command}: {what}: " + string.Join("; ", errors.Select(d => $"{Dotted(d.InstancePointer)}: {d.Message}")));
+            throw new BerthException($"{what}: " + string.Join("; ", errors.Select(d => $"{Dotted(d.InstancePointer)}: {d.Message}")));
         return spec;
     }
 
@@ -113,17 +113,17 @@ public sealed partial class ContainerRuntime
             Set("pids", "limit", Signed(pids, "--pids-limit"));
         foreach (string name in new[] { "l3-cache-schema", "mem-bw-schema" })
             if (flag(name) is not null)
-                throw new BerthException($"update: --{name}: Intel RDT is not supported by berth (linux.intelRdt)");
+                throw new BerthException($"--{name}: Intel RDT is not supported by berth (linux.intelRdt)");
         return patch;
     }
 
     private static JsonNode Unsigned(string value, string flag) =>
         ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong v) ? JsonValue.Create(v)
-            : throw new BerthException($"update: {flag}: \"{value}\" is not a whole number", 2);
+            : throw new BerthException($"{flag}: \"{value}\" is not a whole number", 2);
 
     private static JsonNode Signed(string value, string flag) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) ? JsonValue.Create(v)
-            : throw new BerthException($"update: {flag}: \"{value}\" is not a whole number", 2);
+            : throw new BerthException($"{flag}: \"{value}\" is not a whole number", 2);
 
     /// <summary>A size as runc takes it (go-units RAMInBytes): a number, optionally with a fraction, then an optional
     /// k/m/g/t/p (1024 steps) and an optional "i" and "b".</summary>
@@ -142,7 +142,7 @@ public sealed partial class ContainerRuntime
             unit = unit[..^1];
         int power = unit switch { "" => 0, "k" => 1, "m" => 2, "g" => 3, "t" => 4, "p" => 5, _ => -1 };
         if (end == 0 || power < 0 || !double.TryParse(s[..end], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number))
-            throw new BerthException($"update: {flag}: \"{value}\" is not a size (bytes, or a number with k, m, g, t or p)", 2);
+            throw new BerthException($"{flag}: \"{value}\" is not a size (bytes, or a number with k, m, g, t or p)", 2);
         return JsonValue.Create((long)(number * Math.Pow(1024, power)));
     }
 }

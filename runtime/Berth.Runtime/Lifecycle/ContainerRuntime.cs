@@ -25,9 +25,6 @@ public sealed partial class ContainerRuntime(StateStore store)
 {
     public StateStore Store { get; } = store;
 
-    /// <summary>The pty master of a foreground `run` with a terminal (else -1).</summary>
-    private int ConsoleMaster { get; set; } = -1;
-
     /// <summary>Where warnings go (a failing poststop hook, a deprecated setting).</summary>
     public Action<string> Warn { get; init; } = _ => { };
 
@@ -36,21 +33,32 @@ public sealed partial class ContainerRuntime(StateStore store)
     public Action<string>? Debug { get; init; }
 
     /// <summary>create: the container's process is set up and waits on the exec fifo.</summary>
-    public void Create(CreateOptions options) => CreateCore(options, "create", waitForStart: true);
+    public void Create(CreateOptions options) => CreateCore(options, NarratorFor("create"), waitForStart: true);
 
-    private (ContainerRecord Record, SpawnedProcess Process) CreateCore(CreateOptions options, string command, bool waitForStart)
+    /// <summary>A container just made: its record, its process, and for a foreground run with a terminal the pty
+    /// master (else -1), which the caller owns.</summary>
+    private sealed record CreatedContainer(ContainerRecord Record, SpawnedProcess Process, int Console);
+
+    /// <summary>Where one command's warnings and debug lines go, each naming the command the user typed (run, not
+    /// create). Errors name no command: the command line adds the one it ran.</summary>
+    private readonly record struct Narrator(Action<string> Warn, Action<string>? Debug);
+
+    private Narrator NarratorFor(string command) =>
+        new(message => Warn($"{command}: {message}"), Debug is { } debug ? message => debug($"{command}: {message}") : null);
+
+    private CreatedContainer CreateCore(CreateOptions options, Narrator say, bool waitForStart)
     {
         StateStore.CheckId(options.Id);
         var spec = options.Config.Spec;
         string bundle = Path.GetFullPath(options.Bundle);
         string rootfs = Path.GetFullPath(spec.Root?.Path ?? "", bundle);
         if (!Directory.Exists(rootfs))
-            throw new BerthException($"{command}: root.path: the rootfs {rootfs} does not exist");
+            throw new BerthException($"root.path: the rootfs {rootfs} does not exist");
         if (Store.Exists(options.Id))
-            throw new BerthException($"{command}: container \"{options.Id}\" already exists");
+            throw new BerthException($"container \"{options.Id}\" already exists");
         bool terminal = spec.Process?.Terminal == true;
         if (terminal && options.ConsoleSocket is null && waitForStart)
-            throw new BerthException($"{command}: process.terminal is true, so berth needs --console-socket to hand the terminal to (or use run in the foreground)");
+            throw new BerthException($"process.terminal is true, so berth needs --console-socket to hand the terminal to (or use run in the foreground)");
 
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
@@ -59,9 +67,9 @@ public sealed partial class ContainerRuntime(StateStore store)
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
-        WarnAbout(plan, command);
+        WarnAbout(plan, say.Warn);
 
-        using var dir = Store.CreateDirectory(options.Id, command);
+        using var dir = Store.CreateDirectory(options.Id);
         var record = new ContainerRecord
         {
             Id = options.Id,
@@ -69,12 +77,15 @@ public sealed partial class ContainerRuntime(StateStore store)
             Rootfs = rootfs,
             OciVersion = spec.OciVersion,
             SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
+            CgroupsPath = cgroupsPath,
+            LateHooks = ContainerRecord.LateHooksOf(spec),
         };
         if (spec.Annotations is not null)
             foreach (var (k, v) in spec.Annotations)
                 record.Annotations[k] = v;
         record.Sources.AddRange(options.Config.Sources);
         SpawnedProcess? process = null;
+        int console = -1;
         try
         {
             // The intent first: state.json names the cgroup directories berth is about to make before it makes any, so
@@ -99,45 +110,45 @@ public sealed partial class ContainerRuntime(StateStore store)
             {
                 int err = dir.MakeFifo(StateStore.FifoFile, 0x180);
                 if (err != 0)
-                    throw BerthException.Errno($"{command}: create exec fifo {fifo}", err);
+                    throw BerthException.Errno($"create exec fifo {fifo}", err);
             }
-            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, Warn);
-            WarnIfOccupied(all, created, command);
+            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, say.Warn);
+            WarnIfOccupied(all, created, say.Warn);
             // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
             if (Freezer.Select(layout, all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
-                throw new BerthException($"{command}: the container's cgroup {frozen} is frozen (linux.cgroupsPath): thaw it first (container's cgroup unexpectedly frozen)");
+                throw new BerthException($"the container's cgroup {frozen} is frozen (linux.cgroupsPath): thaw it first (container's cgroup unexpectedly frozen)");
 
             // The child moves itself into v1 cgroups and is born in the cgroup2 one; berth writes cgroup.procs only
             // where it must (user namespaces, joined pid namespaces, or a kernel without CLONE_INTO_CGROUP).
             int cgroupFd = joining.BornInV2 is { } v2 ? Sys.Open(v2, O_RDONLY | O_DIRECTORY) : -1;
             using var closeCgroupFd = new FdCloser(cgroupFd);
             // The steps are named as runc's debug lines name them (nsexec, init), for logs read side by side.
-            Debug?.Invoke($"{command}: nsexec container setup: container \"{options.Id}\": clone its process into its namespaces ({plan.Operations.Count} operations)");
-            process = Spawner.Spawn(plan, pid => CgroupManager.Join(joining.ParentJoins ? all : [], pid), command,
-                pid => RuntimeHooks(spec, record, pid, command),
-                master =>
-                {
-                    if (options.ConsoleSocket is not null)
-                        ConsoleHandoff.SendToSocket(options.ConsoleSocket, master, command);
-                    else
-                        ConsoleMaster = master;
-                },
-                waitForExec: !waitForStart,
-                cgroupFd: cgroupFd,
-                notBornInCgroup: pid => CgroupManager.Join([joining.BornInV2!], pid),
-                onSeccompListener: (op, pid, listener) => SeccompAgent.Send(op, record, "creating", pid, listener, command),
-                outOfMemory: () => CgroupStats.OomKills(layout, cgroupsPath) > 0);
+            say.Debug?.Invoke($"nsexec container setup: container \"{options.Id}\": clone its process into its namespaces ({plan.Operations.Count} operations)");
+            (process, console) = Spawn(new SpawnRequest(plan)
+            {
+                CgroupFd = cgroupFd,
+                WaitForExec = !waitForStart,
+                MemoryCgroup = (layout, cgroupsPath),
+            }, new SpawnDuties(record, "creating")
+            {
+                BornIn = joining.BornInV2,
+                Join = joining.ParentJoins ? all : [],
+                Hooks = spec,
+                ConsoleSocket = options.ConsoleSocket,
+            });
             record.Pid = process.Pid;
             record.PidStartTime = Sys.ProcessStartTime(process.Pid, out _) ?? 0;
             dir.Save(record);
-            Debug?.Invoke($"{command}: child process in init(): container \"{options.Id}\": process {process.Pid} set up in {rootfs}; state in {dir.Path}; cgroups {string.Join(", ", all)}");
-            Debug?.Invoke($"{command}: init: closing the pipe to signal completion: container \"{options.Id}\": process {process.Pid} is ready{(waitForStart ? " and waits for start" : "")}");
+            say.Debug?.Invoke($"child process in init(): container \"{options.Id}\": process {process.Pid} set up in {rootfs}; state in {dir.Path}; cgroups {string.Join(", ", all)}");
+            say.Debug?.Invoke($"init: closing the pipe to signal completion: container \"{options.Id}\": process {process.Pid} is ready{(waitForStart ? " and waits for start" : "")}");
             if (options.PidFile is not null)
                 WritePidFile(options.PidFile, process.Pid);
-            return (record, process);
+            return new CreatedContainer(record, process, console);
         }
         catch
         {
+            if (console >= 0)
+                Sys.Close(console);
             if (process is not null)
                 Spawner.KillAndReap(process.Pid);
             Cleanup(record, dir);
@@ -145,32 +156,17 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
     }
 
-    /// <summary>prestart and createRuntime hooks: in berth's namespaces, after the container's namespaces exist.</summary>
-    private static byte[] RuntimeHooks(Berth.Spec.Spec spec, ContainerRecord record, int pid, string command)
-    {
-        byte[] state = HookRunner.StateJson(record, "creating", pid);
-        string? error = HookRunner.Run(spec.Hooks?.Prestart, "prestart", state)
-            ?? HookRunner.Run(spec.Hooks?.CreateRuntime, "createRuntime", state);
-        if (error is not null)
-            throw new BerthException($"{command}: {error}");
-        return state;
-    }
-
     /// <summary>poststart hooks: a failure is an error and stops the container (runtime-spec 1.3).</summary>
-    private void PoststartHooks(Berth.Spec.Spec spec, ContainerRecord record, string command)
+    private void PoststartHooks(ContainerRecord record)
     {
-        if (spec.Hooks?.Poststart is not { Count: > 0 } hooks)
+        if (record.LateHooks?.Poststart is not { Count: > 0 } hooks)
             return;
         string? error = HookRunner.Run(hooks, "poststart", HookRunner.StateJson(record, "running", record.Pid));
         if (error is null)
             return;
         Stop(record);
-        throw new BerthException($"{command}: {error}; the container was stopped");
+        throw new BerthException($"{error}; the container was stopped");
     }
-
-    /// <summary>The configuration that ran, as recorded in the state directory (null if unreadable).</summary>
-    private static Berth.Spec.Spec? RanConfig(ContainerDirectory dir) =>
-        dir.Read(StateStore.ConfigFile, out _) is { } json ? Berth.Spec.Spec.Parse(json, new List<Berth.Spec.SchemaDiagnostic>()) : null;
 
     /// <summary>
     /// What a "cgroup" mount binds from each hierarchy: the container's cgroup, or, when berth makes none (rootless
@@ -206,17 +202,10 @@ public sealed partial class ContainerRuntime(StateStore store)
     {
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        // The directory may be one a container can write (a shared volume): never follow a link planted at the
-        // temporary name; the rename then replaces whatever is at the final name without following it.
-        Sys.Unlink(temp);
-        int err = Sys.WriteSmall(temp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
-        if (err == 0)
-            err = Sys.Rename(temp, full);
+        // The directory may be one a container can write (a shared volume): ReplaceAt follows no link there.
+        int err = Sys.ReplaceAt(AT_FDCWD, full, temp, System.Text.Encoding.ASCII.GetBytes(pid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (err != 0)
-        {
-            Sys.Unlink(temp);
             throw BerthException.Errno($"--pid-file: write {full}", err);
-        }
     }
 
     /// <summary>The operations create would run, without running them (berth plan).</summary>
@@ -226,16 +215,15 @@ public sealed partial class ContainerRuntime(StateStore store)
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
         var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile));
-        WarnAbout(plan, "plan");
+        WarnAbout(plan, NarratorFor("plan").Warn);
         return plan.Operations;
     }
 
-    /// <summary>What the plan compiler left out of the config (as runc would), each naming its field.</summary>
     /// <summary>
     /// A cgroup berth did not make that holds processes already is used all the same, with a warning, as runc 1.1.5
     /// does (the processes would share the container's limits and be killed with it).
     /// </summary>
-    private void WarnIfOccupied(IEnumerable<string> all, ICollection<string> created, string command)
+    private static void WarnIfOccupied(IEnumerable<string> all, ICollection<string> created, Action<string> warn)
     {
         foreach (string cgroup in all)
         {
@@ -245,15 +233,16 @@ public sealed partial class ContainerRuntime(StateStore store)
             int count = procs is null ? 0 : procs.Count(b => b == (byte)'\n');
             if (count == 0)
                 continue;
-            Warn($"{command}: container's cgroup is not empty: {count} process(es) found in {cgroup} (linux.cgroupsPath); they share its limits and die with the container");
+            warn($"container's cgroup is not empty: {count} process(es) found in {cgroup} (linux.cgroupsPath); they share its limits and die with the container");
             return;
         }
     }
 
-    private void WarnAbout(ContainerPlan plan, string command)
+    /// <summary>What the plan compiler left out of the config (as runc would), each naming its field.</summary>
+    private static void WarnAbout(ContainerPlan plan, Action<string> warn)
     {
         foreach (string warning in plan.Warnings)
-            Warn($"{command}: {warning}");
+            warn(warning);
     }
 
     private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo) =>
@@ -277,25 +266,25 @@ public sealed partial class ContainerRuntime(StateStore store)
         var record = dir.Load();
         var status = dir.StatusOf(record);
         if (status != ContainerStatus.Created)
-            throw new BerthException($"start: cannot start container \"{id}\": it is {Describe(status)}, not created");
+            throw new BerthException($"cannot start container \"{id}\": it is {Describe(status)}, not created");
         // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
         // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
         int watch = dir.OpenFile(StateStore.FifoFile, O_RDONLY | O_NONBLOCK);
         if (watch < 0)
-            throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
+            throw BerthException.Errno($"open exec fifo of \"{id}\"", errno);
         try
         {
             if (Sys.FileType(watch) != (int)S_IFIFO)
-                throw new BerthException($"start: the exec fifo of \"{id}\", {dir.PathOf(StateStore.FifoFile)}, is not a FIFO");
+                throw new BerthException($"the exec fifo of \"{id}\", {dir.PathOf(StateStore.FifoFile)}, is not a FIFO");
             // The write end through the descriptor we hold: the name is not looked up again.
             int fd = Sys.Open($"/proc/self/fd/{watch}", O_WRONLY | O_NONBLOCK);
             if (fd < 0)
-                throw BerthException.Errno($"start: open exec fifo of \"{id}\"", errno);
+                throw BerthException.Errno($"open exec fifo of \"{id}\"", errno);
             try
             {
                 int err = Sys.WriteAll(fd, [0]);
                 if (err != 0)
-                    throw BerthException.Errno($"start: signal container \"{id}\"", err);
+                    throw BerthException.Errno($"signal container \"{id}\"", err);
             }
             finally
             {
@@ -309,8 +298,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
         dir.Unlink(StateStore.FifoFile);
         Debug?.Invoke($"start: container \"{id}\": process {record.Pid} went on to execute its program");
-        if (RanConfig(dir) is { } spec)
-            PoststartHooks(spec, record, "start");
+        PoststartHooks(record);
     }
 
     /// <summary>run: create and start; in the foreground, wait and return the container's exit status.</summary>
@@ -334,22 +322,28 @@ public sealed partial class ContainerRuntime(StateStore store)
 
     private int RunCore(CreateOptions options, bool detach, bool keep)
     {
-        var (record, process) = CreateCore(options, "run", waitForStart: false);
+        var (record, process, master) = CreateCore(options, NarratorFor("run"), waitForStart: false);
         try
         {
-            PoststartHooks(options.Config.Spec, record, "run");
+            PoststartHooks(record);
         }
         catch (BerthException)
         {
+            if (master >= 0)
+                Sys.Close(master);
             if (!keep)
                 CleanupLocked(record);
             throw;
         }
         if (detach)
+        {
+            if (master >= 0)
+                Sys.Close(master);
             return 0;
+        }
 
         int exitCode;
-        var console = ConsoleMaster >= 0 ? new ForegroundConsole(ConsoleMaster) : null;
+        var console = master >= 0 ? new ForegroundConsole(master) : null;
         try
         {
             // INT, TERM, HUP and QUIT sent to berth meanwhile go to the container's process (berth_exec.c).
@@ -361,19 +355,12 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
         Debug?.Invoke($"run: container \"{options.Id}\": process {process.Pid} ended with exit status {exitCode}");
         if (!keep && CleanupLocked(record))
-            PoststopHooks(options.Config.Spec, record);
+            PoststopHooks(record);
         return exitCode;
     }
 
-    /// <summary>The exit status as a shell reports it: the code, or 128 + the signal that killed the process.</summary>
-    private static int ExitCode(int waitResult, int status)
-    {
-        if (waitResult < 0)
-            return 255;
-        if ((status & 0x7f) == 0)
-            return (status >> 8) & 0xff;
-        return 128 + (status & 0x7f);
-    }
+    /// <summary>The exit status as a shell reports it (255 when the process could not be waited for).</summary>
+    private static int ExitCode(int waitResult, int status) => waitResult < 0 ? 255 : new WaitStatus(status).ShellExitCode;
 
     public ContainerRecord Load(string id) => Store.Load(id);
 
@@ -426,7 +413,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     private static BerthException NotRunning(string id, int signal, ContainerStatus status) =>
-        new($"kill: cannot send signal {signal} to container \"{id}\": container not running ({(status == ContainerStatus.Creating ? "it is still being created" : "its process has exited")})");
+        new($"cannot send signal {signal} to container \"{id}\": container not running ({(status == ContainerStatus.Creating ? "it is still being created" : "its process has exited")})");
 
     public void Delete(string id, bool force)
     {
@@ -443,19 +430,18 @@ public sealed partial class ContainerRuntime(StateStore store)
         }
         var status = dir.StatusOf(record);
         if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
-            throw new BerthException($"delete: cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
+            throw new BerthException($"cannot delete container \"{id}\" that is {Describe(status)}; stop it first or use --force");
         if (status != ContainerStatus.Stopped)
             Stop(record);
-        var spec = RanConfig(dir);
         Cleanup(record, dir);
         Debug?.Invoke($"delete: container \"{id}\" ({Describe(status)}) removed: state {dir.Path}, cgroups {string.Join(", ", record.CreatedCgroups)}");
-        PoststopHooks(spec, record);
+        PoststopHooks(record);
     }
 
     /// <summary>poststop hooks: after the container is gone; a failure is only a warning.</summary>
-    private void PoststopHooks(Berth.Spec.Spec? spec, ContainerRecord record)
+    private void PoststopHooks(ContainerRecord record)
     {
-        if (spec?.Hooks?.Poststop is not { Count: > 0 } hooks)
+        if (record.LateHooks?.Poststop is not { Count: > 0 } hooks)
             return;
         foreach (string error in HookRunner.RunAll(hooks, "poststop", HookRunner.StateJson(record, "stopped", 0)))
             Warn("delete: " + error);
@@ -500,11 +486,11 @@ public sealed partial class ContainerRuntime(StateStore store)
         var record = dir.Load();
         var status = dir.StatusOf(record);
         if (pause && status != ContainerStatus.Running)
-            throw new BerthException($"pause: container \"{id}\" is {Describe(status)}, not running");
+            throw new BerthException($"container \"{id}\" is {Describe(status)}, not running");
         if (!pause && status != ContainerStatus.Paused)
-            throw new BerthException($"resume: container \"{id}\" is {Describe(status)}, not paused");
+            throw new BerthException($"container \"{id}\" is {Describe(status)}, not paused");
         if (!Freezer.FreezeAll(record.Cgroups, pause))
-            throw new BerthException($"{(pause ? "pause" : "resume")}: no freezer controller for container \"{id}\"");
+            throw new BerthException($"no freezer controller for container \"{id}\"");
     }
 
     /// <summary>The containers of the root, each with its status and owner (the user who owns its state directory, as

@@ -21,7 +21,7 @@ public static class ProcessHandle
                 return false;
             long rc = NativeMethods.Syscall4(NativeMethods.SYS_pidfd_send_signal, pidfd, signal, 0, 0);
             if (rc < 0)
-                throw BerthException.Errno($"kill: send signal {signal} to process {record.Pid} of container \"{record.Id}\"", errno);
+                throw BerthException.Errno($"send signal {signal} to process {record.Pid} of container \"{record.Id}\"", errno);
             return true;
         }
         finally

@@ -12,7 +12,7 @@ public static unsafe class ProcessTable
     {
         IReadOnlyList<string> options = psOptions.Count == 0 ? ["-ef"] : psOptions;
         string ps = FindInPath("ps") ?? throw new BerthException(
-            $"ps: cannot list the processes of container \"{id}\": there is no ps program in PATH ({Environment.GetEnvironmentVariable("PATH") ?? "unset"})");
+            $"cannot list the processes of container \"{id}\": there is no ps program in PATH ({Environment.GetEnvironmentVariable("PATH") ?? "unset"})");
         debug?.Invoke($"ps: running {ps} {string.Join(' ', options)} for container \"{id}\" (pids {string.Join(',', pids)})");
         string output = RunCaptured(ps, ["ps", .. options], out int rc);
         string shown = "ps " + string.Join(' ', options);

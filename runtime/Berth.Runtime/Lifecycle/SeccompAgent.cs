@@ -14,7 +14,7 @@ namespace Berth.Runtime.Lifecycle;
 /// </summary>
 public static class SeccompAgent
 {
-    public static void Send(SeccompOp op, ContainerRecord record, string status, int pid, int listener, string command)
+    public static void Send(SeccompOp op, ContainerRecord record, string status, int pid, int listener)
     {
         string path = op.ListenerPath!;
         string message = Message(op, record, status, pid);
@@ -24,11 +24,11 @@ public static class SeccompAgent
             socket.Connect(new UnixDomainSocketEndPoint(path));
             int rc = NativeMethods.SendFd((int)socket.Handle, listener, message);
             if (rc < 0)
-                throw BerthException.Errno($"{command}: send the seccomp listener to the agent at {path} (linux.seccomp.listenerPath)", -rc);
+                throw BerthException.Errno($"send the seccomp listener to the agent at {path} (linux.seccomp.listenerPath)", -rc);
         }
         catch (SocketException e)
         {
-            throw new BerthException($"{command}: failed to connect with seccomp agent specified in the seccomp profile: {path} (linux.seccomp.listenerPath): {e.Message}");
+            throw new BerthException($"failed to connect with seccomp agent specified in the seccomp profile: {path} (linux.seccomp.listenerPath): {e.Message}");
         }
     }
 

@@ -86,7 +86,7 @@ public sealed class PlanCompiler
         var namespaces = linux?.Namespaces ?? [];
         for (int i = 0; i < namespaces.Count; i++)
         {
-            var (name, flag) = ProcNamespace(namespaces[i].Type);
+            var (name, flag) = NamespaceOf(namespaces[i].Type) ?? throw new BerthException($"linux.namespaces[{i}].type: unknown namespace type");
             joins.Add(new NamespaceJoin(Wire(namespaces[i].Type), $"/proc/{containerPid}/ns/{name}", flag, $"linux.namespaces[{i}]"));
         }
         bool userNs = joins.Any(j => j.CloneFlag == Linux.CLONE_NEWUSER);
@@ -115,7 +115,8 @@ public sealed class PlanCompiler
         };
     }
 
-    private static (string Name, int Flag) ProcNamespace(LinuxNamespaceType type) => type switch
+    /// <summary>A namespace type's name under /proc/PID/ns and its clone flag; null for a type berth does not know.</summary>
+    private static (string ProcName, int Flag)? NamespaceOf(LinuxNamespaceType type) => type switch
     {
         LinuxNamespaceType.Mount => ("mnt", Linux.CLONE_NEWNS),
         LinuxNamespaceType.Pid => ("pid", Linux.CLONE_NEWPID),
@@ -125,7 +126,7 @@ public sealed class PlanCompiler
         LinuxNamespaceType.User => ("user", Linux.CLONE_NEWUSER),
         LinuxNamespaceType.Cgroup => ("cgroup", Linux.CLONE_NEWCGROUP),
         LinuxNamespaceType.Time => ("time", Linux.CLONE_NEWTIME),
-        _ => throw new BerthException("linux.namespaces: unknown namespace type"),
+        _ => null,
     };
 
     /// <summary>Joined namespaces: the user namespace first, so the others are entered with its privileges; a joined
@@ -269,18 +270,7 @@ public sealed class PlanCompiler
             string field = $"linux.namespaces[{i}]";
             if (!seen.Add(ns.Type))
                 throw new BerthException($"{field}.type: duplicate namespace type \"{Wire(ns.Type)}\"");
-            int flag = ns.Type switch
-            {
-                LinuxNamespaceType.Mount => Linux.CLONE_NEWNS,
-                LinuxNamespaceType.Pid => Linux.CLONE_NEWPID,
-                LinuxNamespaceType.Network => Linux.CLONE_NEWNET,
-                LinuxNamespaceType.Uts => Linux.CLONE_NEWUTS,
-                LinuxNamespaceType.Ipc => Linux.CLONE_NEWIPC,
-                LinuxNamespaceType.User => Linux.CLONE_NEWUSER,
-                LinuxNamespaceType.Cgroup => Linux.CLONE_NEWCGROUP,
-                LinuxNamespaceType.Time => Linux.CLONE_NEWTIME,
-                _ => throw new BerthException($"{field}.type: unknown namespace type"),
-            };
+            int flag = NamespaceOf(ns.Type)?.Flag ?? throw new BerthException($"{field}.type: unknown namespace type");
             if (!string.IsNullOrEmpty(ns.Path))
                 joins.Add(new NamespaceJoin(Wire(ns.Type), ns.Path, flag, field + ".path"));
             else if (flag == Linux.CLONE_NEWTIME)

@@ -97,16 +97,9 @@ public sealed class ContainerDirectory : IDisposable
     /// reader sees the old file or the new one (update's config.json).</summary>
     public void Replace(string name, ReadOnlySpan<byte> content)
     {
-        string temp = "." + name + ".new";
-        Sys.UnlinkAt(_fd, temp);
-        int err = Sys.WriteSmallAt(_fd, temp, content, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
-        if (err == 0)
-            err = Sys.RenameAt(_fd, temp, _fd, name);
+        int err = Sys.ReplaceAt(_fd, name, "." + name + ".new", content);
         if (err != 0)
-        {
-            Sys.UnlinkAt(_fd, temp);
             throw BerthException.Errno($"write {PathOf(name)}", err);
-        }
     }
 
     /// <summary>

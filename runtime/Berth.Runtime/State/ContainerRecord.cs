@@ -21,6 +21,12 @@ public sealed class ContainerRecord
     /// <summary>The container shares berth's mount namespace (its config lists no "mount"): the mounts it was given
     /// are below <see cref="Rootfs"/> in berth's own, and delete detaches them.</summary>
     public bool SharesMountNamespace { get; init; }
+    /// <summary>The container's cgroups path as create resolved it (linux.cgroupsPath or the default): what events and
+    /// update act on, without reading config.json again. Empty in a record of an older berth.</summary>
+    public string CgroupsPath { get; init; } = "";
+    /// <summary>The config's poststart and poststop hooks, the ones commands after create run (start, run, delete);
+    /// null when it has none, and then nothing about them is written or read.</summary>
+    public Berth.Spec.Hooks? LateHooks { get; init; }
     /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
     public List<KeyValuePair<string, string>> Sources { get; init; } = new();
 
@@ -73,6 +79,13 @@ public sealed class ContainerRecord
             w.WriteEndObject();
             if (SharesMountNamespace)
                 w.WriteBoolean("sharesMountNamespace", true);
+            if (CgroupsPath.Length > 0)
+                w.WriteString("cgroupsPath", CgroupsPath);
+            if (LateHooks is not null)
+            {
+                w.WritePropertyName("hooks");
+                LateHooks.WriteTo(w);
+            }
             WriteList(w, "createdCgroups", CreatedCgroups);
             WriteList(w, "cgroups", Cgroups);
             w.WriteStartArray("sources");
@@ -113,6 +126,8 @@ public sealed class ContainerRecord
             PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
             Created = root.GetProperty("created").GetDateTimeOffset(),
             SharesMountNamespace = root.TryGetProperty("sharesMountNamespace", out var shares) && shares.GetBoolean(),
+            CgroupsPath = root.TryGetProperty("cgroupsPath", out var cgroupsPath) ? Text(cgroupsPath) : "",
+            LateHooks = root.TryGetProperty("hooks", out var hooks) ? ReadHooks(hooks) : null,
         };
         foreach (var a in root.GetProperty("annotations").EnumerateObject())
             record.Annotations[a.Name] = a.Value.GetString() ?? "";
@@ -123,6 +138,23 @@ public sealed class ContainerRecord
         foreach (var s in root.GetProperty("sources").EnumerateArray())
             record.Sources.Add(new(Text(s.GetProperty("path")), Text(s.GetProperty("digest"))));
         return record;
+    }
+
+    /// <summary>The late hooks of the config that ran, <see cref="LateHooks"/>, from the copy berth itself wrote.</summary>
+    public static Berth.Spec.Hooks? LateHooksOf(Berth.Spec.Spec spec) =>
+        spec.Hooks is { Poststart.Count: > 0 } or { Poststop.Count: > 0 }
+            ? new Berth.Spec.Hooks { Poststart = spec.Hooks.Poststart, Poststop = spec.Hooks.Poststop }
+            : null;
+
+    private static Berth.Spec.Hooks ReadHooks(JsonElement value)
+    {
+        var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(value.GetRawText()));
+        reader.Read();
+        var hooks = Berth.Spec.Hooks.Read(ref reader, new Berth.Spec.SchemaReadContext(diagnostics));
+        if (hooks is null || diagnostics.Any(d => d.Severity == Berth.Spec.SchemaSeverity.Error))
+            throw new FormatException("the recorded hooks are damaged");
+        return hooks;
     }
 
     private static string Text(JsonElement value) => value.GetString() ?? throw new FormatException("a string is null");

@@ -78,7 +78,7 @@ public sealed class StateStore(string? root)
     }
 
     /// <summary>Makes the container's directory and locks it; fails if ROOT/ID exists (two creates of one id: one wins).</summary>
-    public ContainerDirectory CreateDirectory(string id, string command = "create")
+    public ContainerDirectory CreateDirectory(string id)
     {
         CheckId(id);
         int rootFd = OpenRoot(create: true, out int err);
@@ -87,9 +87,9 @@ public sealed class StateStore(string? root)
         using var closeRoot = new FdCloser(rootFd);
         err = Sys.MkdirAt(rootFd, id, 0b111_000_000);
         if (err == EEXIST)
-            throw new BerthException($"{command}: container \"{id}\" already exists"); // the words of the check before it
+            throw new BerthException($"container \"{id}\" already exists"); // the words of the check before it
         if (err != 0)
-            throw BerthException.Errno($"{command}: create state directory {DirectoryOf(id)}", err);
+            throw BerthException.Errno($"create state directory {DirectoryOf(id)}", err);
         return ContainerDirectory.Open(rootFd, id, DirectoryOf(id), locked: true, out _)
             ?? throw new BerthException($"container \"{id}\" vanished while being created");
     }

@@ -276,6 +276,23 @@ internal static unsafe partial class Sys
     }
 
     /// <summary>unlinkat(2) (AT_REMOVEDIR for a directory); never follows a symlink; returns 0 or errno.</summary>
+    /// <summary>
+    /// Replaces <paramref name="name"/> whole: written under <paramref name="temp"/> (made anew, never through a link
+    /// planted there), then renamed over it, so a reader sees the old file or the new one; the rename replaces
+    /// whatever is at the name without following it. Both names are relative to <paramref name="dirfd"/> (or
+    /// absolute, with AT_FDCWD). Returns 0 or the errno, the temporary file removed.
+    /// </summary>
+    public static int ReplaceAt(int dirfd, string name, string temp, ReadOnlySpan<byte> content)
+    {
+        UnlinkAt(dirfd, temp);
+        int err = WriteSmallAt(dirfd, temp, content, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+        if (err == 0)
+            err = RenameAt(dirfd, temp, dirfd, name);
+        if (err != 0)
+            UnlinkAt(dirfd, temp);
+        return err;
+    }
+
     public static int UnlinkAt(int dirfd, string name, int flags = 0)
     {
         fixed (byte* p = Utf8(name))

@@ -26,7 +26,8 @@ public static unsafe class FsVerity
             reason = error switch
             {
                 0 => "",
-                Native.ENOTTY => "this kernel has no fs-verity (built without CONFIG_FS_VERITY: the ioctl is unknown)",
+                Native.ENOTTY or Native.EOPNOTSUPP when KernelBuiltWith() == false => "this kernel is built without fs-verity (no CONFIG_FS_VERITY in /proc/config.gz)",
+                Native.ENOTTY => "this kernel or file system does not know the fs-verity ioctl",
                 Native.EOPNOTSUPP => $"the file system of {directory} does not support fs-verity (or it is not enabled on it: ext4 needs the verity feature)",
                 _ => $"enabling fs-verity on a file in {directory} failed: {Native.Describe(error)}",
             };

@@ -36,8 +36,13 @@ public sealed class ImageStore
     public ImageStore(string? root = null)
     {
         Root = Path.GetFullPath(root ?? DefaultRoot());
-        Directory.CreateDirectory(Root);
-        File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Made 0700 when berth makes it; an existing directory keeps its mode (a --store naming a shared directory
+        // must not have it changed under others).
+        if (!Directory.Exists(Root))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
+            Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         foreach (string directory in new[] { BlobDirectory, LayerDirectory, TemporaryDirectory })
             Directory.CreateDirectory(directory);
     }

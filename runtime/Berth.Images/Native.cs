@@ -1,9 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-// Linux only: the store, the walk and the unpacker are built on Linux's *at calls, statx, overlayfs and fs-verity.
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-
 namespace Berth.Images;
 
 /// <summary>

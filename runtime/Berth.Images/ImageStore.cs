@@ -255,17 +255,22 @@ public sealed class ImageStore
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(TreeDigest.Header);
         var now = new List<TreeRecord>();
+        var opaque = new List<string>();
         TreeDigest.Walk(RootfsOf(hex), record =>
         {
             hash.AppendData(record.Bytes);
             now.Add(record);
-        });
+        }, OpaqueCollector(opaque));
+        var problems = new List<string>();
+        foreach (string directory in layer.Opaque.Except(opaque))
+            problems.Add($"the layer {name}: {directory} is no longer marked opaque ({LayerUnpacker.OpaqueAttribute} was removed).");
+        foreach (string directory in opaque.Except(layer.Opaque))
+            problems.Add($"the layer {name}: {directory} was marked opaque after import ({LayerUnpacker.OpaqueAttribute}), which hides the layers below it.");
         if (Digest.FromHash(hash).ToString() == layer.Tree)
-            return [];
+            return problems;
 
         var before = TreeRecord.Parse(stored.AsSpan(TreeDigest.Header.Length)).ToDictionary(r => r.PathText, StringComparer.Ordinal);
         var after = now.ToDictionary(r => r.PathText, StringComparer.Ordinal);
-        var problems = new List<string>();
         foreach (var (path, record) in before)
         {
             if (!after.TryGetValue(path, out var current))
@@ -313,13 +318,14 @@ public sealed class ImageStore
 
             var files = new MemoryStream();
             files.Write(TreeDigest.Header);
-            TreeDigest.Walk(rootfs, record => files.Write(record.Bytes));
+            var opaque = new List<string>();
+            TreeDigest.Walk(rootfs, record => files.Write(record.Bytes), OpaqueCollector(opaque));
             byte[] list = files.ToArray();
             string filesPath = Path.Combine(directory, "files");
             File.WriteAllBytes(filesPath, list);
             File.SetUnixFileMode(filesPath, UnixFileMode.UserRead);
             bool verity = EnableVerity(rootfs, list);
-            index.Layers[diffId.Hex] = new StoredLayer { Tree = Digest.Of(list).ToString(), Verity = verity };
+            index.Layers[diffId.Hex] = new StoredLayer { Tree = Digest.Of(list).ToString(), Opaque = opaque, Verity = verity };
             return directory;
         }
         catch
@@ -345,6 +351,13 @@ public sealed class ImageStore
         var digest = stream.Finish();
         return (digest, stream.BytesRead);
     }
+
+    /// <summary>Adds to <paramref name="opaque"/> each directory the walk meets that overlayfs would take as opaque.</summary>
+    private static Action<string, int> OpaqueCollector(List<string> opaque) => (path, fd) =>
+    {
+        if (Native.GetXattr(fd, LayerUnpacker.OpaqueAttribute) is { } value && value.AsSpan().SequenceEqual("y"u8))
+            opaque.Add(path);
+    };
 
     /// <summary>Turns fs-verity on for every regular file of a new layer where the kernel and file system can.</summary>
     private static bool EnableVerity(string rootfs, byte[] list)

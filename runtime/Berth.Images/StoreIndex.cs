@@ -61,6 +61,9 @@ internal sealed class StoredLayer
     /// <summary>The tree digest of the unpacked layer, which is also the SHA-256 of its stored file list.</summary>
     public string Tree { get; set; } = "";
 
+    /// <summary>The directories marked opaque for overlayfs (not covered by the tree digest, so recorded apart).</summary>
+    public List<string> Opaque { get; set; } = [];
+
     /// <summary>Whether fs-verity was enabled on its files at import.</summary>
     public bool Verity { get; set; }
 }

@@ -47,7 +47,9 @@ public static class TreeDigest
     }
 
     /// <summary>Each record of <paramref name="directory"/> in walk order (the store keeps them to name what changed).</summary>
-    internal static void Walk(string directory, Action<TreeRecord> visit)
+    /// <param name="onDirectory">When given, also called with each directory's path (as in its record) and an open
+    /// descriptor of it, valid during the call (the store reads overlay's attributes through it).</param>
+    internal static void Walk(string directory, Action<TreeRecord> visit, Action<string, int>? onDirectory = null)
     {
         int root = Native.OpenAt(Native.AT_FDCWD, Native.Z(directory), Native.O_RDONLY | Native.O_DIRECTORY);
         if (root < 0)
@@ -58,7 +60,8 @@ public static class TreeDigest
             if (Native.StatAt(root, [0], out var status) != 0)
                 throw new ImageException($"cannot read {directory}: {Native.Describe(Native.Errno)}");
             visit(TreeRecord.Make("."u8, status, ReadOnlySpan<byte>.Empty));
-            WalkDirectory(root, [], visit, buffer, directory);
+            onDirectory?.Invoke(".", root);
+            WalkDirectory(root, [], visit, onDirectory, buffer, directory);
         }
         finally
         {
@@ -66,7 +69,7 @@ public static class TreeDigest
         }
     }
 
-    private static void WalkDirectory(int dirfd, byte[] prefix, Action<TreeRecord> visit, byte[] buffer, string top)
+    private static void WalkDirectory(int dirfd, byte[] prefix, Action<TreeRecord> visit, Action<string, int>? onDirectory, byte[] buffer, string top)
     {
         int listing = Native.OpenAt(dirfd, Dot, Native.O_RDONLY | Native.O_DIRECTORY);
         if (listing < 0)
@@ -88,7 +91,8 @@ public static class TreeDigest
                         throw new ImageException($"cannot open {Shown(top, path)}: {Native.Describe(Native.Errno)}");
                     try
                     {
-                        WalkDirectory(child, path, visit, buffer, top);
+                        onDirectory?.Invoke(Encoding.UTF8.GetString(path), child);
+                        WalkDirectory(child, path, visit, onDirectory, buffer, top);
                     }
                     finally
                     {

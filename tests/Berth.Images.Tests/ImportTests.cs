@@ -175,13 +175,22 @@ public class ImportTests
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.AppendAllText(config, " ");
 
+        // An opaque marker added after import would hide the layers below: named too.
+        int fd = Native.OpenAt(Native.AT_FDCWD, Native.Z(Path.Combine(image.Layers[2].Path, "opaque")), Native.O_RDONLY);
+        Native.SetXattr(fd, "trusted.overlay.opaque", "y"u8);
+        Native.Close(fd);
+        fd = Native.OpenAt(Native.AT_FDCWD, Native.Z(Path.Combine(bottom, "etc")), Native.O_RDONLY);
+        Assert.Equal(0, Native.SetXattr(fd, "trusted.overlay.opaque", "y"u8));
+        Native.Close(fd);
+
         var problems = store.Verify();
+        Assert.Contains(problems, p => p.Contains("etc was marked opaque after import"));
         Assert.Contains(problems, p => p.Contains("etc/passwd has changed") && p.Contains(image.Layers[0].DiffId.ToString()));
         Assert.Contains(problems, p => p.Contains("bin/busybox has changed") && p.Contains("f 4755"));
         Assert.Contains(problems, p => p.Contains("etc/group is missing"));
         Assert.Contains(problems, p => p.Contains("planted was added"));
         Assert.Contains(problems, p => p.Contains($"stored blob {image.ConfigDigest}"));
-        Assert.Equal(5, problems.Count);
+        Assert.Equal(6, problems.Count);
     }
 
     [SkippableFact]

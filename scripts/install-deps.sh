@@ -11,6 +11,9 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # The client tests: podman rootful and rootless (newuidmap from uidmap), containerd's ctr and its CRI plugin
 # (tests/Berth.Runtime.Tests/Clients, tests/Berth.Cri.Tests).
 for pkg in podman uidmap containerd; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# The image tests (tests/Berth.Images.Tests) build OCI layouts offline with umoci and skopeo, and signature vectors
+# with openssl.
+for pkg in umoci skopeo openssl; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

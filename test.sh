@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: generator, spec, config front-end and runtime integration tests (real containers; needs root).
+# Runs every test: the code's format, then generator, spec, config front-end and runtime integration tests (real
+# containers; needs root).
 # `./test.sh --unit` runs only the unit projects: no root, no installed packages, no published binary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,9 +23,11 @@ case "${1:-}" in
   *) echo "usage: ./test.sh [--unit]" >&2; exit 2 ;;
 esac
 scripts/install-deps.sh
-scripts/publish.sh
 log=$(mktemp)
 status=0
+# The code is in the shape .editorconfig describes (whitespace, usings, style rules): checked, not changed.
+scripts/format.sh --check || { echo "format: run scripts/format.sh to apply the changes listed above" >&2; status=1; }
+scripts/publish.sh
 dotnet test Compiler.sln -c Release --nologo 2>&1 | tee "$log" || status=$?
 # The container-boundary attacks once more with paths resolved by the O_NOFOLLOW walk, the way kernels without
 # openat2 take (berth falls back to it by itself there; this switch makes this kernel take it too).

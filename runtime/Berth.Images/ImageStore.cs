@@ -242,7 +242,7 @@ public sealed class ImageStore
         return problems;
     }
 
-    private IEnumerable<string> VerifyLayer(string hex, StoredLayer layer)
+    private List<string> VerifyLayer(string hex, StoredLayer layer)
     {
         string name = Digest.Prefix + hex;
         string filesPath = Path.Combine(LayerDirectory, hex, "files");

@@ -53,6 +53,28 @@ public class ExecTests
         }
     }
 
+    /// <summary>exec compiles its process from the record create wrote (state.json's exec base), not from config.json:
+    /// a recorded config.json replaced by something else changes nothing, and the flags still change the recorded
+    /// process (its env kept, one more added).</summary>
+    [Fact]
+    public void Exec_takes_the_process_from_the_record_not_from_the_recorded_config()
+    {
+        var config = Harness.BaseConfig("sleep", "600");
+        config["process"]!["env"]!.AsArray().Add("FROM_CREATE=yes");
+        var (id, _) = Running(config);
+        try
+        {
+            File.WriteAllText(Path.Combine(Harness.StateRoot, id, "config.json"), "{\"not\": \"a config\"}");
+            var r = Harness.Run("exec", "--env", "FROM_EXEC=too", id, "sh", "-c", "echo $FROM_CREATE $FROM_EXEC");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("yes too", r.Stdout.Trim());
+        }
+        finally
+        {
+            Remove(id);
+        }
+    }
+
     [Fact]
     public void Exec_into_a_user_namespace_joins_it_first()
     {

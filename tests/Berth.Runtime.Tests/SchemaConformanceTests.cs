@@ -61,6 +61,28 @@ public class SchemaConformanceTests
         }
     }
 
+    /// <summary>runc's "paused", which berth reports too, is in specs/state.schema.json: a paused container's state
+    /// is valid against it. Needs a freezer, asked of the host (the v1 controller or cgroup2's cgroup.freeze).</summary>
+    [SkippableFact]
+    public void State_of_a_paused_container_is_valid_against_the_state_schema()
+    {
+        HostSupport.SkipIfLacking(HostSupport.V1Mount("freezer") is null && HostSupport.LacksV2CoreFile("cgroup.freeze") is not null
+            ? "this host has neither the v1 freezer nor cgroup2's cgroup.freeze" : null);
+        string id = Harness.StartDetached("schema-paused");
+        try
+        {
+            var pause = Harness.Run("pause", id);
+            Assert.True(pause.ExitCode == 0, pause.ToString());
+            var paused = Harness.Run("state", id);
+            Assert.Equal("paused", (string?)JsonNode.Parse(paused.Stdout)!["status"]);
+            AssertValid("state.schema.json", paused.Stdout);
+        }
+        finally
+        {
+            Harness.Run("delete", "--force", id);
+        }
+    }
+
     [Fact]
     public void Features_output_is_valid_against_the_features_schema_by_the_reference_evaluator()
     {

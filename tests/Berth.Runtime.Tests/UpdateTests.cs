@@ -13,8 +13,9 @@ public class UpdateTests
         return File.ReadAllText(Path.Combine(dir, HostSupport.ControllerVersion(controller) == "cgroup v1" ? v1File : v2File)).Trim();
     }
 
+    /// <summary>The resources the container's record holds now (state.json's "resources", which update changes).</summary>
     private static JsonObject Recorded(string id) =>
-        (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Harness.StateRoot, id, "config.json")))!["linux"]!["resources"]!;
+        (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Harness.StateRoot, id, "state.json")))!["resources"]!;
 
     [SkippableFact]
     public void Flags_change_the_limits_live_and_a_later_update_keeps_what_it_does_not_name()

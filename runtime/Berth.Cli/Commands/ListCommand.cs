@@ -66,9 +66,11 @@ public static class ListCommand
         return buffer.ToArray();
     }
 
+    private static readonly string[] Header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"];
+
     private static string Table(IReadOnlyList<ListedContainer> items)
     {
-        var rows = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
+        var rows = new List<string[]> { Header };
         foreach (var (record, status, owner) in items)
             rows.Add([record.Id, ListedPid(record, status).ToString(CultureInfo.InvariantCulture), ContainerRuntime.Describe(status), record.Bundle, Rfc3339Nano(record.Created), owner]);
         return TextTable.Render(rows);

@@ -42,21 +42,11 @@ public static class CgroupDrivers
     };
 
     /// <summary>
-    /// create's step: join versus join-and-modify. A cgroup berth made gets the config's resources and the default
-    /// device rules; a cgroup that already existed is only joined when the config gives no resources, and modified
-    /// when it gives some. Warnings (deprecated fields) go to <paramref name="warn"/>.
+    /// create's resources, compiled with the plan before anything is made (so a resource the host cannot apply leaves
+    /// nothing behind): join versus join-and-modify. A cgroup berth makes gets the config's resources and the default
+    /// device rules; one that exists already is only joined when the config gives no resources, and modified when it
+    /// gives some. Null when there is nothing to write. Warnings (deprecated fields) go to <paramref name="warnings"/>.
     /// </summary>
-    public static void ApplyOnCreate(CgroupLayout layout, string cgroupsPath, IReadOnlyList<string> all, IReadOnlyList<string> created,
-        LinuxResources? resources, Action<string> warn)
-    {
-        bool made = all.Any(created.Contains);
-        if (!made && !ResourceCompiler.HasAny(resources))
-            return;
-        var driver = For(layout);
-        var warnings = new List<string>();
-        var plan = driver.Compile(resources, made, warnings);
-        foreach (string w in warnings)
-            warn(w);
-        driver.Apply(plan, cgroupsPath);
-    }
+    public static CgroupPlan? CompileOnCreate(CgroupLayout layout, LinuxResources? resources, bool made, List<string> warnings) =>
+        !made && !ResourceCompiler.HasAny(resources) ? null : For(layout).Compile(resources, made, warnings);
 }

@@ -105,7 +105,7 @@ public static unsafe class Spawner
     {
         if (pid <= 0)
             return;
-        kill(pid, SIGKILL);
+        _ = kill(pid, SIGKILL); // ESRCH: it ended already; the wait reaps it either way
         NativeMethods.Wait(pid, out _, 0);
     }
 

@@ -64,8 +64,8 @@ public sealed unsafe class ForegroundConsole : IDisposable
             {
                 _saved = raw;
                 MakeRaw(ref raw);
-                tcsetattr(0, (int)TCSANOW, &raw);
-                _restore = true;
+                // Restored at the end only if it was changed: a terminal that refused stays as it was.
+                _restore = tcsetattr(0, (int)TCSANOW, &raw) == 0;
             }
             CopyWindowSize();
 #pragma warning disable CA1416 // berth runs on Linux only
@@ -121,7 +121,7 @@ public sealed unsafe class ForegroundConsole : IDisposable
         if (_restore)
         {
             termios saved = _saved;
-            tcsetattr(0, (int)TCSANOW, &saved);
+            _ = tcsetattr(0, (int)TCSANOW, &saved); // a terminal gone meanwhile needs no restoring
         }
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class ContainerRuntime
                 throw new BerthException($"container \"{options.Id}\": cannot exec in a {Describe(status)} container");
             var cgroups = Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
 
-            var spec = ExecSpec(options, dir, out terminal, say.Warn);
+            var spec = ExecSpec(options, record, out terminal, say.Warn);
             if (terminal && options.ConsoleSocket is null && options.Detach)
                 throw new BerthException($"a terminal with --detach needs --console-socket to hand the terminal to");
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
@@ -131,20 +131,17 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    /// <summary>The container's recorded config with the exec'd process in place of its own, parsed and validated.</summary>
-    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerDirectory dir, out bool terminal, Action<string> warn)
+    /// <summary>
+    /// The spec exec compiles: the record's exec base (the process, namespaces and seccomp profile create compiled)
+    /// with the exec'd process in place of the container's own — --process's object, or the recorded process with the
+    /// flags applied — read and validated the same way either way.
+    /// </summary>
+    private static Berth.Spec.Spec ExecSpec(ExecOptions options, ContainerRecord record, out bool terminal, Action<string> warn)
     {
-        string configPath = dir.PathOf(StateStore.ConfigFile);
-        byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError) ?? throw BerthException.Errno($"read the recorded config {configPath}", readError);
-        JsonObject config;
-        try
-        {
-            config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"the recorded config {configPath} does not hold a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BerthException($"the recorded config {configPath} is unreadable: {e.Message}");
-        }
+        if (record.ExecBase.Length == 0)
+            throw new BerthException($"container \"{options.Id}\" was created by an older berth, whose record lacks what exec needs: delete it and create it again");
+        var config = JsonNode.Parse(record.ExecBase) as JsonObject ?? throw new BerthException($"the record of container \"{options.Id}\" is damaged (exec)");
+        config["root"] = new JsonObject { ["path"] = record.Rootfs };
 
         JsonObject process;
         if (options.ProcessJson is not null)

@@ -8,8 +8,8 @@ namespace Berth.Runtime.Lifecycle;
 
 /// <summary>
 /// `berth update`: resources of a created, running or paused container changed live, as runc does. What is given is
-/// written into the container's cgroups (devices are left as they are); the recorded config.json takes the new values,
-/// so that exec, state and a later update see them.
+/// written into the container's cgroups (devices are left as they are); the record takes the new values, so that a
+/// later update merges into them (config.json stays the config create compiled).
 /// </summary>
 public sealed partial class ContainerRuntime
 {
@@ -29,21 +29,14 @@ public sealed partial class ContainerRuntime
             patch.Remove("devices");
         }
 
-        byte[] recorded = dir.Read(StateStore.ConfigFile, out int readError)
-            ?? throw BerthException.Errno($"read the recorded config {dir.PathOf(StateStore.ConfigFile)}", readError);
-        var config = JsonNode.Parse(recorded) as JsonObject ?? throw new BerthException($"the recorded config is not a JSON object");
-        var linux = config["linux"] as JsonObject ?? new JsonObject();
-        config["linux"] = linux;
-        var resources = linux["resources"] as JsonObject ?? new JsonObject();
-        linux["resources"] = resources;
+        var resources = record.Resources.Length > 0
+            ? JsonNode.Parse(record.Resources) as JsonObject ?? throw new BerthException($"the record of container \"{id}\" is damaged (resources)")
+            : new JsonObject();
         Merge(resources, patch);
 
-        // The merged config must still be valid; then only what the patch names is written to the cgroups.
-        Validate(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), "the updated config");
-        // The same config with only the patch as its resources: what to write now.
-        var patchOnly = (JsonObject)config.DeepClone();
-        ((JsonObject)patchOnly["linux"]!)["resources"] = patch.DeepClone();
-        var only = Validate(System.Text.Encoding.UTF8.GetBytes(patchOnly.ToJsonString()), "the resources to update");
+        // The merged resources must still be valid; then only what the patch names is written to the cgroups.
+        Validate(ResourcesConfig(record, resources), "the updated resources");
+        var only = Validate(ResourcesConfig(record, (JsonObject)patch.DeepClone()), "the resources to update");
         if (record.Cgroups.Count == 0)
             throw new BerthException($"container \"{id}\" has no cgroups of its own (rootless without resources), so there is nothing to update");
         string cgroupsPath = RecordedCgroupsPath(record);
@@ -54,8 +47,18 @@ public sealed partial class ContainerRuntime
         foreach (string w in warnings)
             say.Warn(w);
         driver.Apply(plan, cgroupsPath);
-        dir.Replace(StateStore.ConfigFile, System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+        record.Resources = System.Text.Encoding.UTF8.GetBytes(resources.ToJsonString());
+        dir.Save(record);
     }
+
+    /// <summary>A config that holds only these resources: what the schema and the prose rules check.</summary>
+    private static byte[] ResourcesConfig(ContainerRecord record, JsonObject resources) =>
+        System.Text.Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["ociVersion"] = record.OciVersion,
+            ["root"] = new JsonObject { ["path"] = record.Rootfs },
+            ["linux"] = new JsonObject { ["resources"] = resources },
+        }.ToJsonString());
 
     private static Berth.Spec.Spec Validate(byte[] json, string what)
     {
@@ -117,11 +120,11 @@ public sealed partial class ContainerRuntime
         return patch;
     }
 
-    private static JsonNode Unsigned(string value, string flag) =>
+    private static JsonValue Unsigned(string value, string flag) =>
         ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong v) ? JsonValue.Create(v)
             : throw new BerthException($"{flag}: \"{value}\" is not a whole number", 2);
 
-    private static JsonNode Signed(string value, string flag) =>
+    private static JsonValue Signed(string value, string flag) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) ? JsonValue.Create(v)
             : throw new BerthException($"{flag}: \"{value}\" is not a whole number", 2);
 

@@ -68,6 +68,14 @@ public sealed partial class ContainerRuntime(StateStore store)
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
         WarnAbout(plan, say.Warn);
+        var manager = new CgroupManager(layout);
+        List<string> cgroupDirs = joining.Skipped ? [] : [.. layout.DirectoriesFor(cgroupsPath)];
+        List<string> plannedCgroups = joining.Skipped ? [] : manager.Planned(cgroupsPath);
+        bool willMake = cgroupDirs.Exists(plannedCgroups.Contains);
+        var resourceWarnings = new List<string>();
+        var resources = joining.Skipped ? null : CgroupDrivers.CompileOnCreate(layout, spec.Linux?.Resources, willMake, resourceWarnings);
+        foreach (string warning in resourceWarnings)
+            say.Warn(warning);
 
         using var dir = Store.CreateDirectory(options.Id);
         var record = new ContainerRecord
@@ -79,6 +87,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
             CgroupsPath = cgroupsPath,
             LateHooks = ContainerRecord.LateHooksOf(spec),
+            ExecBase = ContainerRecord.ExecBaseOf(spec),
+            Resources = ContainerRecord.ResourcesOf(spec),
         };
         if (spec.Annotations is not null)
             foreach (var (k, v) in spec.Annotations)
@@ -91,12 +101,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             // The intent first: state.json names the cgroup directories berth is about to make before it makes any, so
             // that delete --force can clean up after a create killed at any moment. Then the directories, and the
             // record says what was really made (another create may have made a shared parent meanwhile).
-            var manager = new CgroupManager(layout);
-            if (!joining.Skipped)
-            {
-                record.Cgroups.AddRange(layout.DirectoriesFor(cgroupsPath));
-                record.CreatedCgroups.AddRange(manager.Planned(cgroupsPath));
-            }
+            record.Cgroups.AddRange(cgroupDirs);
+            record.CreatedCgroups.AddRange(plannedCgroups);
             dir.SaveNew(record);
             var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
             record.Cgroups.Clear();
@@ -112,7 +118,12 @@ public sealed partial class ContainerRuntime(StateStore store)
                 if (err != 0)
                     throw BerthException.Errno($"create exec fifo {fifo}", err);
             }
-            CgroupDrivers.ApplyOnCreate(layout, cgroupsPath, all, created, spec.Linux?.Resources, say.Warn);
+            // Another create may have made (or removed) a shared directory since the plan: compile for what is.
+            bool made = all.Exists(created.Contains);
+            if (made != willMake)
+                resources = CgroupDrivers.CompileOnCreate(layout, spec.Linux?.Resources, made, []);
+            if (resources is not null)
+                CgroupDrivers.For(layout).Apply(resources, cgroupsPath);
             WarnIfOccupied(all, created, say.Warn);
             // A joined cgroup that is frozen would hold the container's process before it could report: refuse, as runc.
             if (Freezer.Select(layout, all).FirstOrDefault(Freezer.IsFrozen) is { } frozen)
@@ -157,7 +168,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     /// <summary>poststart hooks: a failure is an error and stops the container (runtime-spec 1.3).</summary>
-    private void PoststartHooks(ContainerRecord record)
+    private static void PoststartHooks(ContainerRecord record)
     {
         if (record.LateHooks?.Poststart is not { Count: > 0 } hooks)
             return;
@@ -173,7 +184,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// with nothing to limit), the cgroup berth is in, which the container inherits (the other does not exist). A
     /// hierarchy mounted from berth's own cgroup (berth in a container) shows that cgroup at the mount's root.
     /// </summary>
-    private static IReadOnlyList<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath, bool cgroupsSkipped)
+    private static List<KeyValuePair<string, string>> CgroupMountsFor(CgroupLayout layout, string cgroupsPath, bool cgroupsSkipped)
     {
         var inherited = cgroupsSkipped && Sys.ReadSmall("/proc/self/cgroup", out _) is { } text
             ? layout.CurrentPaths(text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -223,7 +234,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// A cgroup berth did not make that holds processes already is used all the same, with a warning, as runc 1.1.5
     /// does (the processes would share the container's limits and be killed with it).
     /// </summary>
-    private static void WarnIfOccupied(IEnumerable<string> all, ICollection<string> created, Action<string> warn)
+    private static void WarnIfOccupied(List<string> all, List<string> created, Action<string> warn)
     {
         foreach (string cgroup in all)
         {
@@ -448,7 +459,7 @@ public sealed partial class ContainerRuntime(StateStore store)
     }
 
     /// <summary>Kills every process of the container and waits until the init process is gone.</summary>
-    private void Stop(ContainerRecord record)
+    private static void Stop(ContainerRecord record)
     {
         foreach (string cgroup in record.Cgroups)
             if (Freezer.IsFrozen(cgroup))

@@ -255,7 +255,7 @@ public sealed class PlanCompiler
 
     private static bool MapsRoot(IReadOnlyList<IdMap> maps) => maps.Any(m => m.ContainerId == 0 && m.Size > 0);
 
-    private static IReadOnlyList<IdMap> IdMaps(IReadOnlyList<IDMapping>? maps) =>
+    private static List<IdMap> IdMaps(IReadOnlyList<IDMapping>? maps) =>
         maps is null ? [] : maps.Select(m => new IdMap(m.ContainerID, m.HostID, m.Size)).ToList();
 
     private static (int Flags, List<NamespaceJoin> Joins) Namespaces(Berth.Spec.Linux? linux)

@@ -30,33 +30,56 @@ public sealed class ContainerRecord
     /// <summary>Each source file of the configuration that ran, with its sha256.</summary>
     public List<KeyValuePair<string, string>> Sources { get; init; } = new();
 
+    /// <summary>What exec compiles a new process from: the config's process (the base that exec's flags change),
+    /// linux.namespaces and linux.seccomp, as create wrote them with the generated writer (a JSON object, compact).
+    /// Empty in a record of an older berth.</summary>
+    public byte[] ExecBase { get; init; } = [];
+    /// <summary>linux.resources as they are now: create's, changed by each update (a JSON object, compact). Empty when
+    /// the config gave none and no update has run.</summary>
+    public byte[] Resources { get; set; } = [];
+
     /// <summary>
-    /// The OCI state document: for `berth state` (indented, with pid 0 once stopped and runc's extra rootfs and
-    /// created members) and for hooks on stdin (compact, pid only while there is one).
+    /// The OCI state document, written by the generated writer: for `berth state` (indented, with pid 0 once stopped
+    /// and runc's extra rootfs and created members) and for hooks on stdin (compact, pid only while there is one).
     /// </summary>
     public byte[] OciState(string status, int pid, bool forCli)
     {
+        if (!Berth.Spec.StateStatusExtensions.TryParseWireName(status, out var wireStatus))
+            throw new ArgumentException($"\"{status}\" is not a container status", nameof(status));
+        var state = new Berth.Spec.State
+        {
+            OciVersion = OciVersion,
+            Id = Id,
+            Status = wireStatus,
+            Pid = forCli || pid > 0 ? pid : null,
+            Bundle = Bundle,
+            Rootfs = forCli ? Rootfs : null,
+            Created = forCli ? Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null,
+            Annotations = Annotations,
+        };
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, JsonText.Options(forCli)))
-        {
-            w.WriteStartObject();
-            w.WriteString("ociVersion", OciVersion);
-            w.WriteString("id", Id);
-            w.WriteString("status", status);
-            if (forCli || pid > 0)
-                w.WriteNumber("pid", pid);
-            w.WriteString("bundle", Bundle);
-            if (forCli)
-            {
-                w.WriteString("rootfs", Rootfs);
-                w.WriteString("created", Created);
-            }
-            w.WriteStartObject("annotations");
-            foreach (var (k, v) in Annotations)
-                w.WriteString(k, v);
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
+            state.WriteTo(w);
+        return buffer.ToArray();
+    }
+
+    /// <summary><see cref="ExecBase"/> of a config.</summary>
+    public static byte[] ExecBaseOf(Berth.Spec.Spec spec) => Compact(new Berth.Spec.Spec
+    {
+        OciVersion = spec.OciVersion,
+        Process = spec.Process,
+        Linux = spec.Linux is { } linux ? new Berth.Spec.Linux { Namespaces = linux.Namespaces, Seccomp = linux.Seccomp } : null,
+    }.WriteTo);
+
+    /// <summary><see cref="Resources"/> of a config.</summary>
+    public static byte[] ResourcesOf(Berth.Spec.Spec spec) =>
+        spec.Linux?.Resources is { } resources ? Compact(resources.WriteTo) : [];
+
+    private static byte[] Compact(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, JsonText.Options(indented: false)))
+            write(w);
         return buffer.ToArray();
     }
 
@@ -86,6 +109,8 @@ public sealed class ContainerRecord
                 w.WritePropertyName("hooks");
                 LateHooks.WriteTo(w);
             }
+            WriteObject(w, "exec", ExecBase);
+            WriteObject(w, "resources", Resources);
             WriteList(w, "createdCgroups", CreatedCgroups);
             WriteList(w, "cgroups", Cgroups);
             w.WriteStartArray("sources");
@@ -100,6 +125,14 @@ public sealed class ContainerRecord
             w.WriteEndObject();
         }
         return buffer.ToArray();
+    }
+
+    private static void WriteObject(Utf8JsonWriter w, string name, byte[] json)
+    {
+        if (json.Length == 0)
+            return;
+        w.WritePropertyName(name);
+        w.WriteRawValue(json, skipInputValidation: true);
     }
 
     private static void WriteList(Utf8JsonWriter w, string name, List<string> items)
@@ -128,6 +161,8 @@ public sealed class ContainerRecord
             SharesMountNamespace = root.TryGetProperty("sharesMountNamespace", out var shares) && shares.GetBoolean(),
             CgroupsPath = root.TryGetProperty("cgroupsPath", out var cgroupsPath) ? Text(cgroupsPath) : "",
             LateHooks = root.TryGetProperty("hooks", out var hooks) ? ReadHooks(hooks) : null,
+            ExecBase = RawObject(root, "exec"),
+            Resources = RawObject(root, "resources"),
         };
         foreach (var a in root.GetProperty("annotations").EnumerateObject())
             record.Annotations[a.Name] = a.Value.GetString() ?? "";
@@ -155,6 +190,16 @@ public sealed class ContainerRecord
         if (hooks is null || diagnostics.Any(d => d.Severity == Berth.Spec.SchemaSeverity.Error))
             throw new FormatException("the recorded hooks are damaged");
         return hooks;
+    }
+
+    /// <summary>A member that holds a JSON object, as its bytes (read when a command needs it); empty when absent.</summary>
+    private static byte[] RawObject(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value))
+            return [];
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new FormatException($"\"{name}\" is not an object");
+        return System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value).ToArray();
     }
 
     private static string Text(JsonElement value) => value.GetString() ?? throw new FormatException("a string is null");

@@ -38,10 +38,12 @@ internal static unsafe partial class Sys
         return bytes;
     }
 
+    /// <summary>Closes a descriptor whose use is over. Its error is dropped: Linux frees the descriptor whatever close
+    /// returns, and after a read the error says nothing (a write's is checked where it is made, <see cref="WriteSmallAt"/>).</summary>
     public static void Close(int fd)
     {
         if (fd >= 0)
-            close(fd);
+            _ = close(fd);
     }
 
     public static bool Kill(int pid, int signal) => kill(pid, signal) == 0;
@@ -113,7 +115,7 @@ internal static unsafe partial class Sys
         if (type != (int)S_IFREG)
         {
             error = type < 0 ? errno : Linux.NotRegularFile | type;
-            close(fd);
+            Close(fd);
             return null;
         }
         return ReadAndClose(fd, out error, sharedLock);
@@ -138,7 +140,7 @@ internal static unsafe partial class Sys
             // Opened again without O_NONBLOCK: a reader then waits for the writer rather than seeing an early end.
             int blocking = OpenAt(AT_FDCWD, $"/proc/self/fd/{fd}", O_RDONLY);
             int openError = errno;
-            close(fd);
+            Close(fd);
             if (blocking < 0)
             {
                 error = openError;
@@ -149,7 +151,7 @@ internal static unsafe partial class Sys
         if (type != (int)S_IFREG)
         {
             error = type < 0 ? errno : Linux.NotRegularFile | type;
-            close(fd);
+            Close(fd);
             return null;
         }
         return ReadAndClose(fd, out error, sharedLock: false);
@@ -211,7 +213,7 @@ internal static unsafe partial class Sys
         }
         finally
         {
-            close(fd);
+            Close(fd);
         }
     }
 
@@ -236,8 +238,9 @@ internal static unsafe partial class Sys
         if (fd < 0)
             return errno;
         int err = WriteAll(fd, content);
-        close(fd);
-        return err;
+        // A write's error may come only at close (a file system that defers it); EINTR still closed the descriptor.
+        int closeError = close(fd) < 0 && errno != EINTR ? errno : 0;
+        return err != 0 ? err : closeError;
     }
 
     public static int WriteSmall(string path, string content, int flags, int mode = 0b110_100_100) =>
@@ -358,7 +361,7 @@ internal static unsafe partial class Sys
             if (!(name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)))
                 names.Add(System.Text.Encoding.UTF8.GetString(name));
         }
-        CloseDir(dir);
+        _ = CloseDir(dir); // a directory stream that was only read: nothing to report
         error = 0;
         return names;
     }

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Berth.Runtime.State;
+
+namespace Berth.Runtime.UnitTests;
+
+/// <summary>What a container's record carries so that later commands need not parse its config again.</summary>
+public class ContainerRecordTests
+{
+    private static Berth.Spec.Spec Spec(string json)
+    {
+        var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
+        var spec = Berth.Spec.SpecRules.Validate(System.Text.Encoding.UTF8.GetBytes(json), diagnostics);
+        Assert.NotNull(spec);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == Berth.Spec.SchemaSeverity.Error);
+        return spec;
+    }
+
+    private const string Config = """
+        {"ociVersion": "1.3.0", "root": {"path": "rootfs"}, "hostname": "h",
+         "process": {"args": ["sh"], "cwd": "/", "env": ["A=1"], "noNewPrivileges": true},
+         "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "uts"}],
+                   "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]},
+                   "resources": {"pids": {"limit": 10}},
+                   "maskedPaths": ["/proc/kcore"]}}
+        """;
+
+    [Fact]
+    public void The_exec_base_holds_the_process_namespaces_and_seccomp_and_nothing_else()
+    {
+        var based = JsonNode.Parse(ContainerRecord.ExecBaseOf(Spec(Config)))!.AsObject();
+        Assert.Equal(["ociVersion", "process", "linux"], based.Select(m => m.Key));
+        Assert.Equal(["namespaces", "seccomp"], based["linux"]!.AsObject().Select(m => m.Key));
+        Assert.Equal("sh", (string?)based["process"]!["args"]![0]);
+        Assert.Equal(3, based["linux"]!["namespaces"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Exec_base_and_resources_survive_the_round_trip_through_state_json()
+    {
+        var spec = Spec(Config);
+        var record = new ContainerRecord
+        {
+            Id = "c1", Bundle = "/b", Rootfs = "/b/rootfs",
+            ExecBase = ContainerRecord.ExecBaseOf(spec), Resources = ContainerRecord.ResourcesOf(spec),
+        };
+        var read = ContainerRecord.FromJson(record.ToJson());
+        Assert.Equal(record.ExecBase, read.ExecBase);
+        Assert.Equal(record.Resources, read.Resources);
+        Assert.Equal(10, (int)JsonNode.Parse(read.Resources)!["pids"]!["limit"]!);
+    }
+
+    [Fact]
+    public void A_config_without_resources_records_none_and_an_old_record_reads_as_empty()
+    {
+        var spec = Spec("""{"ociVersion": "1.3.0", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"}}""");
+        Assert.Empty(ContainerRecord.ResourcesOf(spec));
+        var record = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/r" };
+        string json = System.Text.Encoding.UTF8.GetString(record.ToJson());
+        Assert.DoesNotContain("\"exec\"", json);
+        Assert.DoesNotContain("\"resources\"", json);
+        var read = ContainerRecord.FromJson(record.ToJson());
+        Assert.Empty(read.ExecBase);
+        Assert.Empty(read.Resources);
+    }
+
+    [Theory]
+    [InlineData("created", true)]
+    [InlineData("paused", true)]
+    [InlineData("stopped", false)]
+    public void The_oci_state_is_written_by_the_generated_writer_and_reads_back_valid(string status, bool alive)
+    {
+        var record = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/rootfs", Pid = 42 };
+        record.Annotations["a"] = "b";
+        byte[] cli = record.OciState(status, alive ? 42 : 0, forCli: true);
+        var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
+        // The schema only: runc's pid 0 of a stopped container is what clients read, though the spec's prose wants none.
+        var state = Berth.Spec.State.Parse(cli, diagnostics);
+        Assert.NotNull(state);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == Berth.Spec.SchemaSeverity.Error);
+        Assert.Equal(status, Berth.Spec.StateStatusExtensions.ToWireName(state.Status));
+        Assert.Equal("/b/rootfs", state.Rootfs);
+        Assert.Equal(alive ? 42 : 0, state.Pid);
+        Assert.Equal("b", state.Annotations!["a"]);
+
+        // For hooks: compact, no runc extras, no pid once there is none.
+        var hook = JsonNode.Parse(record.OciState(status, alive ? 42 : 0, forCli: false))!.AsObject();
+        Assert.False(hook.ContainsKey("rootfs"));
+        Assert.False(hook.ContainsKey("created"));
+        Assert.Equal(alive, hook.ContainsKey("pid"));
+    }
+
+    [Fact]
+    public void An_unknown_status_is_a_programming_error()
+    {
+        var record = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/rootfs" };
+        Assert.Throws<ArgumentException>(() => record.OciState("sleeping", 1, forCli: true));
+    }
+}

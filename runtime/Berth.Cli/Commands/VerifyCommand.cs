@@ -1,0 +1,32 @@
+using Berth.Cli.Parsing;
+using Berth.Images;
+using Berth.Runtime;
+
+namespace Berth.Cli.Commands;
+
+/// <summary>`berth verify --key PUB --signature SIG FILE`: checks a detached signature made by berth sign, cosign
+/// sign-blob or openssl dgst -sha256 -sign (<see cref="BlobSignature.Verify"/>); exit 0, or 1 with the reason.</summary>
+public static class VerifyCommand
+{
+    public static readonly CommandDefinition Definition = new("verify", "--key PUB --signature SIG FILE",
+        "berth's own: check a file's detached signature (berth sign, cosign sign-blob, openssl dgst -sha256 -sign | base64)",
+    [
+        Flag.Value("key", "the public key, PEM \"PUBLIC KEY\" (cosign.pub, openssl ec -pubout); a private key is read for its public half"),
+        Flag.Value("signature", "the file holding the base64 signature"),
+    ], Run) { FromRunc = false };
+
+    private static int Run(Invocation call)
+    {
+        var a = call.Arguments;
+        string key = SignatureFiles.Required(a, "key", "the public key to check with");
+        string signature = SignatureFiles.Required(a, "signature", "the signature file");
+        string file = a.Single("file to verify");
+        string signatureText = File.ReadAllText(signature);
+        byte[] content = File.ReadAllBytes(file);
+        var check = SignatureFiles.WithKey(key, pem => BlobSignature.Verify(pem, signatureText, content));
+        if (!check.Valid)
+            throw new BerthException($"{file}: {check.Reason}");
+        StandardStreams.WriteLine($"verified: signed by key {check.KeyFingerprint}");
+        return 0;
+    }
+}

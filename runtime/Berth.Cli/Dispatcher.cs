@@ -32,6 +32,9 @@ public static class Dispatcher
         VerifyCommand.Definition, HelpCommand.Definition,
     ];
 
+    /// <summary>Every command with the commands of every group (`image import`), each once.</summary>
+    public static IEnumerable<CommandDefinition> EveryCommand => Commands.SelectMany(c => c.Subcommands.Prepend(c));
+
     /// <summary>The global flags, runc's, and berth's --store.</summary>
     public static readonly Flag[] GlobalFlags =
     [

@@ -17,8 +17,8 @@ public static class SignCommand
     private static int Run(Invocation call)
     {
         var a = call.Arguments;
-        string key = SignatureFiles.Required(a, "key", "the private key to sign with");
         string? output = a.Value("output");
+        string key = a.Value("key") ?? throw SignatureFiles.Missing("key", "the private key to sign with");
         string file = a.Single("file to sign");
         byte[] content = File.ReadAllBytes(file);
         var (signature, fingerprint) = SignatureFiles.WithKey(key, pem => (BlobSignature.Sign(pem, content), BlobSignature.Fingerprint(pem)));

@@ -1,4 +1,3 @@
-using Berth.Cli.Parsing;
 using Berth.Images;
 using Berth.Runtime;
 
@@ -7,8 +6,8 @@ namespace Berth.Cli.Commands;
 /// <summary>What sign and verify share: their required flags and the key file.</summary>
 internal static class SignatureFiles
 {
-    public static string Required(Arguments a, string flag, string what) =>
-        a.Value(flag) ?? throw new BerthException($"needs --{flag} ({what})", 2);
+    /// <summary>The usage error of a missing required flag.</summary>
+    public static BerthException Missing(string flag, string what) => new($"needs --{flag} ({what})", 2);
 
     /// <summary>A key file's text; a file too large to be a PEM key is refused before it is read whole.</summary>
     private static string ReadKey(string path)

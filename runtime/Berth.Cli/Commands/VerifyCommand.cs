@@ -18,8 +18,9 @@ public static class VerifyCommand
     private static int Run(Invocation call)
     {
         var a = call.Arguments;
-        string key = SignatureFiles.Required(a, "key", "the public key to check with");
-        string signature = SignatureFiles.Required(a, "signature", "the signature file");
+        string? key = a.Value("key"), signature = a.Value("signature");
+        if (key is null || signature is null)
+            throw key is null ? SignatureFiles.Missing("key", "the public key to check with") : SignatureFiles.Missing("signature", "the signature file");
         string file = a.Single("file to verify");
         string signatureText = File.ReadAllText(signature);
         byte[] content = File.ReadAllBytes(file);

@@ -61,6 +61,13 @@ public class ImageCommandTests
         return digest;
     }
 
+    /// <summary>The command failed with <paramref name="exitCode"/> and said <paramref name="says"/> on stderr.</summary>
+    private static void AssertFails(BerthResult r, int exitCode, string says)
+    {
+        Assert.True(r.ExitCode == exitCode, r.ToString());
+        Assert.Contains(says, r.Stderr);
+    }
+
     private static string[] Listed(string store)
     {
         var r = Berth(store, "image", "ls", "--quiet");
@@ -113,8 +120,7 @@ public class ImageCommandTests
         Assert.Empty(StoredLayers(store));
 
         var again = Berth(store, "image", "rm", "base");
-        Assert.True(again.ExitCode == 1, again.ToString());
-        Assert.Contains("image rm: the store", again.Stderr);
+        AssertFails(again, 1, "image rm: the store");
         Assert.Contains("has no image \"base\"", again.Stderr);
     }
 
@@ -152,8 +158,7 @@ public class ImageCommandTests
 
         string store = NewStore();
         var r = Berth(store, "image", "import", copy + ":base");
-        Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.Contains("image import: ", r.Stderr);
+        AssertFails(r, 1, "image import: ");
         Assert.Contains(layer, r.Stderr);
         Assert.Equal("", r.Stdout);
         Assert.Empty(Listed(store));
@@ -196,15 +201,13 @@ public class ImageCommandTests
 
         File.WriteAllText(Path.Combine(container, "config.json"), RecordedConfig(new JsonObject { ["image"] = more }));
         var refused = Remove("more");
-        Assert.True(refused.ExitCode == 1, refused.ToString());
-        Assert.Contains($"image rm: the image {more} is used by the container \"{id}\"", refused.Stderr);
+        AssertFails(refused, 1, $"image rm: the image {more} is used by the container \"{id}\"");
         Assert.Equal([baseDigest, more], Listed(store));
 
         // By a layer (the blob digest the manifest names): the image that has it is in use too.
         File.WriteAllText(Path.Combine(container, "config.json"), RecordedConfig(new JsonObject { ["layers"] = new JsonArray(FirstLayerOf(Layout, "base")) }));
         refused = Remove(baseDigest);
-        Assert.True(refused.ExitCode == 1, refused.ToString());
-        Assert.Contains($"is used by the container \"{id}\"", refused.Stderr);
+        AssertFails(refused, 1, $"is used by the container \"{id}\"");
 
         Directory.Delete(container, recursive: true);
         var removed = Remove(baseDigest);
@@ -231,8 +234,7 @@ public class ImageCommandTests
         Assert.NotEqual(r.Stdout, changed.Stdout);
 
         var missing = Harness.Run("digest", Path.Combine(copy, "nothing-here"));
-        Assert.True(missing.ExitCode == 1, missing.ToString());
-        Assert.Contains("digest: ", missing.Stderr);
+        AssertFails(missing, 1, "digest: ");
     }
 
     /// <summary>A directory with an openssl P-256 key pair (k.pem SEC1, k8.pem PKCS#8, k.pub SPKI), a second key
@@ -304,19 +306,16 @@ public class ImageCommandTests
         Assert.Equal(0, In(keys, "sign", "--key", "k.pem", "config.yaml").ExitCode);
 
         var wrongKey = In(keys, "verify", "--key", "other.pub", "--signature", "config.yaml.sig", "config.yaml");
-        Assert.True(wrongKey.ExitCode == 1, wrongKey.ToString());
-        Assert.Contains($"verify: config.yaml: the signature does not match: the file was changed, or it was signed by another key than {Fingerprint(keys, "other.pub")}", wrongKey.Stderr);
+        AssertFails(wrongKey, 1, $"verify: config.yaml: the signature does not match: the file was changed, or it was signed by another key than {Fingerprint(keys, "other.pub")}");
         Assert.Equal("", wrongKey.Stdout);
 
         File.AppendAllText(Path.Combine(keys, "config.yaml"), "hostname: changed\n");
         var altered = In(keys, "verify", "--key", "k.pub", "--signature", "config.yaml.sig", "config.yaml");
-        Assert.True(altered.ExitCode == 1, altered.ToString());
-        Assert.Contains("the signature does not match", altered.Stderr);
+        AssertFails(altered, 1, "the signature does not match");
 
         File.WriteAllText(Path.Combine(keys, "garbage.sig"), "not base64!");
         var garbage = In(keys, "verify", "--key", "k.pub", "--signature", "garbage.sig", "config.yaml");
-        Assert.True(garbage.ExitCode == 1, garbage.ToString());
-        Assert.Contains("the signature is not base64", garbage.Stderr);
+        AssertFails(garbage, 1, "the signature is not base64");
     }
 
     [SkippableFact]
@@ -327,16 +326,13 @@ public class ImageCommandTests
         string pem = Convert.ToBase64String(Encoding.ASCII.GetBytes("scrypt-encrypted cosign key material, padded out"));
         File.WriteAllText(Path.Combine(keys, "cosign.key"), $"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n{pem}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
         var cosign = In(keys, "sign", "--key", "cosign.key", "config.yaml");
-        Assert.True(cosign.ExitCode == 1, cosign.ToString());
-        Assert.Contains("sign: --key cosign.key: the key is cosign's encrypted private key (\"ENCRYPTED SIGSTORE PRIVATE KEY\")", cosign.Stderr);
+        AssertFails(cosign, 1, "sign: --key cosign.key: the key is cosign's encrypted private key (\"ENCRYPTED SIGSTORE PRIVATE KEY\")");
 
         var publicKey = In(keys, "sign", "--key", "k.pub", "config.yaml");
-        Assert.True(publicKey.ExitCode == 1, publicKey.ToString());
-        Assert.Contains("the key is a public key", publicKey.Stderr);
+        AssertFails(publicKey, 1, "the key is a public key");
 
         var noKey = In(keys, "verify", "--signature", "x.sig", "config.yaml");
-        Assert.True(noKey.ExitCode == 2, noKey.ToString());
-        Assert.Contains("verify: needs --key", noKey.Stderr);
+        AssertFails(noKey, 2, "verify: needs --key");
     }
 
     [Fact]
@@ -360,7 +356,6 @@ public class ImageCommandTests
         Assert.StartsWith("NAME:\n   berth image ls - ", Harness.Run("image", "list", "--help").Stdout);
 
         var unknown = Harness.Run("image", "frobnicate");
-        Assert.True(unknown.ExitCode == 2, unknown.ToString());
-        Assert.Contains("image: unknown command \"frobnicate\"", unknown.Stderr);
+        AssertFails(unknown, 2, "image: unknown command \"frobnicate\"");
     }
 }

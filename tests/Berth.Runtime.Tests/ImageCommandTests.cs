@@ -144,8 +144,12 @@ public class ImageCommandTests
         Assert.Empty(StoredLayers(store));
     }
 
-    [SkippableFact]
-    public void A_blob_altered_in_the_layout_is_refused_naming_its_digest_and_nothing_is_stored()
+    /// <summary>Early in the gzip blob the tar or the deflate stream breaks; late, inside busybox's bytes, only gzip's
+    /// CRC at the end tells.</summary>
+    [SkippableTheory]
+    [InlineData(10)]
+    [InlineData(90)]
+    public void A_blob_altered_in_the_layout_is_refused_naming_its_digest_and_nothing_is_stored(int percent)
     {
         HostSupport.SkipIfLacking(LacksLayoutTools);
         string copy = Path.Combine(Harness.WorkDir, Harness.NewId("tampered-layout"));
@@ -153,7 +157,7 @@ public class ImageCommandTests
         string layer = FirstLayerOf(copy, "base");
         string blob = BlobPath(copy, layer);
         byte[] bytes = File.ReadAllBytes(blob);
-        bytes[bytes.Length / 2] ^= 0x55;
+        bytes[bytes.Length / 100 * percent] ^= 0x55;
         File.WriteAllBytes(blob, bytes);
 
         string store = NewStore();

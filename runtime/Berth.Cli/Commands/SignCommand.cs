@@ -20,7 +20,7 @@ public static class SignCommand
         string? output = a.Value("output");
         string key = a.Value("key") ?? throw SignatureFiles.Missing("key", "the private key to sign with");
         string file = a.Single("file to sign");
-        byte[] content = File.ReadAllBytes(file);
+        byte[] content = SignatureFiles.Read(file, null);
         var (signature, fingerprint) = SignatureFiles.WithKey(key, pem => (BlobSignature.Sign(pem, content), BlobSignature.Fingerprint(pem)));
         if (output == "-")
         {
@@ -28,7 +28,7 @@ public static class SignCommand
             return 0;
         }
         output ??= file + ".sig";
-        File.WriteAllText(output, signature);
+        SignatureFiles.Write(output, signature);
         StandardStreams.WriteLine($"{output}: signed {file} with the key {fingerprint}");
         return 0;
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Berth.Cli.Parsing;
 using Berth.Images;
 using Berth.Runtime;
@@ -22,8 +23,8 @@ public static class VerifyCommand
         if (key is null || signature is null)
             throw key is null ? SignatureFiles.Missing("key", "the public key to check with") : SignatureFiles.Missing("signature", "the signature file");
         string file = a.Single("file to verify");
-        string signatureText = File.ReadAllText(signature);
-        byte[] content = File.ReadAllBytes(file);
+        string signatureText = Encoding.ASCII.GetString(SignatureFiles.Read(signature, "signature"));
+        byte[] content = SignatureFiles.Read(file, null);
         var check = SignatureFiles.WithKey(key, pem => BlobSignature.Verify(pem, signatureText, content));
         if (!check.Valid)
             throw new BerthException($"{file}: {check.Reason}");

@@ -1,7 +1,7 @@
 using System.Text;
 using Berth.Runtime.State;
 
-namespace Berth.Cli.Tests;
+namespace Berth.Runtime.UnitTests;
 
 /// <summary>What `image rm` asks the state root: which containers' recorded configs name an image or layers.</summary>
 public class ImageUsersTests

@@ -1,5 +1,6 @@
 using Berth.Cli.Commands;
 using Berth.Cli.Parsing;
+using Berth.Images;
 using Berth.Runtime;
 using Berth.Runtime.Lifecycle;
 using Berth.Runtime.State;
@@ -27,16 +28,21 @@ public static class Dispatcher
         PauseCommand.Pause, PsCommand.Definition, CheckpointCommand.Restore, PauseCommand.Resume, RunCommand.Definition,
         SpecCommand.Definition, StartCommand.Definition, StateCommand.Definition, UpdateCommand.Definition,
         ValidateCommand.Definition, PlanCommand.Definition, CompileCommand.Definition, DiffCommand.Definition,
-        SchemaCommand.Definition, HelpCommand.Definition,
+        SchemaCommand.Definition, ImageCommand.Definition, DigestCommand.Definition, SignCommand.Definition,
+        VerifyCommand.Definition, HelpCommand.Definition,
     ];
 
-    /// <summary>The global flags, runc's.</summary>
+    /// <summary>Every command with the commands of every group (`image import`), each once.</summary>
+    public static IEnumerable<CommandDefinition> EveryCommand => Commands.SelectMany(c => c.Subcommands.Prepend(c));
+
+    /// <summary>The global flags, runc's, and berth's --store.</summary>
     public static readonly Flag[] GlobalFlags =
     [
         Flag.Switch("debug", "write debug lines (to the log file, else stderr)"),
         Flag.Value("log", "also write errors, warnings and debug lines to this file"),
         Flag.Value("log-format", "text or json (default: text)"),
         Flag.Value("root", "the directory of the containers' state (default: /run/berth as root, else $XDG_RUNTIME_DIR/berth)"),
+        Flag.Value("store", "berth's own: the content store of imported images and their layers (default: /var/lib/berth/store as root, else $XDG_DATA_HOME/berth/store)"),
         Flag.Value("criu", "the criu binary to checkpoint and restore with")
             .RefusedBecause("berth does not checkpoint or restore, so it runs no criu"),
         Flag.Switch("systemd-cgroup", "take linux.cgroupsPath as slice:prefix:name and let systemd manage the cgroups")
@@ -45,17 +51,24 @@ public static class Dispatcher
         Flag.Switch("version", "print the version", "v"),
     ];
 
-    /// <summary>What the global flags say.</summary>
-    public sealed record GlobalOptions(string? LogFile, string LogFormat, bool Debug, string? Root, string Rootless, bool Version)
+    /// <summary>What the global flags say. <see cref="StoreRoot"/> is --store (null: the default, which
+    /// <see cref="ImageStore.DefaultRoot"/> decides); it reaches the commands as <see cref="ContainerRuntime.ImageStoreRoot"/>.</summary>
+    public sealed record GlobalOptions(string? LogFile, string LogFormat, bool Debug, string? Root, string Rootless, bool Version, string? StoreRoot)
     {
         public static GlobalOptions From(Arguments a)
         {
             string rootless = a.Choice("rootless", "auto", "true", "false");
-            return new(a.Value("log"), a.Choice("log-format", "text", "json"), a.Flag("debug"), a.Value("root"), rootless, a.Flag("version"));
+            return new(a.Value("log"), a.Choice("log-format", "text", "json"), a.Flag("debug"), a.Value("root"), rootless, a.Flag("version"), a.Value("store"));
         }
     }
 
-    public static CommandDefinition? Find(string name) => Commands.FirstOrDefault(c => c.Names.Contains(name));
+    /// <summary>A command by name or alias; a group's command by its full name ("image import", "image ls").</summary>
+    public static CommandDefinition? Find(string name)
+    {
+        string[] words = name.Split(' ', 2);
+        var command = Commands.FirstOrDefault(c => c.Names.Contains(words[0]));
+        return words.Length == 1 ? command : command?.Subcommand(words[1]);
+    }
 
     public static int Execute(string[] args)
     {
@@ -82,9 +95,15 @@ public static class Dispatcher
                     return Help.Print(name, log);
                 throw new BerthException($"unknown command \"{name}\"; see berth --help", 2);
             }
+            // A group's command (`image import`) takes the word after the group's name.
+            if (rest.Count > 0 && command.Subcommand(rest[0]) is { } subcommand)
+            {
+                (command, name) = (subcommand, subcommand.Name);
+                rest.RemoveAt(0);
+            }
             RootlessContext.Mode = options.Rootless;
             var store = new StateStore(options.Root);
-            return Run(command, name, rest, store, log, args);
+            return Run(command, name, rest, store, options.StoreRoot, log, args);
         }
         catch (BerthException e)
         {
@@ -108,7 +127,7 @@ public static class Dispatcher
     /// Runs one command. Every error names the command it came from; `exec`'s own errors (before the process runs)
     /// exit 255 as runc's do, so that a client can tell them from the status of the process, which exec returns as is.
     /// </summary>
-    private static int Run(CommandDefinition command, string name, List<string> args, StateStore store, Log log, string[] all)
+    private static int Run(CommandDefinition command, string name, List<string> args, StateStore store, string? imageStore, Log log, string[] all)
     {
         try
         {
@@ -117,10 +136,10 @@ public static class Dispatcher
                 return Help.Print(command.Name, log);
             if (log.Debug)
                 log.DebugLine($"{name}: berth {string.Join(' ', all)} (pid {Environment.ProcessId}, state root {RootForDebug(store)})");
-            var runtime = new ContainerRuntime(store) { Warn = log.Warning, Debug = log.Debug ? log.DebugLine : null };
+            var runtime = new ContainerRuntime(store) { Warn = log.Warning, Debug = log.Debug ? log.DebugLine : null, ImageStoreRoot = imageStore };
             return command.Run(new Invocation(arguments, runtime, log));
         }
-        catch (Exception e) when (e is BerthException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BerthException or ImageException or IOException or UnauthorizedAccessException)
         {
             int code = e is BerthException b ? b.ExitCode : 1;
             if (command == ExecCommand.Definition && code == 1)

@@ -27,10 +27,7 @@ public static class Help
         text.Append("   options: berth COMMAND --help. create, run and plan read config.json or config.yaml, then the host files\n");
         text.Append("   of $BERTH_HOST_DIR (default /etc/berth/host.d) and --host FILE...\n\n");
         text.Append("COMMANDS:\n");
-        var names = Dispatcher.Commands.Select(c => string.Join(", ", c.Names)).ToList();
-        int width = names.Max(n => n.Length) + 2;
-        for (int i = 0; i < names.Count; i++)
-            text.Append("   ").Append(names[i].PadRight(width)).Append(Dispatcher.Commands[i].Summary).Append('\n');
+        AppendCommands(text, Dispatcher.Commands, c => c.Names);
         text.Append("\nGLOBAL OPTIONS:\n");
         AppendFlags(text, Dispatcher.GlobalFlags);
         return text.ToString();
@@ -46,12 +43,29 @@ public static class Help
         text.Append("NAME:\n");
         text.Append($"   berth {command.Name} - {command.Summary}{(command.FromRunc ? $" (as runc {command.Name})" : "")}\n\n");
         text.Append("USAGE:\n");
-        text.Append($"   berth {command.Name} [command options]{(command.Usage.Length > 0 ? " " + command.Usage : "")}\n");
+        // A group's usage is its commands'; a command's, its options and then its arguments.
+        text.Append(command.Subcommands.Count > 0
+            ? $"   berth {command.Name} {command.Usage}\n"
+            : $"   berth {command.Name} [command options]{(command.Usage.Length > 0 ? " " + command.Usage : "")}\n");
         if (command.Aliases.Count > 0)
             text.Append($"\nALIASES:\n   {string.Join(", ", command.Aliases)}\n");
+        if (command.Subcommands.Count > 0)
+        {
+            text.Append("\nCOMMANDS:\n");
+            AppendCommands(text, command.Subcommands, c => c.Names.Select(n => n[(n.LastIndexOf(' ') + 1)..]));
+        }
         text.Append("\nOPTIONS:\n");
         AppendFlags(text, command.Flags);
         return text.ToString();
+    }
+
+    /// <summary>The commands in two columns: their names (a group's commands by their last word) and summaries.</summary>
+    private static void AppendCommands(StringBuilder text, IReadOnlyList<CommandDefinition> commands, Func<CommandDefinition, IEnumerable<string>> names)
+    {
+        var column = commands.Select(c => string.Join(", ", names(c))).ToList();
+        int width = column.Max(n => n.Length) + 2;
+        for (int i = 0; i < column.Count; i++)
+            text.Append("   ").Append(column[i].PadRight(width)).Append(commands[i].Summary).Append('\n');
     }
 
     /// <summary>The flags in two columns, -h/--help last.</summary>

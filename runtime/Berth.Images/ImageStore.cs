@@ -296,9 +296,14 @@ public sealed class ImageStore
         {
             using (var streams = LayerStreams.Open(path, descriptor))
             {
+                Digest actual, actualDiffId;
+                long size;
                 try
                 {
                     LayerUnpacker.Unpack(streams.Tar, rootfs, descriptor.Digest.ToString());
+                    // Reading to the end checks the compressor's trailer too: gzip's CRC is what finds an altered
+                    // byte inside a file's data, after the tar itself has ended.
+                    (actual, size, actualDiffId) = streams.Finish();
                 }
                 catch (Exception e)
                 {
@@ -310,7 +315,6 @@ public sealed class ImageStore
                         throw;
                     throw new ImageException($"the layer {descriptor.Digest} cannot be unpacked: {e.Message}", e);
                 }
-                var (actual, size, actualDiffId) = streams.Finish();
                 OciLayout.CheckBlob(descriptor, "the layer", size, actual);
                 if (actualDiffId != diffId)
                     throw new ImageException($"the layer {descriptor.Digest} unpacks to {actualDiffId}, but the image config {image.ConfigDigest} says its diff_id is {diffId}; refusing the image.");

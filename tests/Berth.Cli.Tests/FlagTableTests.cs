@@ -10,7 +10,7 @@ namespace Berth.Cli.Tests;
 public class FlagTableTests
 {
     private static IEnumerable<(string Command, Flag Flag)> EveryFlag() =>
-        Dispatcher.Commands.SelectMany(c => c.Flags.Select(f => (c.Name, f)))
+        Dispatcher.EveryCommand.SelectMany(c => c.Flags.Select(f => (c.Name, f)))
             .Concat(Dispatcher.GlobalFlags.Select(f => ("", f)));
 
     private static string HelpOf(string command) => command.Length == 0 ? Help.Program() : Help.Command(command)!;
@@ -49,9 +49,29 @@ public class FlagTableTests
     }
 
     [Fact]
+    public void Every_command_of_a_group_has_its_help_and_is_listed_in_the_groups()
+    {
+        foreach (var group in Dispatcher.Commands.Where(c => c.Subcommands.Count > 0))
+        {
+            string help = Help.Command(group.Name)!;
+            Assert.Contains($"   berth {group.Name} command [command options] [arguments...]\n", help);
+            foreach (var command in group.Subcommands)
+            {
+                Assert.StartsWith(group.Name + " ", command.Name);
+                Assert.Contains($"   {string.Join(", ", command.Names.Select(n => n[(group.Name.Length + 1)..]))} ", help);
+                foreach (string name in command.Names)
+                {
+                    Assert.Same(command, Dispatcher.Find(name));
+                    Assert.StartsWith($"NAME:\n   berth {command.Name} - ", Help.Command(name)!);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void No_two_flags_of_a_table_share_a_name()
     {
-        foreach (var names in Dispatcher.Commands.Select(c => c.Flags).Append(Dispatcher.GlobalFlags).Select(t => t.SelectMany(f => f.Names).ToList()))
+        foreach (var names in Dispatcher.EveryCommand.Select(c => c.Flags).Append(Dispatcher.GlobalFlags).Select(t => t.SelectMany(f => f.Names).ToList()))
             Assert.Equal(names.Count, names.Distinct().Count());
     }
 
@@ -98,9 +118,9 @@ public class FlagTableTests
     public void Every_flag_a_command_accepts_is_read_by_it()
     {
         Environment.SetEnvironmentVariable("BERTH_HOST_DIR", "");
-        var runtime = new ContainerRuntime(new StateStore(Path.Combine(Scratch, "state")));
+        var runtime = new ContainerRuntime(new StateStore(Path.Combine(Scratch, "state"))) { ImageStoreRoot = Path.Combine(Scratch, "store") };
         var log = new Log(null, "text", false);
-        foreach (var command in Dispatcher.Commands)
+        foreach (var command in Dispatcher.EveryCommand)
             foreach (var flag in command.Flags.Where(f => f.Support == FlagSupport.Works))
             {
                 List<string> args = [Flag.Spelled(flag.Name)];
@@ -115,7 +135,7 @@ public class FlagTableTests
                 {
                     command.Run(new Invocation(a, runtime, log));
                 }
-                catch (Exception e) when (e is BerthException or IOException)
+                catch (Exception e) when (e is BerthException or Berth.Images.ImageException or IOException)
                 {
                     // The library refusing is fine: the flag had to be read before it was called.
                 }
@@ -144,7 +164,9 @@ public class FlagTableTests
 
     private static string[] Positionals(string command) => command switch
     {
-        "list" or "spec" or "features" or "schema" or "help" => [],
+        "list" or "spec" or "features" or "schema" or "help" or "image ls" or "image verify" => [],
+        "image import" or "digest" => [Directory.CreateDirectory(Path.Combine(Scratch, "layout")).FullName],
+        "sign" or "verify" => [FileWith("signed.txt", "signed\n")],
         "kill" => ["berth-cli-test", "TERM"],
         "exec" => ["berth-cli-test", "true"],
         "validate" => [Path.Combine(Bundle(), "config.json")],
@@ -161,6 +183,9 @@ public class FlagTableTests
         "pid-file" => Path.Combine(Scratch, "pid"),
         "log" => Path.Combine(Scratch, "log"),
         "root" => Path.Combine(Scratch, "state"),
+        "store" => Path.Combine(Scratch, "store"),
+        "key" => FileWith("key.pem", "not a key\n"),
+        "signature" => FileWith("signed.txt.sig", "not a signature\n"),
         "resources" => FileWith("resources.json", "{}"),
         "process" => FileWith("process.json", "{\"args\": [\"true\"], \"cwd\": \"/\"}"),
         "image-path" => Scratch,

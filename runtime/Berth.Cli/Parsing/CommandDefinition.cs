@@ -2,7 +2,8 @@ using Berth.Runtime.Lifecycle;
 
 namespace Berth.Cli.Parsing;
 
-/// <summary>What a command is given when it runs: its parsed arguments, the runtime (state root of --root) and the log.</summary>
+/// <summary>What a command is given when it runs: its parsed arguments, the runtime (state root of --root, content store
+/// of --store) and the log.</summary>
 public sealed record Invocation(Arguments Arguments, ContainerRuntime Runtime, Log Log);
 
 /// <summary>
@@ -23,6 +24,14 @@ public sealed record CommandDefinition(string Name, string Usage, string Summary
     public string? UnknownFlagHint { get; init; }
 
     public IEnumerable<string> Names => Aliases.Prepend(Name);
+
+    /// <summary>A group's commands (`berth image import`): each is named in full ("image import") and has its own
+    /// flag table; the group itself runs only without one, and prints its help.</summary>
+    public IReadOnlyList<CommandDefinition> Subcommands { get; init; } = [];
+
+    /// <summary>The group's command whose last word is <paramref name="word"/> (or one of its aliases), or null.</summary>
+    public CommandDefinition? Subcommand(string word) =>
+        Subcommands.FirstOrDefault(c => c.Names.Any(n => n == word || n.EndsWith(" " + word, StringComparison.Ordinal)));
 
     public Arguments Parse(IReadOnlyList<string> args, int start) =>
         Arguments.Parse(args, start, Flags, FlagsEndAtFirstPositional, UnknownFlagHint);

@@ -96,8 +96,12 @@ public static class YamlLoader
             case "!replace": tag = NodeTag.Replace; break;
             case "!delete": case "!remove": tag = NodeTag.Delete; break;
             case "!merge": tag = NodeTag.Merge; break;
-            case "tag:yaml.org,2002:str": case "tag:yaml.org,2002:int": case "tag:yaml.org,2002:float":
-            case "tag:yaml.org,2002:bool": case "tag:yaml.org,2002:null": case "tag:yaml.org,2002:map":
+            case "tag:yaml.org,2002:str":
+            case "tag:yaml.org,2002:int":
+            case "tag:yaml.org,2002:float":
+            case "tag:yaml.org,2002:bool":
+            case "tag:yaml.org,2002:null":
+            case "tag:yaml.org,2002:map":
             case "tag:yaml.org,2002:seq":
                 coreTag = tagText["tag:yaml.org,2002:".Length..];
                 break;

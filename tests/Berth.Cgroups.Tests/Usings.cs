@@ -1,5 +1,5 @@
 global using Berth.Runtime;
 global using Berth.Runtime.Cgroups;
+global using Berth.Runtime.Tests;
 global using Berth.Spec;
 global using Xunit;
-global using Berth.Runtime.Tests;

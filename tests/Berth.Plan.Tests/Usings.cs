@@ -1,2 +1,2 @@
-global using Xunit;
 global using Berth.Runtime.Plan;
+global using Xunit;

@@ -1,2 +1,2 @@
-global using Xunit;
 global using System.Text.Json.Nodes;
+global using Xunit;

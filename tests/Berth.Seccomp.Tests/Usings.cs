@@ -1,3 +1,3 @@
-global using Xunit;
 global using Berth.Runtime.Plan;
 global using Berth.Spec;
+global using Xunit;

@@ -90,11 +90,11 @@ public class BasicRuleTests
     [Fact]
     public void Idmapped_mount_ranges_are_checked() =>
         Exactly(Doc(d => d["mounts"] = new JsonArray(new JsonObject
-            {
-                ["destination"] = "/data", ["type"] = "bind", ["source"] = "/srv", ["options"] = new JsonArray("rbind", "idmap"),
-                ["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 1000, ["size"] = 0 }),
-                ["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 1000, ["size"] = 10 }),
-            })),
+        {
+            ["destination"] = "/data", ["type"] = "bind", ["source"] = "/srv", ["options"] = new JsonArray("rbind", "idmap"),
+            ["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 1000, ["size"] = 0 }),
+            ["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = 1000, ["size"] = 10 }),
+        })),
             "error /mounts/0/uidMappings/0/size x-id-mapping: uid mapping size is 0: a range maps at least one id");
 
     [Fact]
@@ -156,10 +156,10 @@ public class BasicRuleTests
     [Fact]
     public void Unknown_capability_is_a_warning() =>
         Exactly(Doc(d => d.Process()["capabilities"] = new JsonObject
-            {
-                ["bounding"] = new JsonArray("CAP_CHOWN", "CAP_CHECKPOINT_RESTORE", "CAP_BPF"),
-                ["ambient"] = new JsonArray("CAP_NET_BIND", "CAP_KILL"),
-            }),
+        {
+            ["bounding"] = new JsonArray("CAP_CHOWN", "CAP_CHECKPOINT_RESTORE", "CAP_BPF"),
+            ["ambient"] = new JsonArray("CAP_NET_BIND", "CAP_KILL"),
+        }),
             "warning /process/capabilities/ambient/0 x-capability: \"CAP_NET_BIND\" is not a capability this kernel generation knows (CAP_CHOWN … CAP_CHECKPOINT_RESTORE); berth leaves it out, as runc does");
 
     [Fact]

@@ -117,10 +117,10 @@ public class LinuxRuleTests
     public void Time_offsets_need_a_new_time_namespace_and_known_clocks()
     {
         Exactly(Doc(d => d.Linux()["timeOffsets"] = new JsonObject
-            {
-                ["monotonic"] = new JsonObject { ["secs"] = 10, ["nanosecs"] = 1000000000 },
-                ["realtime"] = new JsonObject { ["secs"] = 1 },
-            }),
+        {
+            ["monotonic"] = new JsonObject { ["secs"] = 10, ["nanosecs"] = 1000000000 },
+            ["realtime"] = new JsonObject { ["secs"] = 1 },
+        }),
             "error /linux/timeOffsets x-requires: timeOffsets need a new time namespace: add {\"type\": \"time\"} (without path) to linux.namespaces",
             "error /linux/timeOffsets/monotonic/nanosecs x-range: nanosecs 1000000000 must be less than 1000000000",
             "error /linux/timeOffsets/realtime x-clock: \"realtime\" is not a clock a time namespace can offset: use \"monotonic\" or \"boottime\"");
@@ -135,12 +135,12 @@ public class LinuxRuleTests
     public void Net_devices_need_a_network_namespace_and_valid_names()
     {
         Exactly(Doc(d => d.Linux()["netDevices"] = new JsonObject
-            {
-                ["eth0"] = new JsonObject { ["name"] = "ctr0" },
-                ["eth1"] = new JsonObject { ["name"] = "a/b" },
-                ["a-very-long-interface"] = new JsonObject(),
-                ["eth2"] = new JsonObject { ["name"] = "ctr0" },
-            }),
+        {
+            ["eth0"] = new JsonObject { ["name"] = "ctr0" },
+            ["eth1"] = new JsonObject { ["name"] = "a/b" },
+            ["a-very-long-interface"] = new JsonObject(),
+            ["eth2"] = new JsonObject { ["name"] = "ctr0" },
+        }),
             "error /linux/netDevices x-requires: netDevices need a network namespace to move the devices into: add {\"type\": \"network\"} to linux.namespaces",
             "error /linux/netDevices/eth1/name x-interface-name: network device name \"a/b\" is not a valid interface name (1 to 15 bytes, not \".\" or \"..\", no '/', ':' or white space)",
             "error /linux/netDevices/a-very-long-interface x-interface-name: network device \"a-very-long-interface\" is not a valid interface name (1 to 15 bytes, not \".\" or \"..\", no '/', ':' or white space)",

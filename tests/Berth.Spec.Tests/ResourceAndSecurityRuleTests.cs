@@ -47,38 +47,38 @@ public class ResourceAndSecurityRuleTests
     [Fact]
     public void Weight_device_needs_weight_or_leaf_weight() =>
         Exactly(Resources(new JsonObject
+        {
+            ["blockIO"] = new JsonObject
             {
-                ["blockIO"] = new JsonObject
-                {
-                    ["weightDevice"] = new JsonArray(
+                ["weightDevice"] = new JsonArray(
                         new JsonObject { ["major"] = 8, ["minor"] = 0, ["weight"] = 500 },
                         new JsonObject { ["major"] = 8, ["minor"] = 16 },
                         new JsonObject { ["major"] = 8, ["minor"] = 32, ["leafWeight"] = 300 }),
-                },
-            }),
+            },
+        }),
             "error /linux/resources/blockIO/weightDevice/1 x-required-one-of: a weightDevice entry needs weight or leafWeight (or both)");
 
     [Fact]
     public void Rdma_entry_needs_handles_or_objects() =>
         Exactly(Resources(new JsonObject
+        {
+            ["rdma"] = new JsonObject
             {
-                ["rdma"] = new JsonObject
-                {
-                    ["mlx5_1"] = new JsonObject { ["hcaHandles"] = 3 },
-                    ["mlx/4"] = new JsonObject(),
-                },
-            }),
+                ["mlx5_1"] = new JsonObject { ["hcaHandles"] = 3 },
+                ["mlx/4"] = new JsonObject(),
+            },
+        }),
             "error /linux/resources/rdma/mlx~14 x-required-one-of: rdma entry \"mlx/4\" needs hcaHandles or hcaObjects (or both)");
 
     [Fact]
     public void Unified_keys_name_a_cgroup_file() =>
         Exactly(Resources(new JsonObject
+        {
+            ["unified"] = new JsonObject
             {
-                ["unified"] = new JsonObject
-                {
-                    ["memory.max"] = "max", ["io.weight"] = "default 100", ["../../cgroup.procs"] = "1", ["cpu"] = "x", ["pids."] = "1",
-                },
-            }),
+                ["memory.max"] = "max", ["io.weight"] = "default 100", ["../../cgroup.procs"] = "1", ["cpu"] = "x", ["pids."] = "1",
+            },
+        }),
             "error /linux/resources/unified/..~1..~1cgroup.procs x-cgroup-file: unified key \"../../cgroup.procs\" is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')",
             "error /linux/resources/unified/cpu x-cgroup-file: unified key \"cpu\" is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')",
             "error /linux/resources/unified/pids. x-cgroup-file: unified key \"pids.\" is not a cgroup v2 file name such as \"memory.max\" (controller.file, no '/')");
@@ -100,13 +100,13 @@ public class ResourceAndSecurityRuleTests
     public void Errno_return_needs_an_action_that_returns_errno()
     {
         Exactly(Seccomp(new JsonObject
-            {
-                ["defaultAction"] = "SCMP_ACT_KILL_PROCESS", ["defaultErrnoRet"] = 1,
-                ["syscalls"] = new JsonArray(
+        {
+            ["defaultAction"] = "SCMP_ACT_KILL_PROCESS", ["defaultErrnoRet"] = 1,
+            ["syscalls"] = new JsonArray(
                     new JsonObject { ["names"] = new JsonArray("read"), ["action"] = "SCMP_ACT_ALLOW", ["errnoRet"] = 1 },
                     new JsonObject { ["names"] = new JsonArray("mount"), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = 1 },
                     new JsonObject { ["names"] = new JsonArray("ptrace"), ["action"] = "SCMP_ACT_TRACE", ["errnoRet"] = 38 }),
-            }),
+        }),
             "error /linux/seccomp/defaultErrnoRet x-requires: defaultErrnoRet needs a defaultAction that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not SCMP_ACT_KILL_PROCESS",
             "error /linux/seccomp/syscalls/0/errnoRet x-requires: errnoRet needs an action that returns an errno (SCMP_ACT_ERRNO or SCMP_ACT_TRACE), not SCMP_ACT_ALLOW");
         Exactly(Seccomp(new JsonObject { ["defaultAction"] = "SCMP_ACT_ERRNO", ["defaultErrnoRet"] = 38 }));
@@ -115,16 +115,16 @@ public class ResourceAndSecurityRuleTests
     [Fact]
     public void Syscall_argument_index_is_0_to_5() =>
         Exactly(Seccomp(new JsonObject
+        {
+            ["defaultAction"] = "SCMP_ACT_ALLOW",
+            ["syscalls"] = new JsonArray(new JsonObject
             {
-                ["defaultAction"] = "SCMP_ACT_ALLOW",
-                ["syscalls"] = new JsonArray(new JsonObject
-                {
-                    ["names"] = new JsonArray("personality"), ["action"] = "SCMP_ACT_ERRNO",
-                    ["args"] = new JsonArray(
+                ["names"] = new JsonArray("personality"), ["action"] = "SCMP_ACT_ERRNO",
+                ["args"] = new JsonArray(
                         new JsonObject { ["index"] = 5, ["value"] = 0, ["op"] = "SCMP_CMP_EQ" },
                         new JsonObject { ["index"] = 6, ["value"] = 0, ["op"] = "SCMP_CMP_EQ" }),
-                }),
             }),
+        }),
             "error /linux/seccomp/syscalls/0/args/1/index x-range: argument index 6 is past the sixth argument (indexes are 0 to 5)");
 
     [Theory]
@@ -140,20 +140,20 @@ public class ResourceAndSecurityRuleTests
     [Fact]
     public void Notify_without_listener_is_an_error() =>
         Exactly(Seccomp(new JsonObject
-            {
-                ["defaultAction"] = "SCMP_ACT_ALLOW",
-                ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("mknod"), ["action"] = "SCMP_ACT_NOTIFY" }),
-            }),
+        {
+            ["defaultAction"] = "SCMP_ACT_ALLOW",
+            ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("mknod"), ["action"] = "SCMP_ACT_NOTIFY" }),
+        }),
             "error /linux/seccomp/listenerPath x-requires: SCMP_ACT_NOTIFY needs the path of the seccomp agent's unix socket");
 
     [Fact]
     public void Notify_as_default_or_for_write_is_an_error() =>
         Exactly(Seccomp(new JsonObject
-            {
-                ["defaultAction"] = "SCMP_ACT_NOTIFY",
-                ["listenerPath"] = "/run/agent.sock",
-                ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("read", "write"), ["action"] = "SCMP_ACT_NOTIFY" }),
-            }),
+        {
+            ["defaultAction"] = "SCMP_ACT_NOTIFY",
+            ["listenerPath"] = "/run/agent.sock",
+            ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("read", "write"), ["action"] = "SCMP_ACT_NOTIFY" }),
+        }),
             "error /linux/seccomp/syscalls/0/names x-requires: SCMP_ACT_NOTIFY cannot be used for the write syscall (the listener is handed to the agent with it)",
             "error /linux/seccomp/defaultAction x-requires: SCMP_ACT_NOTIFY cannot be used as default action");
 

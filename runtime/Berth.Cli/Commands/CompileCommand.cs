@@ -19,7 +19,8 @@ public static class CompileCommand
         Flag.Switch("explain", "print where every value comes from instead of the config"),
         Flag.Switch("diff", "print what the host files changed instead of the config"),
         Flag.Switch("to-yaml", "print the result as YAML"),
-    ], Run) { FromRunc = false };
+    ], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

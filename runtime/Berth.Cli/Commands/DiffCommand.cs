@@ -11,7 +11,8 @@ public static class DiffCommand
 {
     public static readonly CommandDefinition Definition = new("diff", "<container-id>",
         "berth's own: what the host files changed in the author's config",
-        [Flag.Value("format", "text or json (default: text)")], Run) { FromRunc = false };
+        [Flag.Value("format", "text or json (default: text)")], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

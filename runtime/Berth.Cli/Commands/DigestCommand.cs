@@ -10,7 +10,8 @@ public static class DigestCommand
 {
     public static readonly CommandDefinition Definition = new("digest", "DIR",
         "berth's own: print the tree digest of a directory (names, types, modes, owners, contents, link targets; berth-tree-v1)",
-        [], Run) { FromRunc = false };
+        [], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

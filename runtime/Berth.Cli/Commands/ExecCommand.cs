@@ -35,7 +35,8 @@ public static class ExecCommand
         Flag.Switch("ignore-paused", "run even when the container is paused"),
         CreateCommand.NoSubreaperUnlessDetached,
         CreateCommand.PidfdSocket,
-    ], Run) { FlagsEndAtFirstPositional = true };
+    ], Run)
+    { FlagsEndAtFirstPositional = true };
 
     private static int Run(Invocation call) => call.Runtime.Exec(Options(call.Arguments));
 

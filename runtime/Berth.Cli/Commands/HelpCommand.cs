@@ -6,7 +6,8 @@ namespace Berth.Cli.Commands;
 public static class HelpCommand
 {
     public static readonly CommandDefinition Definition = new("help", "[command]", "show the commands, or one command's help", [],
-        call => Help.Print(Topic(call.Arguments.Positionals), call.Log)) { Aliases = ["h"] };
+        call => Help.Print(Topic(call.Arguments.Positionals), call.Log))
+    { Aliases = ["h"] };
 
     /// <summary>The first word, and the second too when the first names a group of commands.</summary>
     private static string? Topic(IReadOnlyList<string> words) => words switch

@@ -8,7 +8,8 @@ public static class ImageImportCommand
 {
     public static readonly CommandDefinition Definition = new("image import", "DIR[:TAG]",
         "import an OCI image layout (skopeo, buildah, umoci, podman save --format oci-dir), checking every blob; prints the manifest digest",
-        [], Run) { FromRunc = false };
+        [], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

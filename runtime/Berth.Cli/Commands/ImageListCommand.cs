@@ -14,7 +14,8 @@ public static class ImageListCommand
     [
         Flag.Value("format", "table or json (default: table)", "f"),
         Flag.Switch("quiet", "print only the manifest digests", "q"),
-    ], Run) { Aliases = ["image list"], FromRunc = false };
+    ], Run)
+    { Aliases = ["image list"], FromRunc = false };
 
     private static int Run(Invocation call)
     {

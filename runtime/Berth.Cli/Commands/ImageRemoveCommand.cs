@@ -11,7 +11,8 @@ public static class ImageRemoveCommand
 {
     public static readonly CommandDefinition Definition = new("image rm", "<image>...",
         "remove images (a digest, a unique prefix of 12 hex digits or more, or a tag) and the layers no other image uses; refused while a container uses them",
-        [], Run) { Aliases = ["image remove"], FromRunc = false };
+        [], Run)
+    { Aliases = ["image remove"], FromRunc = false };
 
     private static int Run(Invocation call)
     {

@@ -8,7 +8,8 @@ public static class ImageVerifyCommand
 {
     public static readonly CommandDefinition Definition = new("image verify", "",
         "re-hash every blob and every layer file in the store; print what changed since import (exit 1 if anything did)",
-        [], Run) { FromRunc = false };
+        [], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

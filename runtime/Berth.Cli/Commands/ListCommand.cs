@@ -16,7 +16,8 @@ public static class ListCommand
     [
         Flag.Value("format", "table or json (default: table)", "f"),
         Flag.Switch("quiet", "print only the ids", "q"),
-    ], Run) { Aliases = ["ls"] };
+    ], Run)
+    { Aliases = ["ls"] };
 
     private static int Run(Invocation call)
     {

@@ -7,7 +7,8 @@ public static class PlanCommand
 {
     public static readonly CommandDefinition Definition = new("plan", "<container-id>",
         "berth's own: print the operations create would run",
-        [CreateCommand.Bundle, CreateCommand.Host, CreateCommand.NoPivot], Run) { FromRunc = false };
+        [CreateCommand.Bundle, CreateCommand.Host, CreateCommand.NoPivot], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

@@ -7,7 +7,8 @@ namespace Berth.Cli.Commands;
 public static class SchemaCommand
 {
     public static readonly CommandDefinition Definition = new("schema", "", "berth's own: the JSON Schema of the YAML config format",
-        [Flag.Value("output", "write it to this file (- or none: standard output)", "o")], Run) { FromRunc = false };
+        [Flag.Value("output", "write it to this file (- or none: standard output)", "o")], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

@@ -12,7 +12,8 @@ public static class SignCommand
     [
         Flag.Value("key", "the private key, PEM: \"PRIVATE KEY\" (PKCS#8) or \"EC PRIVATE KEY\" (SEC1), as openssl writes them"),
         Flag.Value("output", "where the base64 signature goes, - for standard output (default: FILE.sig)", "output-signature"),
-    ], Run) { FromRunc = false };
+    ], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

@@ -16,7 +16,8 @@ public static class ValidateCommand
     [
         Flag.Value("format", "text or json (default: text)"),
         Flag.Value("host", "a host file merged into the config first, as create merges it ($BERTH_HOST_DIR is not read)").Many(),
-    ], Run) { FromRunc = false };
+    ], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

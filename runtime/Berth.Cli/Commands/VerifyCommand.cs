@@ -14,7 +14,8 @@ public static class VerifyCommand
     [
         Flag.Value("key", "the public key, PEM \"PUBLIC KEY\" (cosign.pub, openssl ec -pubout); a private key is read for its public half"),
         Flag.Value("signature", "the file holding the base64 signature"),
-    ], Run) { FromRunc = false };
+    ], Run)
+    { FromRunc = false };
 
     private static int Run(Invocation call)
     {

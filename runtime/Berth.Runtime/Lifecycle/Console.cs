@@ -2,8 +2,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Berth.Runtime.Exec;
 using Tmds.Linux;
-using tcflag_t = uint;
 using static Tmds.Linux.LibC;
+using tcflag_t = uint;
 
 namespace Berth.Runtime.Lifecycle;
 

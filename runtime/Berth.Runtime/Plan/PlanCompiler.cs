@@ -471,7 +471,8 @@ public sealed class PlanCompiler
         {
             var hook = hooks[i];
             Add(new RunHookOp($"{kind} hook {hook.Path}", $"hooks.{kind}[{i}]", hook.Path,
-                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L, i) { InRootCwd = inRootCwd });
+                hook.Args is { Count: > 0 } args ? args : [hook.Path], hook.Env ?? [], (hook.Timeout ?? 0) * 1000L, i)
+            { InRootCwd = inRootCwd });
         }
     }
 

@@ -77,10 +77,24 @@ public static class Linux
     {
         string? name = signal switch
         {
-            1 => "hangup", 2 => "interrupt", 3 => "quit", 4 => "illegal instruction", 5 => "trace/breakpoint trap",
-            6 => "aborted", 7 => "bus error", 8 => "floating point exception", 9 => "killed", 10 => "user defined signal 1",
-            11 => "segmentation fault", 12 => "user defined signal 2", 13 => "broken pipe", 14 => "alarm clock",
-            15 => "terminated", 24 => "CPU time limit exceeded", 25 => "file size limit exceeded", 31 => "bad system call",
+            1 => "hangup",
+            2 => "interrupt",
+            3 => "quit",
+            4 => "illegal instruction",
+            5 => "trace/breakpoint trap",
+            6 => "aborted",
+            7 => "bus error",
+            8 => "floating point exception",
+            9 => "killed",
+            10 => "user defined signal 1",
+            11 => "segmentation fault",
+            12 => "user defined signal 2",
+            13 => "broken pipe",
+            14 => "alarm clock",
+            15 => "terminated",
+            24 => "CPU time limit exceeded",
+            25 => "file size limit exceeded",
+            31 => "bad system call",
             _ => null,
         };
         return name is null ? $"killed by signal {signal}" : $"killed by signal {signal} ({name})";

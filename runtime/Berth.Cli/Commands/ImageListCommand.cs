@@ -32,9 +32,11 @@ public static class ImageListCommand
         return 0;
     }
 
+    private static readonly string[] Header = ["IMAGE ID", "TAGS", "LAYERS", "SIZE", "IMPORTED"];
+
     private static string Table(IReadOnlyList<ImageRecord> images)
     {
-        var rows = new List<string[]> { new[] { "IMAGE ID", "TAGS", "LAYERS", "SIZE", "IMPORTED" } };
+        var rows = new List<string[]> { Header };
         foreach (var image in images)
             rows.Add([
                 image.Digest.Hex[..12],

@@ -17,9 +17,10 @@
 #   the libocispec commit crun 1.27.1 pins (git ls-tree 1.27.1 libocispec) into crun-1.27.1/libocispec, and the
 #   runtime-spec, image-spec and yajl commits libocispec pins into its subdirectories. yajl's pinned commit is
 #   missing from the snapshot: its newest commit serves (the build links the system libyajl; yajl's tree only has to
-#   exist for autoreconf). Then `autoreconf -fi && ./configure --disable-criu && make crun`.
+#   exist for autoreconf). Then `autoreconf -fi && ./configure --disable-criu && make`.
 #   git --git-dir=SRC_DIR/opencontainers+runc/repo archive v1.3.6 | tar -x -C OUT_DIR/src/runc-1.3.6, then
 #   `GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local make runc` with Go 1.23 (runc 1.3 needs Go >= 1.23).
+# The "fatal: not a git repository" lines in the output are the builds asking git for a commit: harmless.
 # Both builds run under `nice -n 19`: the machine is shared.
 set -euo pipefail
 
@@ -118,7 +119,7 @@ install_build_deps() {
 
 build_crun() {
   local tree=$out_dir/src/crun-$CRUN_TAG libocispec yajl
-  rm -rf "$tree"
+  rm -rf "$tree" "$out_dir/bin/crun-$CRUN_TAG"
   extract containers+crun "$CRUN_TAG" "$tree"
   libocispec=$(pinned containers+crun "$CRUN_TAG" libocispec)
   extract containers+libocispec "$libocispec" "$tree/libocispec"
@@ -139,14 +140,14 @@ build_crun() {
     mkdir -p m4 libocispec/m4
     nice -n 19 autoreconf -fi
     nice -n 19 ./configure --disable-criu >configure.log
-    nice -n 19 make -j"$(nproc)" crun >make.log
+    nice -n 19 make -j"$(nproc)" >make.log
   )
   install -m 0755 "$tree/crun" "$out_dir/bin/crun-$CRUN_TAG"
 }
 
 build_runc() {
-  local tree=$out_dir/src/runc-$RUNC_TAG
-  rm -rf "$tree"
+  local tree=$out_dir/src/runc-${RUNC_TAG#v}
+  rm -rf "$tree" "$out_dir/bin/runc-${RUNC_TAG#v}"
   extract opencontainers+runc "$RUNC_TAG" "$tree"
   if [ ! -x "$GO_BIN/go" ]; then
     echo "runc $RUNC_TAG needs Go >= 1.23 at $GO_BIN (run with --install-deps)" >&2
@@ -158,13 +159,27 @@ build_runc() {
     PATH=$GO_BIN:$PATH GOCACHE=$out_dir/go-cache GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local \
       nice -n 19 make runc COMMIT="$RUNC_TAG" >make.log
   )
-  install -m 0755 "$tree/runc" "$out_dir/bin/runc-$RUNC_TAG"
+  install -m 0755 "$tree/runc" "$out_dir/bin/runc-${RUNC_TAG#v}"
 }
 
 [ "$install_deps" = 1 ] && install_build_deps
 mkdir -p "$out_dir/src" "$out_dir/bin"
-build_crun
-build_runc
-"$out_dir/bin/crun-$CRUN_TAG" --version | head -1
-"$out_dir/bin/runc-$RUNC_TAG" --version | head -1
-echo "built: $out_dir/bin/crun-$CRUN_TAG $out_dir/bin/runc-$RUNC_TAG"
+# One build failing does not stop the other; each stops at its first error (errexit holds inside the subshell, which
+# is why it is not written as a condition).
+failed=()
+for runtime in crun runc; do
+  set +e
+  (set -e; "build_$runtime")
+  status=$?
+  set -e
+  if [ "$status" -ne 0 ]; then
+    failed+=("$runtime (its logs: $out_dir/src/$runtime-*/*.log)")
+  fi
+done
+for binary in "$out_dir/bin/crun-$CRUN_TAG" "$out_dir/bin/runc-${RUNC_TAG#v}"; do
+  [ -x "$binary" ] && echo "built: $binary ($("$binary" --version | head -1))"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi

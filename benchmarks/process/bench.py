@@ -488,7 +488,8 @@ def main():
     args = parse_args(sys.argv[1:])
     enter_private_namespace()
     signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:  # under nohup it stays ignored
+        signal.signal(signal.SIGHUP, interrupted)
     print("load average before: %.2f %.2f %.2f" % os.getloadavg())
     print("runtimes: " + ", ".join(f"{n}={p}" for n, p in args.runtimes.items()) + f"; ratios vs {args.baseline}")
     work = tempfile.mkdtemp(prefix="berth-bench-")

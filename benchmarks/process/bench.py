@@ -24,9 +24,16 @@ PASSES = ("run", "cycle", "exec", "memory", "scale", "throughput")
 FLOOR = "floor (C, kernel work only)"
 
 
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text}")
+    return value
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Whole-process benchmark of OCI runtimes (see README.md beside this file).")
-    p.add_argument("--runs", type=int, default=100, help="samples per runtime in the run, cycle, exec and scale passes")
+    p.add_argument("--runs", type=positive, default=100, help="samples per runtime in the run, cycle, exec and scale passes")
     p.add_argument("--rt", action="append", default=[], metavar="NAME=PATH",
                    help="a runtime to measure (repeatable); replaces a default of the same name")
     p.add_argument("--no-default-rt", action="store_true",
@@ -34,11 +41,11 @@ def parse_args(argv):
     p.add_argument("--pass", dest="passes", default=",".join(PASSES),
                    help="comma-separated passes to run, in this order: " + ",".join(PASSES))
     p.add_argument("--baseline", help="the runtime ratios are against (default: crun-1.27.1 if given, else crun)")
-    p.add_argument("--scale", type=int, default=1000, help="containers on the full root in the scale pass")
-    p.add_argument("--throughput", type=int, default=100, help="runs per round in the throughput pass")
-    p.add_argument("--concurrency", type=int, default=10, help="runs in flight at once in the throughput pass")
-    p.add_argument("--rounds", type=int, default=3, help="rounds per runtime in the throughput pass")
-    p.add_argument("--memory-tries", type=int, default=3,
+    p.add_argument("--scale", type=positive, default=1000, help="containers on the full root in the scale pass")
+    p.add_argument("--throughput", type=positive, default=100, help="runs per round in the throughput pass")
+    p.add_argument("--concurrency", type=positive, default=10, help="runs in flight at once in the throughput pass")
+    p.add_argument("--rounds", type=positive, default=3, help="rounds per runtime in the throughput pass")
+    p.add_argument("--memory-tries", type=positive, default=3,
                    help="runs that must all succeed for a memory limit to count as enough")
     args = p.parse_args(argv)
     args.passes = [name.strip() for name in args.passes.split(",") if name.strip()]

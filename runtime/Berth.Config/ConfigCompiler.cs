@@ -34,6 +34,9 @@ public sealed class CompileResult
 
     public Spec.Spec? Spec { get; init; }
 
+    /// <summary>The host files' trust policy (empty when none declares one).</summary>
+    public TrustPolicy Trust { get; init; } = new();
+
     public bool Success => Document is not null && Spec is not null && !Diagnostics.Any(d => d.Severity == Severity.Error);
 
     public int ErrorCount => Diagnostics.Count(d => d.Severity == Severity.Error);
@@ -78,12 +81,16 @@ public static class ConfigCompiler
         diagnostics ??= new List<ConfigDiagnostic>();
         var schema = SchemaInfo.Config;
         var trees = new List<MappingNode?>();
+        var trust = new TrustPolicy();
         foreach (var file in files)
         {
             string text = Decode(file, diagnostics);
             var tree = YamlLoader.Load(file.Name, text, diagnostics);
             if (tree is not null)
+            {
+                trust.Take(tree, file.Name, isAuthor: trees.Count == 0, diagnostics);
                 Desugar.Apply(tree, schema, diagnostics);
+            }
             trees.Add(tree);
         }
         if (trees.Any(t => t is null) || files.Count == 0)
@@ -110,6 +117,7 @@ public static class ConfigCompiler
             AuthorRoot = trees.Count == 1 ? document.Root : authorRoot,
             Deletions = merger.Deletions,
             Spec = spec,
+            Trust = trust,
         };
     }
 

@@ -20,12 +20,13 @@ public static class DiffCommand
         string id = a.Single("container id");
         string format = a.Choice("format", "text", "json");
         byte[]? json = HostChanges.Read(call.Runtime.Store, id);
+        var verified = TrustCheck.Read(call.Runtime.Store, id);
         if (json is null)
             call.Log.Line("info", $"berth: diff: container \"{id}\" ran its bundle's config.json as it was (no host files)");
         else if (format == "json")
-            StandardStreams.WriteDocument(json);
+            StandardStreams.WriteDocument(verified is null ? json : HostChanges.WithVerified(json, TrustCheck.ToJson(verified)));
         else
-            StandardStreams.Write(HostChanges.Render(ConfigDiff.FromJson(json)));
+            StandardStreams.Write(HostChanges.Render(ConfigDiff.FromJson(json)) + (verified is null ? "" : TrustCheck.Render(verified)));
         return 0;
     }
 }

@@ -69,6 +69,14 @@ public static class BundleConfig
             extra.Add(new(StateStore.AuthorFile, result.Author!.Json));
             extra.Add(new(StateStore.DiffFile, ConfigDiff.ToJson(result.Diff(), result.Files)));
         }
+        // The host's trust policy, before anything is made: a refusal leaves nothing behind.
+        if (!result.Trust.IsEmpty)
+        {
+            var verified = TrustCheck.Verify(result.Trust, result.Files[0], result.Spec!, Path.GetDirectoryName(Path.GetFullPath(author))!);
+            foreach (var v in verified)
+                sink.DebugLine($"trust: {v.What} {v.Subject} signed by key {v.KeyFingerprint}");
+            extra.Add(new(StateStore.TrustFile, TrustCheck.ToJson(verified)));
+        }
         return new LoadedConfig(result.Spec!, document.Json, sources) { ExtraFiles = extra };
     }
 

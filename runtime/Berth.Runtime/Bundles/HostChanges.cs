@@ -20,6 +20,18 @@ public static class HostChanges
         return json;
     }
 
+    /// <summary>The recorded diff with what the trust policy verified beside its sources (a "verified" member).</summary>
+    public static byte[] WithVerified(byte[] diffJson, byte[] verifiedJson)
+    {
+        var diff = System.Text.Json.Nodes.JsonNode.Parse(diffJson)!.AsObject();
+        diff["verified"] = System.Text.Json.Nodes.JsonNode.Parse(verifiedJson);
+        return System.Text.Encoding.UTF8.GetBytes(diff.ToJsonString(new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
+    }
+
     /// <summary>The diff as text, one change a line ("~ path: before (where) -> after (where)").</summary>
     public static string Render(IReadOnlyList<DiffEntry> entries) => string.Concat(entries.Select(e => e + "\n"));
 }

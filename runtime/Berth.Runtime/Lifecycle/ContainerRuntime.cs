@@ -382,7 +382,11 @@ public sealed partial class ContainerRuntime(StateStore store)
         var record = dir.Load();
         var status = dir.StatusOf(record);
         bool alive = status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused;
-        return record.OciState(Describe(status), alive ? record.Pid : 0, forCli: true);
+        // berth's own member, after runc's: the signatures the host's trust policy verified at create.
+        byte[]? verified = dir.Read(StateStore.TrustFile, out _);
+        using var trust = verified is null ? null : System.Text.Json.JsonDocument.Parse(verified);
+        return record.OciState(Describe(status), alive ? record.Pid : 0, forCli: true,
+            trust is null ? null : [new("verified", trust.RootElement)]);
     }
 
     public static string Describe(ContainerStatus status) => status switch

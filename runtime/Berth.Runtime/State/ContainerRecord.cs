@@ -42,7 +42,8 @@ public sealed class ContainerRecord
     /// The OCI state document, written by the generated writer: for `berth state` (indented, with pid 0 once stopped
     /// and runc's extra rootfs and created members) and for hooks on stdin (compact, pid only while there is one).
     /// </summary>
-    public byte[] OciState(string status, int pid, bool forCli)
+    /// <param name="extra">Members after the state's own (`berth state` adds what the trust policy verified).</param>
+    public byte[] OciState(string status, int pid, bool forCli, IReadOnlyList<KeyValuePair<string, JsonElement>>? extra = null)
     {
         if (!Berth.Spec.StateStatusExtensions.TryParseWireName(status, out var wireStatus))
             throw new ArgumentException($"\"{status}\" is not a container status", nameof(status));
@@ -56,6 +57,7 @@ public sealed class ContainerRecord
             Rootfs = forCli ? Rootfs : null,
             Created = forCli ? Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null,
             Annotations = Annotations,
+            UnknownMembers = extra,
         };
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, JsonText.Options(forCli)))

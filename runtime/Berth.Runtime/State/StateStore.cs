@@ -18,6 +18,8 @@ public sealed class StateStore(string? root)
     /// <summary>What a config read through the front-end adds (Bundles/BundleConfig): where each value came from, and
     /// with host files the author's own compiled document and what the host files changed (`berth diff`).</summary>
     public const string ProvenanceFile = "config.provenance.json", AuthorFile = "config.author.json", DiffFile = "config.diff.json";
+    /// <summary>What the host's trust policy verified at create: each signature's subject, digest and key.</summary>
+    public const string TrustFile = "trust.json";
 
     private string? _root = root;
 

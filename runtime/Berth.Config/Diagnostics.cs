@@ -52,4 +52,7 @@ public static class Codes
     public const string Rule = "BERTH0403";                // a rule the runtime spec states in prose
     // 05xx: output
     public const string CannotWrite = "BERTH0501";         // the output cannot be written
+
+    // 06xx: the content store (issue 13)
+    public const string Image = "BERTH0601";               // root.image cannot be read, or its config cannot fill in the process
 }

@@ -8,6 +8,9 @@ started directly from there (no per-run wrapper whose cost would be added to all
 peak RSS of each runtime process tree (ru_maxrss from wait4, as GNU time reports it), then the same for the
 create + start + delete cycle that podman and containerd use.
 
+A last pass times berth's `run` from a three-layer image in its content store (root.image) against the same files
+as a plain directory (issue 13).
+
 BERTH_BIN names the berth binary; BERTH_VARIANTS="name=path …" adds more berth builds to compare (A/B runs).
 """
 import json, os, shutil, statistics, subprocess, sys, tempfile, time
@@ -121,6 +124,7 @@ def main():
         med = statistics.median(times)
         ratio = f"{med / cycle_base:.2f}" if cycle_base else "n/a"
         print(f"| {name} | {med:.1f} | {times[len(times) // 10]:.1f} | {times[len(times) * 9 // 10]:.1f} | {ratio} |")
+    image_pass(runs, work, bundle)
     shutil.rmtree(work, ignore_errors=True)
     # floor.c keeps its parent cgroup ("floor") between runs, as the runtimes keep theirs; it is ours to remove.
     for hierarchy in os.listdir("/sys/fs/cgroup"):
@@ -128,6 +132,72 @@ def main():
             os.rmdir(os.path.join("/sys/fs/cgroup", hierarchy, "floor"))
         except OSError:
             pass
+
+
+def make_image(work, rootfs):
+    """A three-layer OCI layout made by umoci from the bundle's rootfs (all of it; then one file; then two more), and
+    the same files unpacked as a plain directory, so that the two roots differ only in how they are given."""
+    layout, image = os.path.join(work, "layout"), os.path.join(work, "layout") + ":bench"
+    unpacked = os.path.join(work, "unpacked")
+    def umoci(*args):
+        subprocess.run(["umoci", *args], check=True, cwd=work, stdout=subprocess.DEVNULL)
+    umoci("init", "--layout", layout)
+    umoci("new", "--image", image)
+    umoci("unpack", "--image", image, unpacked)
+    subprocess.run(["cp", "-a", rootfs + "/.", os.path.join(unpacked, "rootfs")], check=True)
+    umoci("repack", "--image", image, unpacked)
+    for layer, names in ((2, ["two"]), (3, ["three", "four"])):
+        shutil.rmtree(unpacked)
+        umoci("unpack", "--image", image, unpacked)
+        for name in names:
+            with open(os.path.join(unpacked, "rootfs", "etc", f"layer{layer}-{name}"), "w") as f:
+                f.write(f"layer {layer}\n")
+        umoci("repack", "--image", image, unpacked)
+    shutil.rmtree(unpacked)
+    umoci("unpack", "--image", image, unpacked)
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    digest = next(m["digest"] for m in index["manifests"]
+                  if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "bench")
+    return image, digest, os.path.join(unpacked, "rootfs")
+
+
+def image_pass(runs, work, bundle):
+    """issue 13's row: berth's `run` from a three-layer image in its store (root.image, overlayfs) against the same
+    files as a plain directory (root.path), interleaved. Needs umoci and berth's `image import` with `--store`."""
+    if not shutil.which("umoci"):
+        print("\nrun from an image: skipped (umoci is not installed)")
+        return
+    store = os.path.join(work, "store")
+    image, digest, plain_rootfs = make_image(work, os.path.join(bundle, "rootfs"))
+    imported = subprocess.run([BERTH, "--store", store, "image", "import", image],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if imported.returncode != 0:
+        print(f"\nrun from an image: skipped (berth --store … image import failed: {imported.stderr.strip()})")
+        return
+    with open(os.path.join(bundle, "config.json")) as f:
+        config = json.load(f)
+    bundles = {}
+    for name, root in (("directory", {"path": plain_rootfs}), ("image, 3 layers", {"image": digest})):
+        directory = os.path.join(work, "bundle-" + name.split(",")[0])
+        os.makedirs(directory)
+        with open(os.path.join(directory, "config.json"), "w") as f:
+            json.dump(dict(config, root=root), f, indent=1)
+        bundles[name] = directory
+    times = {name: [] for name in bundles}
+    for i in range(runs):
+        for name, directory in bundles.items():
+            root = os.path.join(work, "state-image-pass")
+            times[name].append(run_once([BERTH, "--root", root, "--store", store, "run", "--bundle", directory, f"image-{i}"], directory))
+    print()
+    print("berth `run` of /bin/true from a three-layer image (root.image, overlayfs) vs the same files as a directory:")
+    print("| root | median ms | p10 ms | p90 ms |")
+    print("|---|---|---|---|")
+    for name, values in times.items():
+        values.sort()
+        print(f"| {name} | {statistics.median(values):.1f} | {values[len(values) // 10]:.1f} | {values[len(values) * 9 // 10]:.1f} |")
+    difference = statistics.median(times["image, 3 layers"]) - statistics.median(times["directory"])
+    print(f"the image costs {difference:+.2f} ms a run (median against median)")
 
 
 BERTH = os.environ.get("BERTH_BIN", os.path.join(REPO, "artifacts/bin/berth"))

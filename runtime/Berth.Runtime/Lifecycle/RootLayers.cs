@@ -143,7 +143,10 @@ internal sealed unsafe partial class RootLayers
             upper = Path.Combine(layersPath, "upper");
             work = Path.Combine(layersPath, "work");
         }
-        string options = Overlay.MountOptions(Layers, upper, work);
+        // volatile: no sync of the upper file system when the overlay goes (overlayfs would otherwise flush the whole
+        // host file system under the state directory at every delete, 10+ ms here). The container's layer lives as
+        // long as the container and is removed with it, as podman does for --rm containers; its fsync()s are no-ops.
+        string options = Overlay.MountOptions(Layers, upper, work) + (upper is null ? "" : ",volatile");
         // mount(2) copies one page of options; more layers than fit would be cut off.
         if (System.Text.Encoding.UTF8.GetByteCount(options) >= 4096)
             throw new BerthException($"{_field}: {Layers.Count} layers make overlayfs options of more than 4095 bytes, more than mount(2) takes");

@@ -87,7 +87,8 @@ internal static unsafe partial class ImageUsers
                 int error = Sys.Errno;
                 if (error == ENOENT)
                     continue;
-                if (error == ELOOP)
+                // O_DIRECTORY answers ENOTDIR before O_NOFOLLOW's ELOOP: look at what the name is.
+                if (error == ELOOP || Sys.TypeAt(layerFd, "etc") == (int)S_IFLNK)
                     throw Link(layer, "/etc", user);
                 return null; // a whiteout (or a file) hides /etc of the layers below
             }

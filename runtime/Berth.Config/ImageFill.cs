@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Berth.Config;
 
@@ -6,19 +9,47 @@ namespace Berth.Config;
 /// <c>root.image</c>: the image's config fills in what the author left out, as the OCI image-spec's conversion (and
 /// podman) do it — Env merged with the author's value winning per name, Entrypoint + Cmd as process.args only when the
 /// author gave no args, WorkingDir as process.cwd only when the author gave none ("/" when the image has none either),
-/// User as process.user only when the author gave none. Each value put in carries the image as its location, so
-/// `berth compile --explain` and the recorded provenance say which values came from the image.
+/// User as process.user only when the author gave none. <see cref="Decide"/> holds these rules; the front-end applies
+/// them to its value tree (each value put in carries the image as its location, so `berth compile --explain` and the
+/// recorded provenance say which values came from the image), and a plain config.json is filled in as JSON
+/// (<see cref="ApplyToJson"/>) without the front-end's cost.
 /// </summary>
-internal static class ImageFill
+public static class ImageFill
 {
-    public static void Apply(MappingNode root, Func<string, ImageDefaults> resolve, List<ConfigDiagnostic> diagnostics)
+    /// <summary>What the image adds: its variables the author did not set (to go before the author's), and args,
+    /// cwd and user where the author gave none (null: keep the author's), each with the image field it came from.</summary>
+    private sealed record Fill(List<string> Env, List<string>? Args, string ArgsField, string? Cwd, string CwdField, ImageUser? User, string UserField);
+
+    private static Fill Decide(ImageDefaults image, IEnumerable<string> authorEnv, bool hasArgs, bool hasCwd, bool hasUser)
+    {
+        var set = authorEnv.Select(NameOf).ToHashSet(StringComparer.Ordinal);
+        var env = image.Env.Where(entry => set.Add(NameOf(entry))).ToList();
+        List<string>? args = null;
+        if (!hasArgs && (image.Entrypoint ?? []).Concat(image.Cmd ?? []).ToList() is { Count: > 0 } command)
+            args = command;
+        string argsField = image.Entrypoint is { Count: > 0 } ? image.Cmd is { Count: > 0 } ? "Entrypoint+Cmd" : "Entrypoint" : "Cmd";
+        string? cwd = hasCwd ? null : image.WorkingDir ?? "/";
+        string cwdField = image.WorkingDir is null ? "(no WorkingDir: /)" : "WorkingDir";
+        // A user name is resolved (in the image's layers) only when it is used.
+        var user = hasUser || image.User is null ? null : image.ResolveUser(image.User);
+        return new Fill(env, args, argsField, cwd, cwdField, user, $"User \"{image.User}\"");
+    }
+
+    /// <summary>The front-end's tree (merged, or the author's alone). A finding goes to <paramref name="diagnostics"/>
+    /// at root.image's location.</summary>
+    internal static void Apply(MappingNode root, Func<string, ImageDefaults> resolve, List<ConfigDiagnostic> diagnostics)
     {
         if (root.Get("root") is not MappingNode rootMember || rootMember.Get("image") is not ScalarNode { Kind: ScalarKind.String } image)
             return;
         ImageDefaults defaults;
+        Fill fill;
+        var process = root.Get("process") as MappingNode;
+        var authorsEnv = process?.Get("env") as SequenceNode;
         try
         {
             defaults = resolve(image.Text);
+            fill = Decide(defaults, authorsEnv?.Items.OfType<ScalarNode>().Select(s => s.Text) ?? [],
+                process?.Get("args") is SequenceNode { Items.Count: > 0 }, process?.Get("cwd") is not null, process?.Get("user") is not null);
         }
         catch (ImageLookupException e)
         {
@@ -28,59 +59,74 @@ internal static class ImageFill
 
         string name = "image " + Short(defaults.Digest);
         SourceLocation At(string field) => new($"{name} {field}", 0, 0);
-        var process = root.Get("process") as MappingNode;
         if (process is null)
         {
             process = new MappingNode(At("config"));
             root.Set("process", process, At("config"));
         }
-
-        FillEnv(process, defaults.Env, At("Env"));
-        if (process.Get("args") is not SequenceNode { Items.Count: > 0 })
+        if (fill.Env.Count > 0)
         {
-            var args = (defaults.Entrypoint ?? []).Concat(defaults.Cmd ?? []).ToList();
-            if (args.Count > 0)
-                process.Set("args", Strings(args, At(defaults.Entrypoint is { Count: > 0 } ? (defaults.Cmd is { Count: > 0 } ? "Entrypoint+Cmd" : "Entrypoint") : "Cmd")), At("Cmd"));
+            var env = new SequenceNode(authorsEnv?.Location ?? At("Env"), NodeTag.None, authorsEnv?.Id ?? 0);
+            env.Items.AddRange(fill.Env.Select(entry => ScalarNode.String(entry, At("Env"))));
+            if (authorsEnv is not null)
+                env.Items.AddRange(authorsEnv.Items);
+            process.Set("env", env, At("Env"));
         }
-        if (process.Get("cwd") is null)
-            process.Set("cwd", ScalarNode.String(defaults.WorkingDir ?? "/", At(defaults.WorkingDir is null ? "(no WorkingDir: /)" : "WorkingDir")), At("WorkingDir"));
-        if (process.Get("user") is null && defaults.User is { } user)
+        if (fill.Args is not null)
         {
-            ImageUser resolved;
-            try
-            {
-                resolved = defaults.ResolveUser(user);
-            }
-            catch (ImageLookupException e)
-            {
-                diagnostics.Add(new(Severity.Error, Codes.Image, image.Location, "root.image", e.Message));
-                return;
-            }
-            var at = At($"User \"{user}\"");
+            var args = new SequenceNode(At(fill.ArgsField));
+            args.Items.AddRange(fill.Args.Select(arg => ScalarNode.String(arg, At(fill.ArgsField))));
+            process.Set("args", args, At(fill.ArgsField));
+        }
+        if (fill.Cwd is not null)
+            process.Set("cwd", ScalarNode.String(fill.Cwd, At(fill.CwdField)), At(fill.CwdField));
+        if (fill.User is { } user)
+        {
+            var at = At(fill.UserField);
             var node = new MappingNode(at);
-            node.Set("uid", Number(resolved.Uid, at), at);
-            node.Set("gid", Number(resolved.Gid, at), at);
+            node.Set("uid", new ScalarNode(ScalarKind.Integer, user.Uid.ToString(CultureInfo.InvariantCulture), at), at);
+            node.Set("gid", new ScalarNode(ScalarKind.Integer, user.Gid.ToString(CultureInfo.InvariantCulture), at), at);
             process.Set("user", node, at);
         }
     }
 
-    /// <summary>The image's variables the author did not set go first (the image's order), then the author's.</summary>
-    private static void FillEnv(MappingNode process, IReadOnlyList<string> imageEnv, SourceLocation at)
+    /// <summary>
+    /// A config.json that names root.image, filled in as JSON (the same rules, no provenance: a plain config.json has
+    /// none): the document to validate and record. <see cref="ImageLookupException"/> when the image cannot be read
+    /// or its user resolved.
+    /// </summary>
+    public static byte[] ApplyToJson(byte[] json, Func<string, ImageDefaults> resolve)
     {
-        if (imageEnv.Count == 0)
-            return;
-        var authors = process.Get("env") as SequenceNode;
-        var set = new HashSet<string>(StringComparer.Ordinal);
-        if (authors is not null)
-            foreach (var item in authors.Items.OfType<ScalarNode>())
-                set.Add(NameOf(item.Text));
-        var env = new SequenceNode(authors?.Location ?? at, NodeTag.None, authors?.Id ?? 0);
-        foreach (string entry in imageEnv)
-            if (set.Add(NameOf(entry)))
-                env.Items.Add(ScalarNode.String(entry, at));
-        if (authors is not null)
-            env.Items.AddRange(authors.Items);
-        process.Set("env", env, at);
+        if (JsonNode.Parse(json) is not JsonObject root || root["root"]?["image"] is not JsonValue imageValue || !imageValue.TryGetValue(out string? image))
+            return json;
+        var process = root["process"] as JsonObject;
+        var authorsEnv = process?["env"] as JsonArray;
+        var fill = Decide(resolve(image), authorsEnv?.Select(e => e is JsonValue v && v.TryGetValue(out string? s) ? s : "") ?? [],
+            process?["args"] is JsonArray { Count: > 0 }, process?.ContainsKey("cwd") == true, process?.ContainsKey("user") == true);
+        if (process is null)
+            root["process"] = process = new JsonObject();
+        if (fill.Env.Count > 0)
+        {
+            var env = new JsonArray(fill.Env.Select(entry => (JsonNode?)JsonValue.Create(entry)).ToArray());
+            foreach (var entry in authorsEnv ?? [])
+                env.Add(entry?.DeepClone());
+            process["env"] = env;
+        }
+        if (fill.Args is not null)
+            process["args"] = new JsonArray(fill.Args.Select(arg => (JsonNode?)JsonValue.Create(arg)).ToArray());
+        if (fill.Cwd is not null)
+            process["cwd"] = fill.Cwd;
+        if (fill.User is { } user)
+            process["user"] = new JsonObject { ["uid"] = user.Uid, ["gid"] = user.Gid };
+        return Encoding(root);
+    }
+
+    private static byte[] Encoding(JsonObject root)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            root.WriteTo(writer);
+        return buffer.ToArray();
     }
 
     private static string NameOf(string entry)
@@ -88,17 +134,6 @@ internal static class ImageFill
         int equals = entry.IndexOf('=', StringComparison.Ordinal);
         return equals < 0 ? entry : entry[..equals];
     }
-
-    private static SequenceNode Strings(IEnumerable<string> values, SourceLocation at)
-    {
-        var sequence = new SequenceNode(at);
-        foreach (string value in values)
-            sequence.Items.Add(ScalarNode.String(value, at));
-        return sequence;
-    }
-
-    private static ScalarNode Number(uint value, SourceLocation at) =>
-        new(ScalarKind.Integer, value.ToString(CultureInfo.InvariantCulture), at);
 
     /// <summary>sha256: and the first 12 hex digits, as image tools show an id.</summary>
     private static string Short(string digest) => digest.Length > 19 && digest.StartsWith("sha256:", StringComparison.Ordinal) ? digest[..19] : digest;

@@ -104,6 +104,22 @@ public class ImageFillTests
     }
 
     [Fact]
+    public void A_plain_config_json_is_filled_in_as_the_front_end_fills_in_its_tree()
+    {
+        string json = $$$"""{"ociVersion":"1.3.0","root":{"image":"{{{Image}}}"},"process":{"env":["GREETING=mine","X=1"],"cwd":"/tmp"}}""";
+        var viaTree = Process(Compile(json));
+        Func<string, ImageDefaults> read = digest => digest == Image ? Busybox : throw new ImageLookupException("no such image");
+        var viaJson = JsonNode.Parse(ImageFill.ApplyToJson(System.Text.Encoding.UTF8.GetBytes(json), read))!["process"]!;
+        Assert.Equal(viaTree.ToJsonString(), viaJson.ToJsonString());
+        Assert.Equal("""["PATH=/usr/bin:/bin","GREETING=mine","X=1"]""", viaJson["env"]!.ToJsonString());
+        Assert.Equal("/tmp", (string?)viaJson["cwd"]);
+
+        // Without root.image the bytes come back untouched.
+        byte[] plain = System.Text.Encoding.UTF8.GetBytes("""{"ociVersion":"1.3.0","root":{"path":"r"}}""");
+        Assert.Same(plain, ImageFill.ApplyToJson(plain, read));
+    }
+
+    [Fact]
     public void Without_an_image_reader_nothing_is_filled_in()
     {
         var r = ConfigCompiler.Compile([Support.MakeFile("author.yaml", $"ociVersion: 1.3.0\nroot: {{image: \"{Image}\"}}\nprocess: {{cwd: /}}\n")]);

@@ -36,16 +36,28 @@ public static class BundleConfig
         }
         if (hostFiles.Count > 0 || HostDirectory.Files().Count > 0)
             return Compile(path, hostFiles, sink, imageStore);
+        byte[] file = json;
         var diagnostics = new List<SchemaDiagnostic>();
         var spec = SpecRules.Validate(json, diagnostics); // schema + prose rules
-        // An image fills in what the process leaves out, in the front-end, which records where each value came from.
         if (spec?.Root?.Image is not null)
-            return Compile(path, hostFiles, sink, imageStore);
+        {
+            // The image fills in what the process leaves out; then the filled-in document is what is checked and run.
+            try
+            {
+                json = ImageFill.ApplyToJson(json, ImageConfigReader.For(imageStore));
+            }
+            catch (ImageLookupException e)
+            {
+                throw new BerthException($"{path}: root.image: {e.Message}");
+            }
+            diagnostics.Clear();
+            spec = SpecRules.Validate(json, diagnostics);
+        }
         int errors = Report(path, diagnostics, sink);
         if (errors > 0 || spec is null)
             throw new BerthException($"{path}: {errors} error(s) in the configuration");
-        string digest = Digest.Sha256Text(json);
-        sink.DebugLine($"config {path} ({digest}, {json.Length} bytes, {diagnostics.Count} warning(s))");
+        string digest = Digest.Sha256Text(file); // the file as written: an image's values are not in it
+        sink.DebugLine($"config {path} ({digest}, {file.Length} bytes, {diagnostics.Count} warning(s))");
         return new LoadedConfig(spec, json, [new(path, digest)]);
     }
 

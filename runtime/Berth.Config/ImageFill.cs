@@ -95,7 +95,8 @@ public static class ImageFill
     /// none): the document to validate and record. <see cref="ImageLookupException"/> when the image cannot be read
     /// or its user resolved.
     /// </summary>
-    public static byte[] ApplyToJson(byte[] json, Func<string, ImageDefaults> resolve)
+    /// <param name="options">How the document is written (default: indented, as the front-end writes).</param>
+    public static byte[] ApplyToJson(byte[] json, Func<string, ImageDefaults> resolve, JsonWriterOptions? options = null)
     {
         if (JsonNode.Parse(json) is not JsonObject root || root["root"]?["image"] is not JsonValue imageValue || !imageValue.TryGetValue(out string? image))
             return json;
@@ -118,13 +119,8 @@ public static class ImageFill
             process["cwd"] = fill.Cwd;
         if (fill.User is { } user)
             process["user"] = new JsonObject { ["uid"] = user.Uid, ["gid"] = user.Gid };
-        return Encoding(root);
-    }
-
-    private static byte[] Encoding(JsonObject root)
-    {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(buffer, options ?? new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             root.WriteTo(writer);
         return buffer.ToArray();
     }

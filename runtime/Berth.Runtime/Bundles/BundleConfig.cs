@@ -44,7 +44,7 @@ public static class BundleConfig
             // The image fills in what the process leaves out; then the filled-in document is what is checked and run.
             try
             {
-                json = ImageFill.ApplyToJson(json, ImageConfigReader.For(imageStore));
+                json = ImageFill.ApplyToJson(json, ImageConfigReader.For(imageStore), JsonText.Options(indented: true));
             }
             catch (ImageLookupException e)
             {

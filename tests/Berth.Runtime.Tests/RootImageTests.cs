@@ -176,6 +176,20 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void A_create_that_fails_after_the_layers_are_mounted_leaves_no_mount_and_no_layer()
+    {
+        var images = Images();
+        var config = WithArgs(ImageConfig(images.Image.Digest.ToString()), "true");
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/data", ["type"] = "bind", ["source"] = "/nonexistent-berth-source", ["options"] = new JsonArray("bind") });
+        string id = Harness.NewId("img-fail");
+        var r = Berth(images, "run", "--bundle", Harness.Bundle(config), id);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("/nonexistent-berth-source", r.Stderr);
+        Harness.AssertNothingLeft(id);
+        Assert.Empty(images.Store.Verify());
+    }
+
+    [SkippableFact]
     public void A_directory_root_pinned_by_its_tree_digest_runs_and_a_mismatch_is_refused_leaving_nothing()
     {
         HostSupport.SkipIfLacking(HostSupport.LacksRoot);

@@ -122,6 +122,26 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void Delete_removes_whatever_the_container_wrote_however_deep_and_whatever_its_names()
+    {
+        var images = Images();
+        string id = Harness.NewId("img-deep");
+        // 300 levels (more than berth keeps descriptors for), a name that is not UTF-8, a link pointing out.
+        var r = Berth(images, "run", "--detach", "--bundle", Harness.Bundle(WithArgs(ImageConfig(images.Image.Digest.ToString()),
+            "cd /; for i in $(seq 300); do mkdir d; cd d; done; echo deep > f; printf x > \"/$(printf 'bad\\377name')\"; ln -s /etc /link; echo done > /ready; sleep 30")), id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string upper = Path.Combine(Harness.StateRoot, id, "layers", "upper");
+        for (int i = 0; i < 1000 && !File.Exists(Path.Combine(upper, "ready")); i++)
+            Thread.Sleep(10);
+        Assert.True(File.Exists(Path.Combine(upper, "ready")), "the container did not finish writing");
+        var delete = Berth(images, "delete", "--force", id);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.DoesNotContain("warning", delete.Stderr);
+        Harness.AssertNothingLeft(id);
+        Assert.Empty(images.Store.Verify());
+    }
+
+    [SkippableFact]
     public void Root_layers_stacks_the_named_layers_bottom_first()
     {
         var images = Images();

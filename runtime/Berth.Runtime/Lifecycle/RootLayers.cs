@@ -190,8 +190,8 @@ internal sealed unsafe partial class RootLayers
             if (error != 0)
                 throw new BerthException($"cannot detach the container's root file system {Path.Combine(dir.Path, Directory, "root")}: {Linux.Describe(error)}; its state is kept, try delete again");
         }
-        // The upper directory holds what the container wrote, as deep as it made it.
-        int err = Sys.EmptyDirectory(layersFd, depth: 1024);
+        // The upper directory holds what the container wrote: any names, as deep as it made it.
+        int err = LayerRemoval.EmptyAll(layersFd);
         if (err == 0)
             err = Sys.UnlinkAt(dir.Descriptor, Directory, AT_REMOVEDIR);
         if (err != 0 && err != ENOENT)

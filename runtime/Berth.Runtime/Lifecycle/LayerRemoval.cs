@@ -37,7 +37,7 @@ internal static unsafe partial class LayerRemoval
 
     private static int Empty(int dirFd, int topFd, int depth, Queue<byte[]> pending, ref int moved)
     {
-        var names = Names(dirFd, out int error);
+        var names = Sys.RawNames(dirFd, out int error);
         if (names is null)
             return error;
         foreach (byte[] entry in names)
@@ -69,31 +69,6 @@ internal static unsafe partial class LayerRemoval
         return 0;
     }
 
-    /// <summary>The raw names in a directory (not "." and ".."), through a descriptor of their own.</summary>
-    private static List<byte[]>? Names(int dirFd, out int error)
-    {
-        int fd = OpenAt(dirFd, "."u8.ToArray());
-        nint dir = fd < 0 ? 0 : FdOpenDir(fd);
-        if (dir == 0)
-        {
-            error = Marshal.GetLastPInvokeError();
-            if (fd >= 0)
-                Sys.Close(fd);
-            return null;
-        }
-        var names = new List<byte[]>();
-        // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
-        for (byte* entry; (entry = ReadDir(dir)) != null;)
-        {
-            var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + 19);
-            if (!(name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)))
-                names.Add([.. name, 0]);
-        }
-        CloseDir(dir);
-        error = 0;
-        return names;
-    }
-
     /// <summary>Names are NUL-terminated byte arrays here (Sys.Utf8 makes them so).</summary>
     private static int UnlinkAt(int dirFd, byte[] name, int flags)
     {
@@ -123,13 +98,4 @@ internal static unsafe partial class LayerRemoval
 
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
     private static partial int Openat(int dirfd, byte* name, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
-    private static partial nint FdOpenDir(int fd);
-
-    [LibraryImport("libc", EntryPoint = "readdir64")]
-    private static partial byte* ReadDir(nint dir);
-
-    [LibraryImport("libc", EntryPoint = "closedir")]
-    private static partial int CloseDir(nint dir);
 }

@@ -142,6 +142,38 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void A_run_killed_at_any_moment_leaves_what_delete_force_removes_mount_and_layer_included()
+    {
+        var images = Images();
+        string bundle = Harness.Bundle(WithArgs(ImageConfig(images.Image.Digest.ToString()), "echo x > /written; sleep 5"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var whole = Berth(images, "run", "--bundle", Harness.Bundle(WithArgs(ImageConfig(images.Image.Digest.ToString()), "true")), Harness.NewId("img-kill"));
+        Assert.True(whole.ExitCode == 0, whole.ToString());
+        double duration = clock.Elapsed.TotalMilliseconds;
+        for (int trial = 0; trial < 12; trial++)
+        {
+            string id = Harness.NewId("img-kill");
+            var psi = new System.Diagnostics.ProcessStartInfo(Harness.Berth) { UseShellExecute = false, RedirectStandardInput = true };
+            foreach (string a in (string[])["--root", Harness.StateRoot, .. images.StoreArguments, "run", "--bundle", bundle, id])
+                psi.ArgumentList.Add(a);
+            using (var p = System.Diagnostics.Process.Start(psi)!)
+            {
+                var after = TimeSpan.FromMilliseconds(duration * trial / 10);
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                while (started.Elapsed < after && !p.HasExited)
+                    Thread.SpinWait(50);
+                if (!p.HasExited)
+                    p.Kill();
+                p.WaitForExit();
+            }
+            var delete = Berth(images, "delete", "--force", id);
+            Assert.True(delete.ExitCode == 0, $"trial {trial}: {delete}");
+            Harness.AssertNothingLeft(id);
+        }
+        Assert.Empty(images.Store.Verify());
+    }
+
+    [SkippableFact]
     public void Root_layers_stacks_the_named_layers_bottom_first()
     {
         var images = Images();

@@ -74,12 +74,20 @@ public class RootImageTests
             var exec = Berth(images, "exec", id, "cat", "/etc/layer2.txt");
             Assert.True(exec.ExitCode == 0, exec.ToString());
             Assert.Contains("from the second layer", exec.Stdout);
+
+            // What image rm asks: the image and each of its layers (by diff_id and by blob digest) are in use.
+            var usage = new Lifecycle.ContainerRuntime(new State.StateStore(Harness.StateRoot)).StoreUsage(images.Store);
+            Assert.Equal(id, usage(images.Image.Digest));
+            Assert.Equal(id, usage(images.Image.Layers[0].DiffId));
+            Assert.Equal(id, usage(images.Image.Layers[2].Digest));
         }
         finally
         {
             Berth(images, "delete", "--force", id);
         }
         Harness.AssertNothingLeft(id);
+        var after = new Lifecycle.ContainerRuntime(new State.StateStore(Harness.StateRoot)).StoreUsage(images.Store);
+        Assert.Null(after(images.Image.Digest));
     }
 
     [SkippableFact]

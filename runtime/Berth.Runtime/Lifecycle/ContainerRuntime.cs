@@ -97,7 +97,6 @@ public sealed partial class ContainerRuntime(StateStore store)
                 record.CreatedCgroups.AddRange(manager.Planned(cgroupsPath));
             }
             dir.SaveNew(record);
-            root.Mount(dir); // after the record: a create killed from here on leaves what delete removes
             var (all, created) = joining.Skipped ? ([], []) : manager.Prepare(cgroupsPath);
             record.Cgroups.Clear();
             record.Cgroups.AddRange(all);
@@ -106,6 +105,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
+            root.Mount(dir); // after the record and config.json: what delete removes, what image rm sees in use
             if (waitForStart)
             {
                 int err = dir.MakeFifo(StateStore.FifoFile, 0x180);

@@ -221,6 +221,19 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void A_rootless_berth_refuses_an_image_root_saying_why_and_leaving_nothing()
+    {
+        var images = Images();
+        var config = WithArgs(ImageConfig(images.Image.Digest.ToString()), "true");
+        string id = Harness.NewId("img-rootless");
+        var r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "--rootless", "true", .. images.StoreArguments, "run", "--bundle", Harness.Bundle(config), id]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("root.image: a rootless berth cannot stack the image's layers", r.Stderr);
+        Assert.Contains("root.path", r.Stderr);
+        Harness.AssertNothingLeft(id);
+    }
+
+    [SkippableFact]
     public void An_image_the_store_does_not_have_is_refused_naming_root_image_and_leaving_nothing()
     {
         var images = Images();

@@ -19,7 +19,7 @@ public static class ImageConfigReader
         try
         {
             var store = ImageStores.Open(storeRoot, "root.image");
-            var record = store.Find(image)
+            var record = ImageStores.Find(store, image)
                 ?? throw new ImageLookupException($"the store {store.Root} has no image {image}; import it first (berth image import)");
             var config = store.Config(record);
             var layersTopFirst = record.Layers.Select(l => l.Path).Reverse().ToList();

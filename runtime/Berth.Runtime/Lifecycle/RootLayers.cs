@@ -48,7 +48,8 @@ internal sealed unsafe partial class RootLayers
 
     /// <summary>
     /// Where the root comes from, checked before anything is made: the directory exists (and has the tree digest
-    /// root.digest names), or the store has every layer, overlayfs is there and berth may mount it.
+    /// root.digest names), or the store has every layer and berth may mount them (a kernel without overlayfs is
+    /// named when the mount fails: asking first costs every start).
     /// </summary>
     public static RootLayers Resolve(Berth.Spec.Spec spec, string bundle, string stateDirectory, string? storeRoot)
     {
@@ -66,14 +67,12 @@ internal sealed unsafe partial class RootLayers
         string field = root.Image is not null ? "root.image" : "root.layers";
         if (RootlessContext.IsRootless)
             throw new BerthException($"{field}: a rootless berth cannot stack the image's layers: mounting overlayfs on the host needs CAP_SYS_ADMIN there; run berth as root, or unpack the image into a directory and give root.path");
-        if (!Overlay.Available(out string reason))
-            throw new BerthException($"{field}: cannot stack the image's layers: {reason}");
         var store = ImageStores.Open(storeRoot, field);
         List<string> layers;
         try
         {
             layers = root.Image is { } image
-                ? (store.Find(image) ?? throw new BerthException($"root.image: the store {store.Root} has no image {image}; import it first (berth image import)")).Layers.Select(l => l.Path).ToList()
+                ? (ImageStores.Find(store, image) ?? throw new BerthException($"root.image: the store {store.Root} has no image {image}; import it first (berth image import)")).Layers.Select(l => l.Path).ToList()
                 : root.Layers!.Select((digest, i) => LayerOf(store, digest, i)).ToList();
         }
         catch (ImageException e)
@@ -150,7 +149,11 @@ internal sealed unsafe partial class RootLayers
         // mount(2) copies one page of options; more layers than fit would be cut off.
         if (System.Text.Encoding.UTF8.GetByteCount(options) >= 4096)
             throw new BerthException($"{_field}: {Layers.Count} layers make overlayfs options of more than 4095 bytes, more than mount(2) takes");
-        Check(MountCall("overlay", target, "overlay", 0, options), $"mount the {Layers.Count} layer(s) of {_field} with overlayfs on {layersPath}/root");
+        int error = MountCall("overlay", target, "overlay", 0, options);
+        // Whether the kernel has overlayfs is asked only when the mount fails (reading /proc/filesystems costs a start).
+        if (error == ENODEV && !Overlay.Available(out string reason))
+            throw new BerthException($"{_field}: cannot stack the image's layers: {reason}");
+        Check(error, $"mount the {Layers.Count} layer(s) of {_field} with overlayfs on {layersPath}/root");
     }
 
     private void Check(int error, string what)
@@ -233,17 +236,31 @@ internal sealed unsafe partial class RootLayers
     private static partial int Umount2(byte* target, int flags);
 }
 
-/// <summary>Opening berth's content store for a container: only a store that exists (a lookup must not make one).</summary>
+/// <summary>Opening berth's content store for a container: only a store that exists (a lookup must not make one),
+/// once a process (the config's fill-in and create both look the image up).</summary>
 internal static class ImageStores
 {
+    private static readonly Dictionary<string, ImageStore> Opened = new(StringComparer.Ordinal);
+    private static readonly Dictionary<(string Store, string Image), ImageRecord?> Found = [];
+
+    /// <summary>The image <paramref name="image"/> names in the store, or null; read once a process.</summary>
+    public static ImageRecord? Find(ImageStore store, string image)
+    {
+        if (!Found.TryGetValue((store.Root, image), out var record))
+            Found[(store.Root, image)] = record = store.Find(image);
+        return record;
+    }
+
     public static ImageStore Open(string? root, string field)
     {
         string path = Path.GetFullPath(root ?? ImageStore.DefaultRoot());
+        if (Opened.TryGetValue(path, out var opened))
+            return opened;
         if (!System.IO.Directory.Exists(path))
             throw new BerthException($"{field}: the content store {path} does not exist: import the image first (berth image import), or name the store");
         try
         {
-            return new ImageStore(path);
+            return Opened[path] = new ImageStore(path);
         }
         catch (Exception e) when (e is ImageException or IOException or UnauthorizedAccessException)
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Berth.Config;
 
@@ -95,34 +94,36 @@ public static class ImageFill
     /// none): the document to validate and record. <see cref="ImageLookupException"/> when the image cannot be read
     /// or its user resolved.
     /// </summary>
-    /// <param name="options">How the document is written (default: indented, as the front-end writes).</param>
+    /// <param name="options">How the values put in are written (their encoder; default: the front-end's).</param>
     public static byte[] ApplyToJson(byte[] json, Func<string, ImageDefaults> resolve, JsonWriterOptions? options = null)
     {
-        if (JsonNode.Parse(json) is not JsonObject root || root["root"]?["image"] is not JsonValue imageValue || !imageValue.TryGetValue(out string? image))
+        if (ImageFillJson.Scan(json) is not { Image: { } image } scan)
             return json;
-        var process = root["process"] as JsonObject;
-        var authorsEnv = process?["env"] as JsonArray;
-        var fill = Decide(resolve(image), authorsEnv?.Select(e => e is JsonValue v && v.TryGetValue(out string? s) ? s : "") ?? [],
-            process?["args"] is JsonArray { Count: > 0 }, process?.ContainsKey("cwd") == true, process?.ContainsKey("user") == true);
-        if (process is null)
-            root["process"] = process = new JsonObject();
-        if (fill.Env.Count > 0)
+        var fill = Decide(resolve(image), scan.EnvItems.Select(item => item.Text ?? ""), scan.ArgsCount > 0, scan.HasMember("cwd"), scan.HasMember("user"));
+        var write = options ?? new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        byte[] Array(IEnumerable<byte[]> items) => [(byte)'[', .. items.SelectMany((item, i) => i == 0 ? item : [(byte)',', .. item]), (byte)']'];
+        var edits = new List<(int Start, int End, byte[] Text)>();
+        var added = new List<byte>();
+        void Put(string name, (int Start, int End)? range, byte[] value)
         {
-            var env = new JsonArray(fill.Env.Select(entry => (JsonNode?)JsonValue.Create(entry)).ToArray());
-            foreach (var entry in authorsEnv ?? [])
-                env.Add(entry?.DeepClone());
-            process["env"] = env;
+            if (range is { } r)
+                edits.Add((r.Start, r.End, value));
+            else if (!scan.HasMember(name))
+                added.AddRange([.. (added.Count > 0 || scan.ProcessMembers > 0 ? ","u8 : ""u8), .. ImageFillJson.Utf8($"\"{name}\":"), .. value]);
         }
-        if (fill.Args is not null)
-            process["args"] = new JsonArray(fill.Args.Select(arg => (JsonNode?)JsonValue.Create(arg)).ToArray());
-        if (fill.Cwd is not null)
-            process["cwd"] = fill.Cwd;
+        if (fill.Env.Count > 0)
+            Put("env", scan.Env, Array(fill.Env.Select(entry => ImageFillJson.Quote(entry, write)).Concat(scan.EnvItems.Select(item => json[item.Start..item.End]))));
+        if (fill.Args is { } args)
+            Put("args", scan.Args, Array(args.Select(arg => ImageFillJson.Quote(arg, write))));
+        if (fill.Cwd is { } cwd)
+            Put("cwd", null, ImageFillJson.Quote(cwd, write));
         if (fill.User is { } user)
-            process["user"] = new JsonObject { ["uid"] = user.Uid, ["gid"] = user.Gid };
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, options ?? new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            root.WriteTo(writer);
-        return buffer.ToArray();
+            Put("user", null, ImageFillJson.Utf8($"{{\"uid\":{user.Uid},\"gid\":{user.Gid}}}"));
+        if (added.Count > 0)
+            edits.Add(scan.ProcessEnd >= 0
+                ? (scan.ProcessEnd, scan.ProcessEnd, [.. added])
+                : (scan.RootEnd, scan.RootEnd, [.. (scan.RootMembers > 0 ? ","u8 : ""u8), .. "\"process\":{"u8, .. added, (byte)'}']));
+        return ImageFillJson.Splice(json, edits);
     }
 
     private static string NameOf(string entry)

@@ -119,6 +119,19 @@ public class ImageFillTests
         Assert.Same(plain, ImageFill.ApplyToJson(plain, read));
     }
 
+    [Theory]
+    [InlineData("""{"ociVersion":"1.3.0","root":{"image":"IMAGE"}}""", """{"env":["PATH=/usr/bin:/bin","GREETING=from-the-image"],"args":["/bin/sh","-c","echo hi"],"cwd":"/srv","user":{"uid":1000,"gid":100}}""")]
+    [InlineData("""{"root":{"image":"IMAGE"},"process":{}}""", """{"env":["PATH=/usr/bin:/bin","GREETING=from-the-image"],"args":["/bin/sh","-c","echo hi"],"cwd":"/srv","user":{"uid":1000,"gid":100}}""")]
+    [InlineData("""{"root":{"image":"IMAGE"},"process":{"args":[],"env":[],"user":{"uid":1,"gid":2}}}""", """{"args":["/bin/sh","-c","echo hi"],"env":["PATH=/usr/bin:/bin","GREETING=from-the-image"],"user":{"uid":1,"gid":2},"cwd":"/srv"}""")]
+    [InlineData("""{"root":{"image":"IMAGE"},"process":{"args":"not a list","cwd":"/x","env":[1,"GREETING=x"]}}""", """{"args":"not a list","cwd":"/x","env":["PATH=/usr/bin:/bin",1,"GREETING=x"],"user":{"uid":1000,"gid":100}}""")]
+    public void A_plain_config_json_is_spliced_without_touching_the_rest(string document, string process)
+    {
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(document.Replace("IMAGE", Image, StringComparison.Ordinal));
+        var filled = JsonNode.Parse(ImageFill.ApplyToJson(json, _ => Busybox))!;
+        Assert.Equal(process, filled["process"]!.ToJsonString());
+        Assert.Equal(Image, (string?)filled["root"]!["image"]);
+    }
+
     [Fact]
     public void Without_an_image_reader_nothing_is_filled_in()
     {

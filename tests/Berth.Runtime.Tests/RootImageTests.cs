@@ -279,6 +279,38 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void A_yaml_bundle_from_an_image_records_where_each_value_came_from()
+    {
+        var images = Images();
+        string bundle = Path.Combine(Harness.WorkDir, "bundles", Harness.NewId("img-yaml-bundle"));
+        Directory.CreateDirectory(bundle);
+        File.WriteAllText(Path.Combine(bundle, "config.yaml"), $"""
+            ociVersion: 1.3.0
+            root: {"{"}image: "{images.Image.Digest}"{"}"}
+            process:
+              args: [sh, -c, 'echo "GREETING=$GREETING cwd=$(pwd) uid=$(id -u)"; sleep 30']
+            linux:
+              namespaces: [pid, mount, ipc, uts, network]
+            """);
+        string id = Harness.NewId("img-yaml");
+        var r = Berth(images, "run", "--detach", "--bundle", bundle, id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        try
+        {
+            string provenance = File.ReadAllText(Path.Combine(Harness.StateRoot, id, "config.provenance.json"));
+            string image = "image " + images.Image.Digest.ToString()[..19];
+            Assert.Contains($"\"/process/cwd\": \"{image} WorkingDir\"", provenance);
+            Assert.Contains($"\"/process/user/uid\": \"{image} User \\\"app\\\"\"", provenance);
+            Assert.Contains("config.yaml:4:", provenance);
+        }
+        finally
+        {
+            Berth(images, "delete", "--force", id);
+        }
+        Harness.AssertNothingLeft(id);
+    }
+
+    [SkippableFact]
     public void Compile_explain_says_which_values_came_from_the_image()
     {
         var images = Images();

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Whole-process benchmark of OCI runtimes on a busybox bundle: berth beside runc, crun and any other build.
 
-    bench.py [--runs N] [--rt NAME=PATH]... [--no-default-rt] [--pass run,cycle,exec,memory,scale,throughput]
+    bench.py [--runs N] [--rt NAME=PATH]... [--no-default-rt] [--pass run,cycle,exec,memory,scale,throughput,image]
 
 Runtimes: berth (artifacts/bin/berth of this repository) and the runc and crun found on PATH, plus every
 `--rt NAME=PATH` (a NAME already present is replaced; `--no-default-rt` keeps only the `--rt` ones). Ratios are
 against `--baseline` (default: crun-1.27.1 when given, else crun).
 
-Passes (README.md beside this file says what each measures): run, cycle, exec, memory, scale, throughput.
+Passes (README.md beside this file says what each measures): run, cycle, exec, memory, scale, throughput, and
+image (berth alone: `run` from a three-layer image in its content store against the same files as a directory).
 
 All runtimes run under the same conditions: crun refuses this host's hybrid cgroups, so the whole benchmark re-runs
 itself once inside a private mount namespace where the cgroup2 mount is hidden (PLATFORM.md), and every runtime is
@@ -20,7 +21,7 @@ import argparse, concurrent.futures, json, os, shutil, signal, statistics, subpr
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 INNER = "BERTH_BENCH_INNER"
-PASSES = ("run", "cycle", "exec", "memory", "scale", "throughput")
+PASSES = ("run", "cycle", "exec", "memory", "scale", "throughput", "image")
 FLOOR = "floor (C, kernel work only)"
 
 
@@ -304,6 +305,76 @@ class Bench:
         samples = self.interleave(list(self.runtimes), self.args.runs, one)
         self.median_table("create + start + delete --force (three processes, as podman and containerd drive a runtime):",
                           samples, self.args.baseline)
+
+    def make_image(self):
+        """A three-layer OCI layout made by umoci from the rootfs (all of it; then one file; then two more), and the
+        same files unpacked as a plain directory, so that the two roots differ only in how they are given."""
+        layout = os.path.join(self.work, "layout")
+        image, unpacked = layout + ":bench", os.path.join(self.work, "unpacked")
+
+        def umoci(*args):
+            subprocess.run(["umoci", *args], check=True, cwd=self.work, stdout=subprocess.DEVNULL)
+
+        umoci("init", "--layout", layout)
+        umoci("new", "--image", image)
+        umoci("unpack", "--image", image, unpacked)
+        subprocess.run(["cp", "-a", self.rootfs + "/.", os.path.join(unpacked, "rootfs")], check=True)
+        umoci("repack", "--image", image, unpacked)
+        for layer, names in ((2, ["two"]), (3, ["three", "four"])):
+            shutil.rmtree(unpacked)
+            umoci("unpack", "--image", image, unpacked)
+            for name in names:
+                with open(os.path.join(unpacked, "rootfs", "etc", f"layer{layer}-{name}"), "w") as f:
+                    f.write(f"layer {layer}\n")
+            umoci("repack", "--image", image, unpacked)
+        shutil.rmtree(unpacked)
+        umoci("unpack", "--image", image, unpacked)
+        with open(os.path.join(layout, "index.json")) as f:
+            index = json.load(f)
+        digest = next(m["digest"] for m in index["manifests"]
+                      if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "bench")
+        return image, digest, os.path.join(unpacked, "rootfs")
+
+    def pass_image(self):
+        """issue 13's row: berth's `run` from a three-layer image in its store (root.image, overlayfs) against the
+        same files as a plain directory (root.path), interleaved. Needs umoci and berth's `image import --store`."""
+        berth = self.runtimes.get("berth")
+        if berth is None or not shutil.which("umoci"):
+            print("\nrun from an image: skipped (" + ("no berth among the runtimes" if berth is None else "umoci is not installed") + ")")
+            return
+        store = os.path.join(self.work, "store")
+        image, digest, plain_rootfs = self.make_image()
+        imported = subprocess.run([berth, "--store", store, "image", "import", image],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if imported.returncode != 0:
+            print(f"\nrun from an image: skipped (berth --store … image import failed: {imported.stderr.strip()})")
+            return
+        bundles = {}
+        for name, root in (("directory", {"path": plain_rootfs}), ("image, 3 layers", {"image": digest})):
+            directory = os.path.join(self.work, "bundle-" + name.split(",")[0])
+            os.makedirs(directory)
+            config = json.loads(json.dumps(self.base_config))
+            config["process"]["args"] = ["/bin/true"]
+            config["root"] = root
+            with open(os.path.join(directory, "config.json"), "w") as f:
+                json.dump(config, f, indent=1)
+            bundles[name] = directory
+        root = self.root("berth", "image")
+        times = {name: [] for name in bundles}
+        for i in range(self.args.runs):
+            for name, directory in bundles.items():
+                cid = f"image-{i}-{name[0]}"
+                self.janitor.track(berth, root, cid)
+                times[name].append(timed([berth, "--root", root, "--store", store, "run", "--bundle", directory, cid], cwd=directory))
+        print()
+        print("berth `run` of /bin/true from a three-layer image (root.image, overlayfs) vs the same files as a directory:")
+        print("| root | median ms | p10 ms | p90 ms |")
+        print("|---|---|---|---|")
+        for name, values in times.items():
+            values.sort()
+            print(f"| {name} | {statistics.median(values):.1f} | {values[len(values) // 10]:.1f} | {values[len(values) * 9 // 10]:.1f} |")
+        difference = statistics.median(times["image, 3 layers"]) - statistics.median(times["directory"])
+        print(f"the image costs {difference:+.2f} ms a run (median against median)")
 
     def cgroup_dirs(self, pid):
         """The cgroup directories of pid, one per mounted hierarchy, from /proc/PID/cgroup and our mountinfo."""

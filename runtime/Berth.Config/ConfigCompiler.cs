@@ -56,7 +56,9 @@ public static class ConfigCompiler
     /// Compiles files read from disk (with <paramref name="read"/>, else File.ReadAllBytes); a file that cannot be read
     /// (an IOException, whose message says why) is an error (BERTH0101), not an exception.
     /// </summary>
-    public static CompileResult Compile(string authorPath, IReadOnlyList<string> hostPaths, Func<string, byte[]>? read = null)
+    /// <param name="images">Reads the image a <c>root.image</c> names (<see cref="ImageDefaults"/>), whose config then
+    /// fills in what the process leaves out; null: no fill-in.</param>
+    public static CompileResult Compile(string authorPath, IReadOnlyList<string> hostPaths, Func<string, byte[]>? read = null, Func<string, ImageDefaults>? images = null)
     {
         var diagnostics = new List<ConfigDiagnostic>();
         var files = new List<ConfigFile>();
@@ -73,10 +75,10 @@ public static class ConfigCompiler
         }
         if (diagnostics.Count > 0)
             return new CompileResult { Diagnostics = diagnostics, Files = files };
-        return Compile(files, diagnostics);
+        return Compile(files, diagnostics, images);
     }
 
-    public static CompileResult Compile(IReadOnlyList<ConfigFile> files, List<ConfigDiagnostic>? diagnostics = null)
+    public static CompileResult Compile(IReadOnlyList<ConfigFile> files, List<ConfigDiagnostic>? diagnostics = null, Func<string, ImageDefaults>? images = null)
     {
         diagnostics ??= new List<ConfigDiagnostic>();
         var schema = SchemaInfo.Config;
@@ -101,6 +103,17 @@ public static class ConfigCompiler
         var authorRoot = merged;
         for (int i = 1; i < trees.Count; i++)
             merged = merger.Merge(merged, trees[i]!);
+
+        if (images is not null)
+        {
+            // The author's tree gets the same fill-in, so that the host files' diff shows only what they changed.
+            var read = new Dictionary<string, ImageDefaults>(StringComparer.Ordinal);
+            ImageDefaults Once(string image) => read.TryGetValue(image, out var known) ? known : read[image] = images(image);
+            ImageFill.Apply(merged, Once, diagnostics);
+            if (!ReferenceEquals(authorRoot, merged))
+                ImageFill.Apply(authorRoot, Once, []); // its findings are the merged tree's, reported once
+
+        }
 
         var document = JsonOutput.Write(merged);
         // A value already reported (a malformed shorthand) is not reported again by the validator.

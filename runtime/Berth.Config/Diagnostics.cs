@@ -52,6 +52,9 @@ public static class Codes
     public const string Rule = "BERTH0403";                // a rule the runtime spec states in prose
     // 05xx: output
     public const string CannotWrite = "BERTH0501";         // the output cannot be written
+
+    // 06xx: the content store (issue 13)
+    public const string Image = "BERTH0601";               // root.image cannot be read, or its config cannot fill in the process
     // 07xx: the host's trust policy
     public const string TrustInAuthor = "BERTH0701";       // an author's file declares a trust policy (only host files may)
     public const string BadTrustPolicy = "BERTH0702";      // a trust policy that is malformed

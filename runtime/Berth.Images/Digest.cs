@@ -37,7 +37,10 @@ public readonly record struct Digest
         return true;
     }
 
-    public static Digest Of(ReadOnlySpan<byte> content) => new(Convert.ToHexStringLower(SHA256.HashData(content)));
+    /// <summary>The digest of a document held in memory (a manifest, a config, an index): with berth's own SHA-256
+    /// (Berth.Spec.Digest), so that reading an image's config at create does not load OpenSSL (~2 ms a start).
+    /// Streams (layers, trees) keep .NET's IncrementalHash, whose hardware SHA-256 pays off on large inputs.</summary>
+    public static Digest Of(ReadOnlySpan<byte> content) => new(Convert.ToHexStringLower(Berth.Spec.Digest.Sha256(content)));
 
     public static Digest FromHash(IncrementalHash hash) => new(Convert.ToHexStringLower(hash.GetHashAndReset()));
 }

@@ -61,6 +61,42 @@ public class BasicRuleTests
     public void Empty_root_path_is_an_error() =>
         Exactly(Doc(d => d["root"]!["path"] = ""), "error /root/path x-non-empty: root.path is empty: give the root file system's path, absolute or relative to the bundle");
 
+    private const string SomeDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    [Fact]
+    public void Root_naming_nothing_is_an_error() =>
+        Exactly(Doc(d => d["root"] = new JsonObject { ["readonly"] = true }),
+            "error /root x-one-of: root names no root file system: give root.path (a directory), root.image (an image digest) or root.layers (layer digests)");
+
+    [Fact]
+    public void Root_image_or_layers_instead_of_path_is_fine()
+    {
+        Exactly(Doc(d => d["root"] = new JsonObject { ["image"] = SomeDigest, ["readonly"] = true }));
+        Exactly(Doc(d => d["root"] = new JsonObject { ["layers"] = new JsonArray(SomeDigest, SomeDigest) }));
+        Exactly(Doc(d => d["root"]!["digest"] = SomeDigest));
+    }
+
+    [Fact]
+    public void Root_named_two_ways_is_an_error_naming_both() =>
+        Exactly(Doc(d => d["root"]!["image"] = SomeDigest),
+            "error /root/image x-one-of: root.path and root.image exclude each other: the root file system is named one way, a directory (path), an image (image) or layers (layers)");
+
+    [Fact]
+    public void Root_digest_needs_a_path() =>
+        Exactly(Doc(d => d["root"] = new JsonObject { ["image"] = SomeDigest, ["digest"] = SomeDigest }),
+            "error /root/digest x-requires: root.digest pins the tree of a directory and needs root.path; an image or a layer list is named by its digest already");
+
+    [Theory]
+    [InlineData("image", "sha256:ABC")]
+    [InlineData("digest", "md5:0123")]
+    public void Root_digests_must_be_sha256(string member, string value)
+    {
+        var diagnostics = new List<SchemaDiagnostic>();
+        var doc = Doc(d => d["root"]![member] = value);
+        SpecRules.Validate(System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString()), diagnostics);
+        Assert.Contains(diagnostics, x => x.Severity == SchemaSeverity.Error && x.InstancePointer == "/root/" + member && x.Keyword == "pattern");
+    }
+
     [Fact]
     public void Relative_mount_destination_is_a_warning() =>
         Exactly(Doc(d => d["mounts"] = new JsonArray(

@@ -38,7 +38,7 @@ public static class CompileCommand
         string? target = a.Value("output");
         if ((explain ? 1 : 0) + (diff ? 1 : 0) + (toYaml ? 1 : 0) > 1)
             throw new BerthException("--explain, --diff and --to-yaml exclude each other: each prints the result its own way", 2);
-        var result = ConfigCompiler.Compile(author, hosts, BundleConfig.ReadConfigFile);
+        var result = ConfigCompiler.Compile(author, hosts, BundleConfig.ReadConfigFile, ImageConfigReader.For(call.Runtime.ImageStoreRoot));
         BundleConfig.Print(result.Diagnostics, call.Log);
         if (!result.Success)
             throw new BerthException($"{result.ErrorCount} error(s); nothing written");

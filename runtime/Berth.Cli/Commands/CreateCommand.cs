@@ -60,7 +60,7 @@ public static class CreateCommand
         string bundle = Path.GetFullPath(a.Value(Bundle.Name) ?? ".");
         var hostFiles = a.Values(Host.Name);
         bool noPivot = a.Flag(NoPivot.Name);
-        return new CreateOptions(id, bundle, BundleConfig.Load(bundle, hostFiles, call.Log)) { NoPivot = noPivot };
+        return new CreateOptions(id, bundle, BundleConfig.Load(bundle, hostFiles, call.Log, call.Runtime.ImageStoreRoot)) { NoPivot = noPivot };
     }
 
     /// <summary>A foreground run or exec waits for its process, which needs berth to be a subreaper (the process's

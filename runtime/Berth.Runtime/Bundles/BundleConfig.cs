@@ -20,7 +20,8 @@ public static class BundleConfig
 
     /// <summary>Reads, merges and validates the bundle's config; every finding goes to <paramref name="sink"/> before
     /// an error is thrown.</summary>
-    public static LoadedConfig Load(string bundle, IReadOnlyList<string> hostFiles, IDiagnosticSink sink)
+    /// <param name="imageStore">The content store a root.image is read from (null: the default store).</param>
+    public static LoadedConfig Load(string bundle, IReadOnlyList<string> hostFiles, IDiagnosticSink sink, string? imageStore = null)
     {
         string path = Path.Combine(bundle, StateStore.ConfigFile);
         // Only a regular file (a symlink to one is followed): a FIFO or a device is refused without blocking.
@@ -31,17 +32,32 @@ public static class BundleConfig
         {
             string yaml = ConfigNames.Skip(1).Select(n => Path.Combine(bundle, n)).FirstOrDefault(Path.Exists)
                 ?? throw new BerthException($"{path} does not exist (nor config.yaml)");
-            return Compile(yaml, hostFiles, sink);
+            return Compile(yaml, hostFiles, sink, imageStore);
         }
         if (hostFiles.Count > 0 || HostDirectory.Files().Count > 0)
-            return Compile(path, hostFiles, sink);
+            return Compile(path, hostFiles, sink, imageStore);
+        byte[] file = json;
         var diagnostics = new List<SchemaDiagnostic>();
         var spec = SpecRules.Validate(json, diagnostics); // schema + prose rules
+        if (spec?.Root?.Image is not null)
+        {
+            // The image fills in what the process leaves out; then the filled-in document is what is checked and run.
+            try
+            {
+                json = ImageFill.ApplyToJson(json, ImageConfigReader.For(imageStore), JsonText.Options(indented: true));
+            }
+            catch (ImageLookupException e)
+            {
+                throw new BerthException($"{path}: root.image: {e.Message}");
+            }
+            diagnostics.Clear();
+            spec = SpecRules.Validate(json, diagnostics);
+        }
         int errors = Report(path, diagnostics, sink);
         if (errors > 0 || spec is null)
             throw new BerthException($"{path}: {errors} error(s) in the configuration");
-        string digest = Digest.Sha256Text(json);
-        sink.DebugLine($"config {path} ({digest}, {json.Length} bytes, {diagnostics.Count} warning(s))");
+        string digest = Digest.Sha256Text(file); // the file as written: an image's values are not in it
+        sink.DebugLine($"config {path} ({digest}, {file.Length} bytes, {diagnostics.Count} warning(s))");
         return new LoadedConfig(spec, json, [new(path, digest)]);
     }
 
@@ -49,12 +65,12 @@ public static class BundleConfig
     /// An author's config through the front-end with the host directory's files, then <paramref name="hostFiles"/>.
     /// Keeps the author's compiled document, the provenance of every value and the diff for the state directory.
     /// </summary>
-    public static LoadedConfig Compile(string author, IReadOnlyList<string> hostFiles, IDiagnosticSink sink)
+    public static LoadedConfig Compile(string author, IReadOnlyList<string> hostFiles, IDiagnosticSink sink, string? imageStore = null)
     {
         var hosts = HostDirectory.Files();
         hosts.AddRange(hostFiles);
         sink.DebugLine($"config {author} compiled with host files [{string.Join(", ", hosts)}]");
-        var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile);
+        var result = ConfigCompiler.Compile(author, hosts, ReadConfigFile, ImageConfigReader.For(imageStore));
         Print(result.Diagnostics, sink);
         if (!result.Success)
             throw new BerthException($"{result.ErrorCount} error(s) in the configuration");

@@ -81,6 +81,7 @@ public sealed partial class ContainerRuntime
             {
                 PreserveFds = options.PreserveFds,
                 Host = HostFactsReader.Current,
+                Rootfs = record.Rootfs,
             }, record.Pid);
             WarnAbout(plan, say.Warn);
 

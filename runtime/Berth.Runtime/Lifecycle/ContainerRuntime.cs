@@ -51,9 +51,6 @@ public sealed partial class ContainerRuntime(StateStore store)
         StateStore.CheckId(options.Id);
         var spec = options.Config.Spec;
         string bundle = Path.GetFullPath(options.Bundle);
-        string rootfs = Path.GetFullPath(spec.Root?.Path ?? "", bundle);
-        if (!Directory.Exists(rootfs))
-            throw new BerthException($"root.path: the rootfs {rootfs} does not exist");
         if (Store.Exists(options.Id))
             throw new BerthException($"container \"{options.Id}\" already exists");
         bool terminal = spec.Process?.Terminal == true;
@@ -63,10 +60,12 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
         string fifo = Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile);
+        var root = RootLayers.Resolve(spec, bundle, Store.DirectoryOf(options.Id), ImageStoreRoot);
+        string rootfs = root.Rootfs;
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
-        var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null);
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null, rootfs);
         WarnAbout(plan, say.Warn);
         var manager = new CgroupManager(layout);
         List<string> cgroupDirs = joining.Skipped ? [] : [.. layout.DirectoriesFor(cgroupsPath)];
@@ -112,6 +111,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
+            root.Mount(dir); // after the record and config.json: what delete removes, what image rm sees in use
             if (waitForStart)
             {
                 int err = dir.MakeFifo(StateStore.FifoFile, 0x180);
@@ -225,7 +225,8 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
         var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
-        var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile));
+        string rootfs = RootLayers.Resolve(options.Config.Spec, Path.GetFullPath(options.Bundle), Store.DirectoryOf(options.Id), ImageStoreRoot).Rootfs;
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile), rootfs);
         WarnAbout(plan, NarratorFor("plan").Warn);
         return plan.Operations;
     }
@@ -256,7 +257,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             warn(warning);
     }
 
-    private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo) =>
+    private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo, string rootfs) =>
         PlanCompiler.Compile(new PlanRequest(options.Config.Spec, Path.GetFullPath(options.Bundle), options.Id)
         {
             NoPivot = options.NoPivot,
@@ -268,6 +269,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,
             Host = HostFactsReader.Current,
+            Rootfs = rootfs,
         });
 
     /// <summary>start: lets the created container's process go on to execve.</summary>
@@ -440,6 +442,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (!dir.TryLoad(out var record) || record is null)
         {
             // A directory without a readable state: a create that died half-way. Remove it, and only it.
+            WarnAll(RootLayers.Remove(dir));
             Store.Remove(dir);
             return;
         }
@@ -482,6 +485,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (record.SharesMountNamespace)
             foreach (string error in HostMounts.DetachBelow(record.Rootfs))
                 Warn("delete: " + error);
+        WarnAll(RootLayers.Remove(dir));
         Store.Remove(dir);
     }
 

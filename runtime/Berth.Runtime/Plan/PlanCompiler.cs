@@ -36,6 +36,9 @@ public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string 
     /// <summary>berth writes the child's pid into some cgroup.procs (the child waits for that before hooks and exec).</summary>
     public bool ParentJoinsCgroups { get; init; } = true;
     public HostFacts Host { get; init; } = new();
+    /// <summary>The root file system on the host when it is not root.path: the mount point of the layers root.image or
+    /// root.layers name (Lifecycle/RootLayers), or the rootfs a running container recorded (exec). Null: root.path.</summary>
+    public string? Rootfs { get; init; }
 }
 
 /// <summary>
@@ -62,8 +65,8 @@ public sealed class PlanCompiler
     {
         _request = request;
         _spec = request.Spec;
-        string root = _spec.Root?.Path ?? throw new BerthException("root.path: the config names no root filesystem");
-        _rootfs = Path.GetFullPath(root, request.BundleDir);
+        _rootfs = request.Rootfs
+            ?? Path.GetFullPath(_spec.Root?.Path ?? throw new BerthException("root.path: the config names no root filesystem"), request.BundleDir);
     }
 
     public static ContainerPlan Compile(PlanRequest request) => new PlanCompiler(request).Build();

@@ -343,7 +343,12 @@ internal static unsafe partial class Sys
 
     /// <summary>The names in the directory <paramref name="dirfd"/> (not "." and ".."), read through a descriptor of
     /// its own so that <paramref name="dirfd"/> stays open; null with errno when it cannot be read.</summary>
-    public static List<string>? Names(int dirfd, out int error)
+    public static List<string>? Names(int dirfd, out int error) =>
+        RawNames(dirfd, out error)?.Select(name => System.Text.Encoding.UTF8.GetString(name.AsSpan(0, name.Length - 1))).ToList();
+
+    /// <summary>The names as the bytes they are, each NUL-terminated (for the *at calls): a name that is not UTF-8
+    /// stays the name it is.</summary>
+    public static List<byte[]>? RawNames(int dirfd, out int error)
     {
         int fd = OpenAt(dirfd, ".", O_RDONLY | O_DIRECTORY);
         nint dir = fd < 0 ? 0 : FdOpenDir(fd);
@@ -353,13 +358,13 @@ internal static unsafe partial class Sys
             Close(fd);
             return null;
         }
-        var names = new List<string>();
+        var names = new List<byte[]>();
         // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
         for (byte* entry; (entry = ReadDir(dir)) != null;)
         {
             var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + 19);
             if (!(name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)))
-                names.Add(System.Text.Encoding.UTF8.GetString(name));
+                names.Add([.. name, 0]);
         }
         _ = CloseDir(dir); // a directory stream that was only read: nothing to report
         error = 0;

@@ -133,6 +133,8 @@ public sealed class TrustPolicy
     private static void Bad(Node node, string path, string message, List<ConfigDiagnostic> diagnostics) =>
         diagnostics.Add(new(Severity.Error, Codes.BadTrustPolicy, node.Location, path, message));
 
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     private static bool IsDigest(string text) =>
-        text.Length == 71 && text.StartsWith("sha256:", StringComparison.Ordinal) && text.AsSpan(7).IndexOfAnyExcept("0123456789abcdef") < 0;
+        text.Length == 71 && text.StartsWith("sha256:", StringComparison.Ordinal) && text.AsSpan(7).IndexOfAnyExcept(LowerHex) < 0;
 }

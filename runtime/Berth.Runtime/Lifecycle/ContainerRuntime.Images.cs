@@ -6,8 +6,9 @@ namespace Berth.Runtime.Lifecycle;
 
 public sealed partial class ContainerRuntime
 {
-    /// <summary>berth's content store (issue 13), where root.image and root.layers are looked up; null:
-    /// Berth.Images.ImageStore.DefaultRoot() (/var/lib/berth/store as root). The command line's --store sets it.</summary>
+    /// <summary>berth's content store (issue 13), where root.image and root.layers are looked up and `berth image …`
+    /// works; null: Berth.Images.ImageStore.DefaultRoot() (/var/lib/berth/store as root, else
+    /// $XDG_DATA_HOME/berth/store). The command line's --store sets it.</summary>
     public string? ImageStoreRoot { get; init; }
 
     /// <summary>What removing a container's layers could not do: warnings, since the rest of the cleanup goes on.</summary>
@@ -64,5 +65,21 @@ public sealed partial class ContainerRuntime
             }
         }
         return digest => users.GetValueOrDefault(digest.ToString());
+    }
+
+    /// <summary>
+    /// `berth image rm`'s guard (ImageStore.Remove's question): an image is in use when a container names it or any
+    /// of its layers; a layer when a container names it or an image that has it. The answer names the container.
+    /// </summary>
+    public Func<Digest, string?> RemovalGuard(ImageStore store)
+    {
+        var usage = StoreUsage(store);
+        var images = store.List();
+        return digest =>
+        {
+            var layers = images.FirstOrDefault(i => i.Digest == digest)?.Layers ?? [];
+            string? id = usage(digest) ?? layers.Select(l => usage(l.DiffId) ?? usage(l.Digest)).FirstOrDefault(u => u is not null);
+            return id is null ? null : $"the container \"{id}\"";
+        };
     }
 }

@@ -16,7 +16,7 @@ started directly from there (no per-run wrapper whose cost would be added to all
 (berth, runc, crun, berth, …) so that machine noise hits each runtime alike. Every container a pass makes is
 deleted when the pass ends, and on Ctrl-C or SIGTERM too.
 """
-import argparse, concurrent.futures, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, concurrent.futures, json, os, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -93,19 +93,32 @@ class Failed(Exception):
 
 
 def timed(cmd, cwd=None, timeout=120):
-    """Milliseconds that cmd took; Failed if it exits non-zero or runs past timeout."""
+    """Milliseconds that cmd took; Failed if it exits non-zero or runs past timeout.
+
+    The wait blocks in wait4 and a timer thread kills a command that overruns: subprocess's own timeout polls with
+    sleeps growing to 50 ms, which would round every time up to the next poll."""
     # stderr goes to a file, not a pipe: after `create` the container's process holds it open until `start`.
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        overran = threading.Event()
+
+        def kill():
+            overran.set()
+            proc.kill()
+
+        watchdog = threading.Timer(timeout, kill)
+        watchdog.start()
         try:
-            proc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise Failed(f"{' '.join(cmd)} ran longer than {timeout} s")
+            returncode = proc.wait()
+        finally:
+            watchdog.cancel()
         elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
+        if overran.is_set():
+            raise Failed(f"{' '.join(cmd)} ran longer than {timeout} s")
+        if returncode != 0:
             err.seek(0)
-            raise Failed(f"{' '.join(cmd)} exited {proc.returncode}: {err.read().decode(errors='replace').strip()}")
+            raise Failed(f"{' '.join(cmd)} exited {returncode}: {err.read().decode(errors='replace').strip()}")
     return elapsed * 1000
 
 

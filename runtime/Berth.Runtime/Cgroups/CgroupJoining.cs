@@ -30,6 +30,22 @@ public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? 
         return probe is null || !Sys.Writable(probe);
     }
 
+    /// <summary>
+    /// exec: the same for the container's cgroup directories (or the --cgroup sub-cgroups): the child writes "0" into
+    /// each v1 directory's "tasks" before it joins any namespace, and is born in the cgroup2 one, so an exec pays no
+    /// grace period either. A joined user namespace, or a directory that is not there (its error is the parent's,
+    /// naming the cgroup.procs file, as runc's), leaves the joining to berth.
+    /// </summary>
+    public static CgroupJoining ForExec(Berth.Spec.Spec spec, CgroupLayout layout, IReadOnlyList<string> dirs)
+    {
+        bool userNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == LinuxNamespaceType.User) == true;
+        if (userNamespace || !dirs.All(Sys.Exists))
+            return new CgroupJoining([], null, ParentJoins: true);
+        string? v2Mount = layout.V2Mount?.TrimEnd('/');
+        string? v2 = v2Mount is null ? null : dirs.FirstOrDefault(d => d == v2Mount || d.StartsWith(v2Mount + "/", StringComparison.Ordinal));
+        return new CgroupJoining(dirs.Where(d => d != v2).Select(d => Path.Combine(d, "tasks")).ToList(), v2, ParentJoins: false);
+    }
+
     public static CgroupJoining For(Berth.Spec.Spec spec, CgroupLayout layout, string cgroupsPath)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];

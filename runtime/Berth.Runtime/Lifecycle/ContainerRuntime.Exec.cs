@@ -77,9 +77,11 @@ public sealed partial class ContainerRuntime
             var spec = ExecSpec(options, record, out terminal, say.Warn);
             if (terminal && options.ConsoleSocket is null && options.Detach)
                 throw new BerthException($"a terminal with --detach needs --console-socket to hand the terminal to");
+            var joining = Cgroups.CgroupJoining.ForExec(spec, Cgroups.CgroupLayout.Host, cgroups);
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
             {
                 PreserveFds = options.PreserveFds,
+                CgroupSelfJoin = joining.SelfJoinTasks,
                 Host = HostFactsReader.Current,
                 Rootfs = record.Rootfs,
             }, record.Pid);
@@ -94,8 +96,16 @@ public sealed partial class ContainerRuntime
             if (status == ContainerStatus.Paused)
                 dir.Dispose();
             say.Debug?.Invoke($"nsexec container setup: container \"{options.Id}\": clone a process into its namespaces ({plan.Operations.Count} operations)");
-            (process, master) = Spawn(new SpawnRequest(plan) { WaitForExec = true },
-                new SpawnDuties(record, "running") { Join = cgroups, InitMustLive = true, ConsoleSocket = options.ConsoleSocket });
+            int cgroupFd = joining.BornInV2 is { } v2 ? Sys.Open(v2, O_RDONLY | O_DIRECTORY) : -1;
+            using var closeCgroupFd = new FdCloser(cgroupFd);
+            (process, master) = Spawn(new SpawnRequest(plan) { WaitForExec = true, CgroupFd = cgroupFd },
+                new SpawnDuties(record, "running")
+                {
+                    BornIn = joining.BornInV2,
+                    Join = joining.ParentJoins ? cgroups : [],
+                    InitMustLive = true,
+                    ConsoleSocket = options.ConsoleSocket,
+                });
             say.Debug?.Invoke($"child process in init(): container \"{options.Id}\": process {process.Pid} joined it");
             say.Debug?.Invoke($"setns_init: about to exec: container \"{options.Id}\": process {process.Pid} runs {string.Join(' ', spec.Process?.Args ?? [])}");
         }

@@ -85,6 +85,8 @@ public sealed class PlanCompiler
         var linux = _spec.Linux;
         RefuseUnsupported(linux);
         Namespaces(linux);
+        // First, while the host's /sys/fs/cgroup is still in view: the process moves itself into its v1 cgroups.
+        JoinCgroupsItself();
         var joins = new List<NamespaceJoin>();
         var namespaces = linux?.Namespaces ?? [];
         for (int i = 0; i < namespaces.Count; i++)
@@ -116,6 +118,12 @@ public sealed class PlanCompiler
             PreserveFds = _request.PreserveFds,
             Warnings = _warnings,
         };
+    }
+
+    private void JoinCgroupsItself()
+    {
+        foreach (string tasks in _request.CgroupSelfJoin)
+            Add(new JoinCgroupOp($"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath", tasks));
     }
 
     /// <summary>A namespace type's name under /proc/PID/ns and its clone flag; null for a type berth does not know.</summary>
@@ -153,8 +161,7 @@ public sealed class PlanCompiler
             RefuseWithoutMountNamespace(linux);
 
         // First, while the host's /sys/fs/cgroup is still in view: the child moves itself into its v1 cgroups.
-        foreach (string tasks in _request.CgroupSelfJoin)
-            Add(new JoinCgroupOp($"join cgroup {Path.GetDirectoryName(tasks)}", "linux.cgroupsPath", tasks));
+        JoinCgroupsItself();
 
         JoinNamespaces(joins);
 

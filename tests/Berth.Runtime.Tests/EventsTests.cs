@@ -104,6 +104,9 @@ public class EventsTests
         Assert.True(absolute.ExitCode == 1 && absolute.Stderr.Contains("--parent-path must be relative"), absolute.ToString());
         var missing = Harness.Run("checkpoint", "--parent-path", "./parent", "--image-path", images, "anything");
         Assert.True(missing.ExitCode == 1 && missing.Stderr.Contains("invalid --parent-path"), missing.ToString());
+        // With criu's own flags beside it too (runc's suite passes --work-path): still the parent path first.
+        var withCriuFlags = Harness.Run("checkpoint", "--parent-path", "./parent", "--work-path", "./work", "--pre-dump", "--image-path", images, "anything");
+        Assert.True(withCriuFlags.ExitCode == 1 && withCriuFlags.Stderr.Contains("invalid --parent-path"), withCriuFlags.ToString());
         Directory.CreateDirectory(Path.Combine(images, "parent"));
         var present = Harness.Run("checkpoint", "--parent-path=parent", "--image-path", images, "anything");
         Assert.True(present.ExitCode == 1 && present.Stderr.Contains("criu") && !present.Stderr.Contains("--parent-path"), present.ToString());

@@ -5,8 +5,8 @@ namespace Berth.Cli.Commands;
 
 /// <summary>
 /// `berth checkpoint` and `berth restore`: berth does not checkpoint or restore, and says why. The image folders are
-/// still checked as runc checks them before it calls criu (a mistaken --parent-path is named first); every other flag
-/// of runc's is refused with the same reason.
+/// still checked as runc checks them before it calls criu (a mistaken --parent-path is named first, whatever criu flags
+/// come with it); then the command fails with the reason.
 /// </summary>
 public static class CheckpointCommand
 {
@@ -18,8 +18,12 @@ public static class CheckpointCommand
         Flag.Value("parent-path", "the folder of the previous images, relative to --image-path"),
     ];
 
+    /// <summary>A flag for criu: accepted, because the command as a whole is refused (exit 1, <see cref="NoCriu"/>) —
+    /// after runc's own checks of the image folders, which its clients and suite expect named first, whatever criu
+    /// flags come with them.</summary>
     private static Flag Criu(string name, bool takesValue, string help) =>
-        (takesValue ? Flag.Value(name, help) : Flag.Switch(name, help)).RefusedBecause("berth does not checkpoint or restore");
+        (takesValue ? Flag.Value(name, help) : Flag.Switch(name, help))
+            .HonouredBecause("accepted only to be refused with the command: berth does not checkpoint or restore");
 
     private static readonly Flag[] Shared =
     [

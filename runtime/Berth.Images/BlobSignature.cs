@@ -53,6 +53,24 @@ public static class BlobSignature
                 : $"the signature is not an ECDSA DER signature (it does not match the key {fingerprint}).", fingerprint);
     }
 
+    /// <summary>
+    /// Checks a signature file's text: one base64 signature a line (what `berth sign` and `cosign sign-blob` write; the
+    /// signatures of several parties over one file are lines of one file). Valid when any line verifies with the key;
+    /// otherwise the first line's reason, or that there is no signature at all.
+    /// </summary>
+    public static SignatureCheck VerifyAny(string publicKeyPem, string signatureFileText, ReadOnlySpan<byte> content)
+    {
+        SignatureCheck? first = null;
+        foreach (string line in signatureFileText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var check = Verify(publicKeyPem, line, content);
+            if (check.Valid)
+                return check;
+            first ??= check;
+        }
+        return first ?? new SignatureCheck(false, "the signature file holds no signature.", Fingerprint(publicKeyPem));
+    }
+
     /// <summary>The key's name: "sha256:" and the SHA-256 of its public key's SubjectPublicKeyInfo DER, in hex (the
     /// same for the private key and its public half).</summary>
     public static string Fingerprint(string keyPem)

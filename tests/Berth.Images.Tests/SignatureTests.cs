@@ -56,6 +56,24 @@ public class SignatureTests
     }
 
     [SkippableFact]
+    public void A_signature_file_of_several_parties_verifies_with_each_key_and_an_empty_one_with_none()
+    {
+        Skip.If(Unavailable is not null, Unavailable);
+        using var keys = new Keys();
+        using var other = new Keys();
+        byte[] content = File.ReadAllBytes(keys["file.yaml"]);
+        string both = BlobSignature.Sign(other.Text("sec1.pem"), content) + "\n" + BlobSignature.Sign(keys.Text("sec1.pem"), content) + "\n";
+        Assert.True(BlobSignature.VerifyAny(keys.Text("pub.pem"), both, content).Valid);
+        Assert.True(BlobSignature.VerifyAny(other.Text("pub.pem"), both, content).Valid);
+        var onlyOther = BlobSignature.VerifyAny(keys.Text("pub.pem"), BlobSignature.Sign(other.Text("sec1.pem"), content), content);
+        Assert.False(onlyOther.Valid);
+        Assert.Contains("does not match", onlyOther.Reason);
+        var empty = BlobSignature.VerifyAny(keys.Text("pub.pem"), "\n\n", content);
+        Assert.False(empty.Valid);
+        Assert.Equal("the signature file holds no signature.", empty.Reason);
+    }
+
+    [SkippableFact]
     public void The_wrong_key_an_altered_file_and_a_garbage_signature_are_refused_with_a_reason()
     {
         Skip.If(Unavailable is not null, Unavailable);

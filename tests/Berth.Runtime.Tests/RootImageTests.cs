@@ -19,8 +19,24 @@ public class RootImageTests
         HostSupport.SkipIfLacking(HostSupport.LacksRoot);
         HostSupport.SkipIfLacking(HostSupport.LacksProgram("umoci", "umoci"));
         Skip.IfNot(Overlay.Available(out string reason), reason);
+        HostSupport.SkipIfLacking(OverlayRefusal.Value);
         return Fixture.Value;
     }
+
+    /// <summary>Whether an overlay with its upper directory where the state root is can be mounted here (a kernel may
+    /// list overlayfs and still refuse the file system under the state root, e.g. an overlayfs /tmp): null when it can.</summary>
+    private static readonly Lazy<string?> OverlayRefusal = new(() =>
+    {
+        string probe = Path.Combine(Harness.WorkDir, Harness.NewId("overlay-probe"));
+        foreach (string d in new[] { "lower1", "lower2", "upper", "work", "root" })
+            Directory.CreateDirectory(Path.Combine(probe, d));
+        var mount = Harness.Exec("mount", ["-t", "overlay", "overlay", "-o",
+            $"lowerdir={probe}/lower2:{probe}/lower1,upperdir={probe}/upper,workdir={probe}/work", Path.Combine(probe, "root")]);
+        if (mount.ExitCode == 0)
+            Harness.Exec("umount", [Path.Combine(probe, "root")]);
+        Directory.Delete(probe, recursive: true);
+        return mount.ExitCode == 0 ? null : $"an overlay with its upper directory under {Harness.WorkDir} cannot be mounted here: {mount.Stderr.Trim()}";
+    });
 
     /// <summary>berth with the tests' state root and, when the binary has the global --store flag, the test store.</summary>
     private static BerthResult Berth(ImageFixture images, params string[] args) =>
@@ -112,7 +128,7 @@ public class RootImageTests
             Assert.Contains("from the second layer", rb.Stdout);
             Assert.DoesNotContain("written-by-a", rb.Stdout);
             Assert.Contains("No such file", rb.Stdout);
-            Assert.Contains("b", rb.Stdout);
+            Assert.EndsWith("\nb\n", rb.Stdout);
 
             var seenByA = Berth(images, "exec", a, "sh", "-c", "cat /etc/layer2.txt; ls /only-b 2>&1");
             Assert.Contains("written-by-a", seenByA.Stdout);
@@ -120,8 +136,8 @@ public class RootImageTests
         }
         finally
         {
-            var delete = Berth(images, "delete", "--force", a);
-            Assert.True(delete.ExitCode == 0, delete.ToString());
+            // No assert here: it would hide the failure that brought us here; what is left is checked below.
+            Berth(images, "delete", "--force", a);
         }
         Harness.AssertNothingLeft(a);
         Harness.AssertNothingLeft(b);
@@ -139,10 +155,17 @@ public class RootImageTests
             "cd /; for i in $(seq 300); do mkdir d; cd d; done; echo deep > f; printf x > \"/$(printf 'bad\\377name')\"; ln -s /etc /link; echo done > /ready; sleep 30")), id);
         Assert.True(r.ExitCode == 0, r.ToString());
         string upper = Path.Combine(Harness.StateRoot, id, "layers", "upper");
-        for (int i = 0; i < 1000 && !File.Exists(Path.Combine(upper, "ready")); i++)
-            Thread.Sleep(10);
-        Assert.True(File.Exists(Path.Combine(upper, "ready")), "the container did not finish writing");
-        var delete = Berth(images, "delete", "--force", id);
+        BerthResult delete;
+        try
+        {
+            for (int i = 0; i < 1000 && !File.Exists(Path.Combine(upper, "ready")); i++)
+                Thread.Sleep(10);
+            Assert.True(File.Exists(Path.Combine(upper, "ready")), "the container did not finish writing");
+        }
+        finally
+        {
+            delete = Berth(images, "delete", "--force", id);
+        }
         Assert.True(delete.ExitCode == 0, delete.ToString());
         Assert.DoesNotContain("warning", delete.Stderr);
         Harness.AssertNothingLeft(id);

@@ -40,7 +40,7 @@ public sealed class RootImageUserTests : IDisposable
         Assert.Equal(new ImageUser(99, 0), ImageUsers.Resolve([upper, lower], "99"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_layer_without_the_file_shows_the_one_below_unless_its_etc_is_opaque()
     {
         string lower = Layer("lower", ("etc/passwd", Passwd));
@@ -52,7 +52,7 @@ public sealed class RootImageUserTests : IDisposable
         Assert.Contains("no /etc/passwd", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_whiteout_hides_the_file_below()
     {
         HostSupport.SkipIfLacking(HostSupport.LacksRoot);

@@ -6,7 +6,8 @@ using Berth.Runtime;
 namespace Berth.Cli.Commands;
 
 /// <summary>`berth verify --key PUB --signature SIG FILE`: checks a detached signature made by berth sign, cosign
-/// sign-blob or openssl dgst -sha256 -sign (<see cref="BlobSignature.Verify"/>); exit 0, or 1 with the reason.</summary>
+/// sign-blob or openssl dgst -sha256 -sign (<see cref="BlobSignature.VerifyAny"/>: one signature a line, any of them by
+/// the key); exit 0, or 1 with the reason.</summary>
 public static class VerifyCommand
 {
     public static readonly CommandDefinition Definition = new("verify", "--key PUB --signature SIG FILE",
@@ -26,7 +27,7 @@ public static class VerifyCommand
         string file = a.Single("file to verify");
         string signatureText = Encoding.ASCII.GetString(SignatureFiles.Read(signature, "signature"));
         byte[] content = SignatureFiles.Read(file, null);
-        var check = SignatureFiles.WithKey(key, pem => BlobSignature.Verify(pem, signatureText, content));
+        var check = SignatureFiles.WithKey(key, pem => BlobSignature.VerifyAny(pem, signatureText, content));
         if (!check.Valid)
             throw new BerthException($"{file}: {check.Reason}");
         StandardStreams.WriteLine($"verified: signed by key {check.KeyFingerprint}");

@@ -93,6 +93,13 @@ internal static unsafe partial class ImageUsers
                 return null; // a whiteout (or a file) hides /etc of the layers below
             }
             using var closeEtc = new FdCloser(etc);
+            // Looked at before it is opened: a layer may hold device nodes with any numbers (a whiteout is char 0:0),
+            // and opening one would reach a host device. Stored layers do not change, so the look holds for the open.
+            int type = Sys.TypeAt(etc, file);
+            if (type == (int)S_IFLNK)
+                throw Link(layer, "/etc/" + file, user);
+            if (type >= 0 && type != (int)S_IFREG)
+                return null; // a whiteout, or anything but a file: no account file here
             int fd = Sys.OpenAt(etc, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
             if (fd < 0)
             {

@@ -70,18 +70,10 @@ public static class TrustCheck
         string asked = $"the trust policy ({key.Location}) requires the {what} {subject} to be signed by the key {fingerprint} ({key.Path})";
         if (!File.Exists(signatureFile))
             throw new BerthException($"{asked}, but it is not signed: {signatureFile} does not exist");
-        string[] lines = ReadText(signatureFile, $"the signatures {signatureFile}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var reasons = new List<string>();
-        foreach (string line in lines)
-        {
-            var check = BlobSignature.Verify(keyPem, line, content);
-            if (check.Valid)
-                return new VerifiedSignature(what, subject, Digest.Of(content).ToString(), fingerprint, key.Path);
-            reasons.Add(check.Reason);
-        }
-        throw new BerthException(lines.Length == 0
-            ? $"{asked}, but {signatureFile} holds no signature"
-            : $"{asked}, but none of the {lines.Length} signature(s) in {signatureFile} is by that key: {reasons[0]}");
+        var check = BlobSignature.VerifyAny(keyPem, ReadText(signatureFile, $"the signatures {signatureFile}"), content);
+        if (!check.Valid)
+            throw new BerthException($"{asked}, but {signatureFile} holds no signature by that key: {check.Reason}");
+        return new VerifiedSignature(what, subject, Digest.Of(content).ToString(), fingerprint, key.Path);
     }
 
     private static string ReadText(string path, string what) =>

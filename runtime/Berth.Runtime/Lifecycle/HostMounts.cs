@@ -13,7 +13,6 @@ namespace Berth.Runtime.Lifecycle;
 /// </summary>
 internal static unsafe partial class HostMounts
 {
-    private const int MNT_DETACH = 2;
 
     public static List<string> DetachBelow(string rootfs)
     {
@@ -41,19 +40,13 @@ internal static unsafe partial class HostMounts
                 errors.Add($"detach {point}: {Linux.Describe(walkError)} (left mounted)");
                 continue;
             }
-            int rc;
-            fixed (byte* p = Sys.Utf8($"/proc/self/fd/{fd}"))
-                rc = Umount2(p, MNT_DETACH);
-            int err = Marshal.GetLastPInvokeError();
+            int err = Sys.DetachMount($"/proc/self/fd/{fd}");
             Sys.Close(fd);
-            if (rc != 0 && err != EINVAL)
+            if (err != 0 && err != EINVAL)
                 errors.Add($"detach {point}: {Linux.Describe(err)}");
         }
         return errors;
     }
-
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
-    private static partial int Umount2(byte* target, int flags);
 
     /// <summary>An O_PATH descriptor of rootfs/relative, every component opened with O_NOFOLLOW; -1 and the error.</summary>
     private static int WalkNoLinks(string rootfs, string relative, out int error)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static Tmds.Linux.LibC;
 
 namespace Berth.Runtime.Lifecycle;
@@ -10,7 +9,7 @@ namespace Berth.Runtime.Lifecycle;
 /// not decide how many descriptors berth holds: below <see cref="MaxDepth"/> levels a subtree is renamed up into the
 /// top directory and removed from there afterwards.
 /// </summary>
-internal static unsafe partial class LayerRemoval
+internal static class LayerRemoval
 {
     private const int MaxDepth = 32;
 
@@ -24,13 +23,13 @@ internal static unsafe partial class LayerRemoval
         while (err == 0 && pending.Count > 0)
         {
             byte[] next = pending.Dequeue();
-            int fd = OpenAt(topFd, next);
+            int fd = Sys.OpenAt(topFd, next, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
             if (fd < 0)
-                return Marshal.GetLastPInvokeError();
+                return Sys.Errno;
             err = Empty(fd, topFd, 0, pending, ref moved);
             Sys.Close(fd);
             if (err == 0)
-                err = UnlinkAt(topFd, next, AT_REMOVEDIR);
+                err = Sys.UnlinkAt(topFd, next, AT_REMOVEDIR);
         }
         return err == ENOENT ? 0 : err;
     }
@@ -42,25 +41,25 @@ internal static unsafe partial class LayerRemoval
             return error;
         foreach (byte[] entry in names)
         {
-            int err = UnlinkAt(dirFd, entry, 0);
+            int err = Sys.UnlinkAt(dirFd, entry, 0);
             if (err == EISDIR)
             {
                 if (depth >= MaxDepth)
                 {
                     // Renamed up, out of this path: removed later from the top, with descriptors to spare.
                     byte[] alias = Sys.Utf8($"removing-{Environment.ProcessId}-{moved++}");
-                    err = RenameAt(dirFd, entry, topFd, alias);
+                    err = Sys.RenameAt(dirFd, entry, topFd, alias);
                     if (err == 0)
                         pending.Enqueue(alias);
                 }
                 else
                 {
-                    int sub = OpenAt(dirFd, entry);
-                    err = sub < 0 ? Marshal.GetLastPInvokeError() : Empty(sub, topFd, depth + 1, pending, ref moved);
+                    int sub = Sys.OpenAt(dirFd, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                    err = sub < 0 ? Sys.Errno : Empty(sub, topFd, depth + 1, pending, ref moved);
                     if (sub >= 0)
                         Sys.Close(sub);
                     if (err == 0)
-                        err = UnlinkAt(dirFd, entry, AT_REMOVEDIR);
+                        err = Sys.UnlinkAt(dirFd, entry, AT_REMOVEDIR);
                 }
             }
             if (err != 0 && err != ENOENT)
@@ -68,34 +67,4 @@ internal static unsafe partial class LayerRemoval
         }
         return 0;
     }
-
-    /// <summary>Names are NUL-terminated byte arrays here (Sys.Utf8 makes them so).</summary>
-    private static int UnlinkAt(int dirFd, byte[] name, int flags)
-    {
-        fixed (byte* p = name)
-            return Unlinkat(dirFd, p, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
-
-    private static int RenameAt(int fromFd, byte[] from, int toFd, byte[] to)
-    {
-        fixed (byte* f = from)
-        fixed (byte* t = to)
-            return Renameat(fromFd, f, toFd, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
-
-    private static int OpenAt(int dirFd, byte[] name)
-    {
-        byte[] terminated = name.Length > 0 && name[^1] == 0 ? name : [.. name, 0];
-        fixed (byte* p = terminated)
-            return Openat(dirFd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-
-    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
-    private static partial int Unlinkat(int dirfd, byte* name, int flags);
-
-    [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true)]
-    private static partial int Renameat(int fromFd, byte* from, int toFd, byte* to);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
-    private static partial int Openat(int dirfd, byte* name, int flags);
 }

@@ -24,7 +24,6 @@ internal sealed unsafe partial class RootLayers
     /// <summary>The directory in the container's state directory that holds root/, upper/ and work/.</summary>
     public const string Directory = "layers";
 
-    private const int MNT_DETACH = 2;
 
     /// <summary>The rootfs the plan uses: root.path made absolute, or the mount point of the layers.</summary>
     public string Rootfs { get; }
@@ -180,19 +179,27 @@ internal sealed unsafe partial class RootLayers
         }
         using var closeLayers = new FdCloser(layersFd);
         // A mount stacked on another is detached one at a time, each through a descriptor of what is on top now.
-        for (int i = 0; i < 16; i++)
+        bool detached = false;
+        for (int i = 0; i < 16 && !detached; i++)
         {
             int rootFd = Sys.OpenAt(layersFd, "root", O_PATH | O_DIRECTORY | O_NOFOLLOW);
             if (rootFd < 0)
+            {
+                detached = true;
                 break;
-            int error = Unmount($"/proc/self/fd/{rootFd}");
+            }
+            int error = Sys.DetachMount($"/proc/self/fd/{rootFd}");
             Sys.Close(rootFd);
-            if (error == EINVAL)
-                break; // not a mount point (any more)
+            detached = error == EINVAL; // not a mount point (any more)
+            if (detached)
+                break;
             // Removing the state directory through a mount that is still there would reach into the layers: stop.
             if (error != 0)
                 throw new BerthException($"cannot detach the container's root file system {Path.Combine(dir.Path, Directory, "root")}: {Linux.Describe(error)}; its state is kept, try delete again");
         }
+        // Sixteen mounts stacked and one still there: removing through it would reach into the store's layers.
+        if (!detached)
+            throw new BerthException($"cannot detach the container's root file system {Path.Combine(dir.Path, Directory, "root")}: more than 16 mounts are stacked on it; its state is kept, try delete again");
         // The upper directory holds what the container wrote: any names, as deep as it made it.
         int err = LayerRemoval.EmptyAll(layersFd);
         if (err == 0)
@@ -223,17 +230,8 @@ internal sealed unsafe partial class RootLayers
             return Mount(s, t, f, flags, d) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    private static int Unmount(string target)
-    {
-        fixed (byte* t = Sys.Utf8(target))
-            return Umount2(t, MNT_DETACH) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
-
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true)]
     private static partial int Mount(byte* source, byte* target, byte* type, ulong flags, byte* data);
-
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
-    private static partial int Umount2(byte* target, int flags);
 }
 
 /// <summary>Opening berth's content store for a container: only a store that exists (a lookup must not make one),

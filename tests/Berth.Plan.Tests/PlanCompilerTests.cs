@@ -178,6 +178,35 @@ public class PlanCompilerTests
     }
 
     [Fact]
+    public void A_stacked_root_is_attached_on_its_mount_point_in_the_containers_namespace_after_the_host_mounts_are_slaves()
+    {
+        var stack = new StackedRoot("root.image", ["/store/layers/a/rootfs", "/store/layers/b/rootfs"], Writable: true);
+        var request = PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config())) with { Rootfs = "/run/berth/golden/rootfs", Stack = stack };
+        var ops = PlanCompiler.Compile(request).Operations.ToList();
+        var attach = Assert.Single(ops.OfType<AttachLayersOp>());
+        Assert.Equal(("root.image", "/run/berth/golden/rootfs", true), (attach.Field, attach.MountPoint, attach.Writable));
+        Assert.Equal(stack.Layers, attach.Layers);
+        // Never a bind of the mount point onto itself (nothing is mounted there on the host to bind).
+        Assert.DoesNotContain(ops, o => o is HostMountOp { Target: "/run/berth/golden/rootfs" });
+        int slave = ops.FindIndex(o => o is HostMountOp { Target: "/" });
+        Assert.True(slave >= 0 && slave < ops.IndexOf(attach), "the layers were attached before the host's mounts became slaves");
+        var open = (OpenRootOp)ops[ops.IndexOf(attach) + 1];
+        Assert.Equal(("root.image", "/run/berth/golden/rootfs"), (open.Field, open.HostPath));
+        Assert.Equal("root.image", ops.OfType<PivotRootOp>().Single().Field);
+        Assert.Contains("attach-layers /store/layers/b/rootfs /store/layers/a/rootfs (topmost first) under a writable tmpfs layer", PlanText.Render(attach));
+    }
+
+    [Fact]
+    public void A_stacked_root_without_a_mount_namespace_of_its_own_is_refused_naming_its_field()
+    {
+        var request = PlanFixture.Request(PlanFixture.Parse(PlanFixture.Config(namespaces: """{ "type": "pid" }""")))
+            with
+        { Rootfs = "/run/berth/golden/rootfs", Stack = new StackedRoot("root.layers", ["/l"], Writable: false) };
+        var e = Assert.Throws<BerthException>(() => PlanCompiler.Compile(request));
+        Assert.StartsWith("root.layers: a root stacked from the store needs a mount namespace of the container's own", e.Message);
+    }
+
+    [Fact]
     public void Devices_are_made_below_their_resolved_parent_with_mode_and_owner_in_one_operation()
     {
         var ops = Compile(PlanFixture.Config(linux: """, "devices": [ { "type": "c", "path": "/dev/../dev/fuse", "major": 10, "minor": 229, "fileMode": 416, "uid": 7, "gid": 8 } ]""")).Operations;

@@ -34,6 +34,11 @@ internal static unsafe class Lowering
             case NewKeyringOp o: n.S1 = arena.String(o.Name); break;
             case HostMountOp o: n.S1 = arena.String(o.Source); n.S2 = arena.String(o.Target); n.S3 = arena.String(o.Type); n.A = o.Flags; break;
             case OpenRootOp o: n.S1 = arena.String(o.HostPath); break;
+            case AttachLayersOp o:
+                n.A = StackLayers(o, arena);
+                joinFds.Add((int)n.A);
+                n.S1 = arena.String(o.MountPoint);
+                break;
             case MoveRootOp o: n.S1 = arena.String(o.HostPath); break;
             case WriteProcOp o:
                 n.S1 = arena.String(o.ProcPath);
@@ -143,6 +148,29 @@ internal static unsafe class Lowering
                 throw new InvalidOperationException($"no lowering for {op.GetType().Name}");
         }
         return n;
+    }
+
+    /// <summary>The stack of stored layers as a detached mount, made here on the host before clone (the child only
+    /// attaches it): its descriptor, or an error naming the step and the layer.</summary>
+    private static int StackLayers(AttachLayersOp o, OpArena arena)
+    {
+        var topFirst = o.Layers.Reverse().ToList();
+        int fd = NativeMethods.StackLayers(arena.StringArray(topFirst), topFirst.Count, o.Writable ? 1 : 0, out int step);
+        if (fd >= 0)
+            return fd;
+        int error = -fd;
+        if (error == ENODEV && !Berth.Images.Overlay.Available(out string reason))
+            throw new BerthException($"{o.Field}: cannot stack the image's layers: {reason}");
+        string what = step switch
+        {
+            -1 => "make the container's writable layer (a tmpfs of its own)",
+            _ when step >= 0 && step < topFirst.Count => $"give overlayfs the stored layer {topFirst[step]}",
+            _ when step == topFirst.Count => "give overlayfs the container's writable layer",
+            _ => $"stack the {topFirst.Count} layer(s) with overlayfs",
+        };
+        // Layers by descriptor (Linux 6.13) and a writable layer on a detached mount (6.15) are what older kernels refuse.
+        string hint = error == EINVAL && step >= 0 ? " (overlayfs takes layers by descriptor and a detached writable layer from Linux 6.15 on)" : "";
+        throw new BerthException($"{o.Field}: {what}: {Linux.Describe(error)}{hint}");
     }
 
     private static byte* Bytes(OpArena arena, byte[] data)

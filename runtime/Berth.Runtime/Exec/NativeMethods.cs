@@ -64,6 +64,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Helper, EntryPoint = "berth_bind_source", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int BindSource(string path, int recursive, ulong set, ulong clear, ulong recursiveSet, ulong recursiveClear);
 
+    [LibraryImport(Helper, EntryPoint = "berth_stack_layers")]
+    internal static partial int StackLayers(byte** layers, int count, int writable, out int step);
+
     [LibraryImport(Helper, EntryPoint = "berth_layout")]
     internal static partial int Layout(int which);
 

@@ -65,7 +65,7 @@ public sealed partial class ContainerRuntime(StateStore store)
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
         var joining = CgroupJoining.SkipForRootless(spec, layout) ? CgroupJoining.None : CgroupJoining.For(spec, layout, cgroupsPath);
-        var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null, rootfs);
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, waitForStart ? fifo : null, root);
         WarnAbout(plan, say.Warn);
         var manager = new CgroupManager(layout);
         List<string> cgroupDirs = joining.Skipped ? [] : [.. layout.DirectoriesFor(cgroupsPath)];
@@ -111,7 +111,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
-            root.Mount(dir); // after the record and config.json: what delete removes, what image rm sees in use
+            root.MakeMountPoint(dir); // after the record and config.json: what delete removes, what image rm sees in use
             if (waitForStart)
             {
                 int err = dir.MakeFifo(StateStore.FifoFile, 0x180);
@@ -225,8 +225,8 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
         var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
-        string rootfs = RootLayers.Resolve(options.Config.Spec, Path.GetFullPath(options.Bundle), Store.DirectoryOf(options.Id), ImageStoreRoot).Rootfs;
-        var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile), rootfs);
+        var root = RootLayers.Resolve(options.Config.Spec, Path.GetFullPath(options.Bundle), Store.DirectoryOf(options.Id), ImageStoreRoot);
+        var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile), root);
         WarnAbout(plan, NarratorFor("plan").Warn);
         return plan.Operations;
     }
@@ -257,7 +257,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             warn(warning);
     }
 
-    private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo, string rootfs) =>
+    private static ContainerPlan CompilePlan(CreateOptions options, CgroupLayout layout, string cgroupsPath, CgroupJoining joining, string? fifo, RootLayers root) =>
         PlanCompiler.Compile(new PlanRequest(options.Config.Spec, Path.GetFullPath(options.Bundle), options.Id)
         {
             NoPivot = options.NoPivot,
@@ -269,7 +269,8 @@ public sealed partial class ContainerRuntime(StateStore store)
             CgroupSelfJoin = joining.SelfJoinTasks,
             ParentJoinsCgroups = joining.ParentJoins,
             Host = HostFactsReader.Current,
-            Rootfs = rootfs,
+            Rootfs = root.Rootfs,
+            Stack = root.Stack,
         });
 
     /// <summary>start: lets the created container's process go on to execve.</summary>

@@ -8,7 +8,7 @@ public enum OpKind
     ReadonlyPath, SetHostname, SetDomainname, SetRlimit, Chdir, Umask, SetGroups, SetResGid, SetResUid, KeepCaps,
     DropBounding, Capset, Ambient, NoNewPrivs, Seccomp, Setns, OpenSlot, WaitSlot, CheckExec, CloseFrom, Setsid,
     Dup2, IoctlSlot, Exec, Fork, ReportReady, Unshare, Sync, RunHook, PtyPeer, SendSlot, NewKeyring, WaitParent, JoinCgroup,
-    ChownSlot, HomeFromPasswd, EndSetup,
+    ChownSlot, HomeFromPasswd, EndSetup, AttachLayers,
 }
 
 /// <summary>
@@ -71,6 +71,11 @@ public sealed record OpenFifoOp(string What, string Field, string HostPath, int 
 public sealed record NewKeyringOp(string What, string Field, string Name) : Operation(What, Field) { public override OpKind Kind => OpKind.NewKeyring; }
 /// <summary>A mount(2) on a host path: the propagation of "/", the rootfs bound onto itself.</summary>
 public sealed record HostMountOp(string What, string Field, string Source, string Target, string? Type, long Flags) : Operation(What, Field) { public override OpKind Kind => OpKind.Mount; }
+/// <summary>Stack the stored layers (host paths, bottom first) with overlayfs into a detached mount — berth does it
+/// before clone, with a tmpfs of the container's own as the writable layer when Writable — and attach it on MountPoint,
+/// an empty directory in the state directory, inside the container's mount namespace only: nothing is mounted on the
+/// host.</summary>
+public sealed record AttachLayersOp(string What, string Field, IReadOnlyList<string> Layers, bool Writable, string MountPoint) : Operation(What, Field) { public override OpKind Kind => OpKind.AttachLayers; }
 /// <summary>Open the root that every container path is resolved in: the rootfs (once bound onto itself) or "/" after
 /// joining the container's mount namespace.</summary>
 public sealed record OpenRootOp(string What, string Field, string HostPath) : Operation(What, Field) { public override OpKind Kind => OpKind.OpenRoot; }

@@ -39,7 +39,14 @@ public sealed record PlanRequest(Berth.Spec.Spec Spec, string BundleDir, string 
     /// <summary>The root file system on the host when it is not root.path: the mount point of the layers root.image or
     /// root.layers name (Lifecycle/RootLayers), or the rootfs a running container recorded (exec). Null: root.path.</summary>
     public string? Rootfs { get; init; }
+    /// <summary>root.image or root.layers: the stored layers to stack on <see cref="Rootfs"/> (an empty directory) in the
+    /// container's mount namespace. Null: the rootfs is a directory.</summary>
+    public StackedRoot? Stack { get; init; }
 }
+
+/// <summary>A root stacked from the content store: the config field that named it, the layers' host directories
+/// (bottom first), and whether the container gets a writable layer of its own (not with root.readonly).</summary>
+public sealed record StackedRoot(string Field, IReadOnlyList<string> Layers, bool Writable);
 
 /// <summary>
 /// Lowers a validated config to the ordered operations of the container's first process. Pure: everything it needs
@@ -60,6 +67,8 @@ public sealed class PlanCompiler
     private readonly List<Operation> _ops = new();
     private readonly List<string> _warnings = new();
     private readonly string _rootfs;
+    /// <summary>The field that names the root: root.path, or root.image / root.layers for a stacked one.</summary>
+    private readonly string _rootField;
 
     private PlanCompiler(PlanRequest request)
     {
@@ -67,6 +76,7 @@ public sealed class PlanCompiler
         _spec = request.Spec;
         _rootfs = request.Rootfs
             ?? Path.GetFullPath(_spec.Root?.Path ?? throw new BerthException("root.path: the config names no root filesystem"), request.BundleDir);
+        _rootField = request.Stack?.Field ?? "root.path";
     }
 
     public static ContainerPlan Compile(PlanRequest request) => new PlanCompiler(request).Build();
@@ -104,8 +114,8 @@ public sealed class PlanCompiler
         else
         {
             // The container shares berth's mount namespace and was only chrooted: so is the new process.
-            Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
-            Add(new MoveRootOp($"chroot to {_rootfs}", "root.path", null));
+            Add(new OpenRootOp($"open the rootfs {_rootfs}", _rootField, _rootfs));
+            Add(new MoveRootOp($"chroot to {_rootfs}", _rootField, null));
         }
         OomScoreAdj();
         Process(userNs);
@@ -319,6 +329,9 @@ public sealed class PlanCompiler
             throw new BerthException($"linux.rootfsPropagation: the root's propagation {why}");
         if (_request.NoPivot)
             throw new BerthException($"--no-pivot: moving the root {why}");
+        // The stacked layers are attached in the container's mount namespace only, never on the host.
+        if (_request.Stack is { } stack)
+            throw new BerthException($"{stack.Field}: a root stacked from the store {why}");
     }
 
     private void Rootfs(Berth.Spec.Linux? linux, bool userNs, bool ownMountNs)
@@ -338,19 +351,19 @@ public sealed class PlanCompiler
         if (!ownMountNs)
         {
             // Berth's own mount namespace: the rootfs is not bound or moved, only opened (and later chrooted into).
-            Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
+            Add(new OpenRootOp($"open the rootfs {_rootfs}", _rootField, _rootfs));
         }
         else
             ProtectHostMounts(hostPropagation, shared);
         MountsAndDevices(linux, userNs);
 
         if (!ownMountNs)
-            Add(new MoveRootOp($"chroot to {_rootfs}", "root.path", null));
+            Add(new MoveRootOp($"chroot to {_rootfs}", _rootField, null));
         else if (_request.NoPivot)
             Add(new MoveRootOp($"move the rootfs {_rootfs} to /", "--no-pivot", _rootfs));
         else
             // A shared old root would carry its detaching to the host's peers: make it a slave first (as runc does).
-            Add(new PivotRootOp($"pivot_root to {_rootfs}", "root.path") { OldRootPropagation = shared ? Linux.MS_SLAVE | Linux.MS_REC : 0 });
+            Add(new PivotRootOp($"pivot_root to {_rootfs}", _rootField) { OldRootPropagation = shared ? Linux.MS_SLAVE | Linux.MS_REC : 0 });
         if (ownMountNs)
             RootPropagation(configured);
     }
@@ -368,9 +381,13 @@ public sealed class PlanCompiler
                 .OrderByDescending(m => m.Length).FirstOrDefault() ?? "/";
             Add(new HostMountOp($"make {parent} private", "linux.rootfsPropagation", "", parent, null, Linux.MS_PRIVATE));
         }
-        Add(new HostMountOp($"bind the rootfs {_rootfs} onto itself", "root.path", _rootfs, _rootfs, "bind", Linux.MS_BIND | Linux.MS_REC));
+        if (_request.Stack is { } stack)
+            // The stack berth made before clone goes on the empty mount point: a mount of its own, for pivot_root.
+            Add(new AttachLayersOp($"stack the {stack.Layers.Count} stored layer(s) on {_rootfs}", stack.Field, stack.Layers, stack.Writable, _rootfs));
+        else
+            Add(new HostMountOp($"bind the rootfs {_rootfs} onto itself", _rootField, _rootfs, _rootfs, "bind", Linux.MS_BIND | Linux.MS_REC));
         // From here on every path in the container is resolved inside this root, when it is used.
-        Add(new OpenRootOp($"open the rootfs {_rootfs}", "root.path", _rootfs));
+        Add(new OpenRootOp($"open the rootfs {_rootfs}", _rootField, _rootfs));
     }
 
     /// <summary>The config's mounts, the devices and /dev links, the working directory, and the hooks that run before

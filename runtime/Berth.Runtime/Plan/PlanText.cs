@@ -37,6 +37,7 @@ public static class PlanText
         OpenFifoOp o => $"open {o.HostPath} into slot {o.Slot}",
         NewKeyringOp o => $"new-session-keyring {o.Name}",
         HostMountOp o => $"mount {Quote(o.Source)} on host path {Quote(o.Target)}{Type(o.Type)} flags {Flags(o.Flags)}",
+        AttachLayersOp o => $"attach-layers {string.Join(" ", o.Layers.Reverse())} (topmost first){(o.Writable ? " under a writable tmpfs layer" : " read-only")} on host path {o.MountPoint}",
         OpenRootOp o => $"open-root {o.HostPath}",
         PivotRootOp o => "pivot-root into the opened root" + (o.OldRootPropagation != 0 ? $" (old root {Flags(o.OldRootPropagation)} before it is detached)" : ""),
         MoveRootOp o => o.HostPath is null ? "chroot into the opened root" : $"move-root {o.HostPath} to /",

@@ -64,6 +64,8 @@ enum berth_op_kind {
     BERTH_OP_HOME_FROM_PASSWD = 47,/* read the regular file s1 (passwd(5)) in the root: EXEC adds HOME=<the home of uid a
                                    there, else s2> to v3 */
     BERTH_OP_END_SETUP = 48,    /* close the channel to berth: setup is over (create returns once it sees the end) */
+    BERTH_OP_ATTACH_LAYERS = 49,/* a: the detached stack of layers berth made before clone (berth_stack_layers); s1 the
+                                   host path of the empty directory it goes on, in the container's mount namespace only */
 };
 
 /* flags bits of path operations (the low byte is a slot number where an operation has one). */
@@ -146,4 +148,6 @@ int berth_run_captured(const char *path, char *const argv[], int *out_fd);
 /* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
 int berth_layout(int which);
 int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear, uint64_t rec_set, uint64_t rec_clear);
+/* layers.c: the stored layers (topmost first) stacked into a detached mount; -errno and *step on failure. */
+int berth_stack_layers(const char *const *layers, int count, int writable, int *step);
 #endif

@@ -18,6 +18,9 @@ pid_t raw_fork(void);
 int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged,
              int output_fd);
 
+/* layers.c */
+int attach_layers(const struct berth_op *op);
+
 /* paths.c: the container's root and the host's procfs, as descriptors the child holds from the start. */
 int paths_open_proc(void);
 int paths_set_root(const char *host_path);

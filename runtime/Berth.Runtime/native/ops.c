@@ -44,6 +44,8 @@ int run_op(const struct berth_op *op, int *slots)
         return mount(op->s1, op->s2, op->s3, (unsigned long)op->a, op->s4);
     case BERTH_OP_BIND:
         return in_root_bind(op, slots);
+    case BERTH_OP_ATTACH_LAYERS:
+        return attach_layers(op);
     case BERTH_OP_OPEN_ROOT:
         return paths_set_root(op->s1);
     case BERTH_OP_MKDIR_ALL:

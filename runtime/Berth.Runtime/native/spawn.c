@@ -170,7 +170,8 @@ static int child_main(void *arg)
     keep[kept++] = fd;
     keep[kept++] = stage_fd;
     for (int i = 0; i < sp->op_count && kept < (int)(sizeof keep / sizeof keep[0]); i++)
-        if (sp->ops[i].kind == BERTH_OP_SETNS || (sp->ops[i].kind == BERTH_OP_BIND && !(sp->ops[i].flags & BERTH_SOURCE_SLOT) && sp->ops[i].a >= 0))
+        if (sp->ops[i].kind == BERTH_OP_SETNS || sp->ops[i].kind == BERTH_OP_ATTACH_LAYERS
+            || (sp->ops[i].kind == BERTH_OP_BIND && !(sp->ops[i].flags & BERTH_SOURCE_SLOT) && sp->ops[i].a >= 0))
             keep[kept++] = (int)sp->ops[i].a;
     close_all_but(3 + sp->preserve_fds, keep, kept);
 

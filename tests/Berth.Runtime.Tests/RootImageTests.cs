@@ -128,10 +128,12 @@ public class RootImageTests
             for (int i = 0; i < 500 && !File.Exists(Path.Combine(rootOfA, "only-a")); i++)
                 Thread.Sleep(10);
             Assert.True(File.Exists(Path.Combine(rootOfA, "only-a")), "A's write is not in its root");
-            // A's layer is a tmpfs of its own in its mount namespace: nothing of it is mounted on the host, nothing in
-            // the state directory but the empty mount point, nothing in the store.
-            Assert.DoesNotContain(a, File.ReadAllText("/proc/self/mountinfo"));
-            Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Harness.StateRoot, a, "rootfs")));
+            // A's layer is a tmpfs of its own in its mount namespace: nothing of it is mounted on the host, the shared
+            // mount point of the state root stays empty there, nothing is in the store.
+            string mounts = File.ReadAllText("/proc/self/mountinfo");
+            Assert.DoesNotContain(a, mounts);
+            Assert.DoesNotContain("@layers", mounts);
+            Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Harness.StateRoot, "@layers")));
             Assert.DoesNotContain(images.Image.Layers, l => File.Exists(Path.Combine(l.Path, "only-a")));
 
             var rb = Berth(images, "run", "--bundle", Harness.Bundle(WithArgs(ImageConfig(image),
@@ -214,6 +216,32 @@ public class RootImageTests
             Harness.AssertNothingLeft(id);
         }
         Assert.Empty(images.Store.Verify());
+    }
+
+    [SkippableFact]
+    public void A_container_holds_up_image_rm_in_its_own_store_only_even_where_another_store_has_the_same_digests()
+    {
+        var images = Images();
+        string image = images.Image.Digest.ToString();
+        string other = Path.Combine(Harness.WorkDir, Harness.NewId("other-store"));
+        var copy = new ImageStore(other).Import(images.Layout);
+        Assert.Equal(images.Image.Digest, copy.Digest);
+        string id = Harness.NewId("img-store");
+        var r = Berth(images, "run", "--detach", "--bundle", Harness.Bundle(WithArgs(ImageConfig(image), "sleep 30")), id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        try
+        {
+            var ownStore = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, .. images.StoreArguments, "image", "rm", image]);
+            Assert.Equal(1, ownStore.ExitCode);
+            Assert.Contains($"is used by the container \"{id}\"", ownStore.Stderr);
+            var otherStore = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "--store", other, "image", "rm", image]);
+            Assert.True(otherStore.ExitCode == 0, otherStore.ToString());
+        }
+        finally
+        {
+            Berth(images, "delete", "--force", id);
+        }
+        Harness.AssertNothingLeft(id);
     }
 
     [SkippableFact]
@@ -378,6 +406,9 @@ internal sealed class ImageFixture
     public required ImageStore Store { get; init; }
     public required ImageRecord Image { get; init; }
 
+    /// <summary>The OCI layout reference the image was imported from (layout:tag).</summary>
+    public required string Layout { get; init; }
+
     /// <summary>"--store DIR" when berth has the global flag (the command line's, connected by the integrator); else
     /// nothing, and the image was imported into berth's default store, where berth looks without the flag.</summary>
     public required string[] StoreArguments { get; init; }
@@ -433,7 +464,7 @@ internal sealed class ImageFixture
             };
         }
         Assert.Equal(3, image.Layers.Count);
-        return new ImageFixture { Store = store, Image = image, StoreArguments = hasStoreFlag ? ["--store", testStore] : [] };
+        return new ImageFixture { Store = store, Image = image, Layout = layout + ":bb3", StoreArguments = hasStoreFlag ? ["--store", testStore] : [] };
     }
 
     private static void Tool(string directory, string program, params string[] arguments)

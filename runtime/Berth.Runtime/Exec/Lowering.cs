@@ -161,6 +161,8 @@ internal static unsafe class Lowering
         int error = -fd;
         if (error == ENODEV && !Berth.Images.Overlay.Available(out string reason))
             throw new BerthException($"{o.Field}: cannot stack the image's layers: {reason}");
+        if (error == ENOENT && step >= 0 && step < topFirst.Count)
+            throw new BerthException($"{o.Field}: the stored layer {topFirst[step]} is missing; run berth image verify");
         string what = step switch
         {
             -1 => "make the container's writable layer (a tmpfs of its own)",

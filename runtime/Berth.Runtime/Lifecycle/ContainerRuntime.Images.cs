@@ -11,18 +11,12 @@ public sealed partial class ContainerRuntime
     /// $XDG_DATA_HOME/berth/store). The command line's --store sets it.</summary>
     public string? ImageStoreRoot { get; init; }
 
-    /// <summary>What removing a container's layers could not do: warnings, since the rest of the cleanup goes on.</summary>
-    private void WarnAll(IEnumerable<string> problems)
-    {
-        foreach (string problem in problems)
-            Warn("delete: " + problem);
-    }
-
     /// <summary>
     /// For `berth image rm` (ImageStore.Remove's question): which container of this state root uses an image or a
     /// layer of <paramref name="store"/>, asked by manifest digest, diff_id or layer blob digest; null when none.
     /// Read from each container's recorded config.json (root.image and its layers, root.layers), which create writes
-    /// before it mounts anything.
+    /// before its process exists; a container whose record names another store (state.json's imageStore) uses none of
+    /// this one's, whatever digests the two share.
     /// </summary>
     public Func<Digest, string?> StoreUsage(ImageStore store)
     {
@@ -39,6 +33,8 @@ public sealed partial class ContainerRuntime
         {
             using var dir = Store.TryOpen(id, locked: false, out _);
             if (dir?.Read(StateStore.ConfigFile, out _) is not { } config)
+                continue;
+            if (dir.TryLoad(out var record) && record?.ImageStore is { } used && used != store.Root)
                 continue;
             try
             {

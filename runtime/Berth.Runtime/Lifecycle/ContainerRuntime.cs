@@ -60,7 +60,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(spec.Linux?.CgroupsPath, options.Id);
         string fifo = Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile);
-        var root = RootLayers.Resolve(spec, bundle, Store.DirectoryOf(options.Id), ImageStoreRoot);
+        var root = RootLayers.Resolve(spec, bundle, Store.Root, ImageStoreRoot);
         string rootfs = root.Rootfs;
 
         // Compile before touching anything: a config the plan compiler rejects leaves nothing behind.
@@ -84,6 +84,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             Rootfs = rootfs,
             OciVersion = spec.OciVersion,
             SharesMountNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Berth.Spec.LinuxNamespaceType.Mount) != true,
+            ImageStore = root.StoreRoot,
             CgroupsPath = cgroupsPath,
             LateHooks = ContainerRecord.LateHooksOf(spec),
             ExecBase = ContainerRecord.ExecBaseOf(spec),
@@ -111,7 +112,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
-            root.MakeMountPoint(dir); // after the record and config.json: what delete removes, what image rm sees in use
+            root.MakeMountPoint();
             if (waitForStart)
             {
                 int err = dir.MakeFifo(StateStore.FifoFile, 0x180);
@@ -225,7 +226,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         var layout = CgroupLayout.Host;
         string cgroupsPath = CgroupManager.ResolvePath(options.Config.Spec.Linux?.CgroupsPath, options.Id);
         var joining = CgroupJoining.SkipForRootless(options.Config.Spec, layout) ? CgroupJoining.None : CgroupJoining.For(options.Config.Spec, layout, cgroupsPath);
-        var root = RootLayers.Resolve(options.Config.Spec, Path.GetFullPath(options.Bundle), Store.DirectoryOf(options.Id), ImageStoreRoot);
+        var root = RootLayers.Resolve(options.Config.Spec, Path.GetFullPath(options.Bundle), Store.Root, ImageStoreRoot);
         var plan = CompilePlan(options, layout, cgroupsPath, joining, Path.Combine(Store.DirectoryOf(options.Id), StateStore.FifoFile), root);
         WarnAbout(plan, NarratorFor("plan").Warn);
         return plan.Operations;
@@ -443,7 +444,6 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (!dir.TryLoad(out var record) || record is null)
         {
             // A directory without a readable state: a create that died half-way. Remove it, and only it.
-            WarnAll(RootLayers.Remove(dir));
             Store.Remove(dir);
             return;
         }
@@ -486,7 +486,6 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (record.SharesMountNamespace)
             foreach (string error in HostMounts.DetachBelow(record.Rootfs))
                 Warn("delete: " + error);
-        WarnAll(RootLayers.Remove(dir));
         Store.Remove(dir);
     }
 

@@ -10,25 +10,29 @@ namespace Berth.Runtime.Lifecycle;
 /// <c>root.layers</c>). Stored layers are stacked by berth before clone into a detached mount — overlayfs with every
 /// layer given by descriptor, read-only, and a tmpfs of the container's own as its writable layer (none when
 /// <c>root.readonly</c>; one read-only layer is then a read-only clone of its directory) — which the container's first
-/// process attaches on <c>STATE/ID/rootfs</c>, an empty directory, in its own mount namespace (the plan's
-/// <see cref="Plan.AttachLayersOp"/>). Nothing is mounted on the host: the stack, and what the container wrote, go away
-/// with the container's mount namespace, and a berth killed at any moment leaves no mount behind.
+/// process attaches on <c>STATE/@layers</c> in its own mount namespace (the plan's <see cref="Plan.AttachLayersOp"/>).
 /// <para>
-/// <see cref="Resolve"/> decides everything and changes nothing, so a refused root leaves nothing behind;
-/// <see cref="MakeMountPoint"/> runs only after state.json records the container; <see cref="Remove"/> (delete, a
-/// failed create) removes the empty mount point, and never touches the store.
+/// Nothing is mounted on the host and nothing is made per container: every stacked container attaches its own stack on
+/// the same empty directory of the state root, each in a mount namespace of its own (the host's mounts already made
+/// slaves there, so nothing propagates back). The stack, and what the container wrote, go away with the container's
+/// mount namespace; a berth killed at any moment leaves no mount and no layer behind, and delete has nothing to
+/// remove. The name cannot be a container id ('@'), so no container's state directory can take it.
 /// </para>
+/// <para><see cref="Resolve"/> decides everything and changes nothing, so a refused root leaves nothing behind.</para>
 /// </summary>
 internal sealed class RootLayers
 {
-    /// <summary>The empty directory in the container's state directory that the stacked layers are attached on.</summary>
-    public const string Directory = "rootfs";
+    /// <summary>The empty directory of the state root that stacked roots are attached on, each in its own namespace.</summary>
+    public const string MountPoint = "@layers";
 
     /// <summary>The rootfs the plan uses: root.path made absolute, or the mount point of the layers.</summary>
     public string Rootfs { get; }
 
     /// <summary>The stored layers, bottom first; empty for a directory root.</summary>
     public IReadOnlyList<string> Layers { get; }
+
+    /// <summary>The content store the layers are in (its full path); null for a directory root.</summary>
+    public string? StoreRoot { get; private init; }
 
     /// <summary>The config field that named the layers (root.image or root.layers), for errors.</summary>
     private readonly string _field;
@@ -52,7 +56,7 @@ internal sealed class RootLayers
     /// root.digest names), or the store has every layer and berth may mount them (a kernel without overlayfs is
     /// named when the mount fails: asking first costs every start).
     /// </summary>
-    public static RootLayers Resolve(Berth.Spec.Spec spec, string bundle, string stateDirectory, string? storeRoot)
+    public static RootLayers Resolve(Berth.Spec.Spec spec, string bundle, string stateRoot, string? storeRoot)
     {
         var root = spec.Root;
         if (root?.Image is null && root?.Layers is null)
@@ -82,10 +86,8 @@ internal sealed class RootLayers
         }
         if (layers.Count == 0)
             throw new BerthException($"{field}: the image has no layers, so there is no root file system to stack");
-        foreach (string layer in layers)
-            if (!System.IO.Directory.Exists(layer))
-                throw new BerthException($"{field}: the stored layer {layer} is missing; run berth image verify");
-        return new RootLayers(Path.Combine(stateDirectory, Directory), layers, field, root.Readonly == true);
+        // A layer missing from the store is named when berth opens it to stack it (Exec/Lowering): asking first costs every start.
+        return new RootLayers(Path.Combine(stateRoot, MountPoint), layers, field, root.Readonly == true) { StoreRoot = store.Root };
     }
 
     private static string LayerOf(ImageStore store, string digest, int index) =>
@@ -108,25 +110,15 @@ internal sealed class RootLayers
             throw new BerthException($"root.digest: the rootfs {rootfs} has the tree digest {found}, but the config expects {expected}; refusing to run a root that changed");
     }
 
-    /// <summary>The empty directory the child attaches the layers on (an existing one is fine: a create retried after a
-    /// crash). The caller has recorded the container (state.json) first.</summary>
-    public void MakeMountPoint(ContainerDirectory dir)
+    /// <summary>The empty directory of the state root the child attaches the layers on; made by the first stacked
+    /// container and kept (an existing one is fine).</summary>
+    public void MakeMountPoint()
     {
         if (!Stacked)
             return;
-        int err = Sys.MkdirAt(dir.Descriptor, Directory, 0b111_101_101);
+        int err = Sys.Mkdir(Rootfs, 0b111_101_101);
         if (err != 0 && err != EEXIST)
-            throw new BerthException($"{_field}: make the mount point {Path.Combine(dir.Path, Directory)} for the container's layers: {Linux.Describe(err)}");
-    }
-
-    /// <summary>
-    /// delete (and a create that failed): removes the empty mount point. Nothing was mounted on it on the host, and
-    /// nothing of the store is touched. Returns what could not be removed, each a sentence.
-    /// </summary>
-    public static List<string> Remove(ContainerDirectory dir)
-    {
-        int err = Sys.UnlinkAt(dir.Descriptor, Directory, AT_REMOVEDIR);
-        return err == 0 || err == ENOENT ? [] : [$"remove the container's mount point {Path.Combine(dir.Path, Directory)}: {Linux.Describe(err)}"];
+            throw new BerthException($"{_field}: make the mount point {Rootfs} for the container's layers: {Linux.Describe(err)}");
     }
 }
 

@@ -21,6 +21,9 @@ public sealed class ContainerRecord
     /// <summary>The container shares berth's mount namespace (its config lists no "mount"): the mounts it was given
     /// are below <see cref="Rootfs"/> in berth's own, and delete detaches them.</summary>
     public bool SharesMountNamespace { get; init; }
+    /// <summary>The content store a stacked root (root.image, root.layers) came from; null for a directory root.
+    /// `berth image rm` of another store is not held up by this container.</summary>
+    public string? ImageStore { get; init; }
     /// <summary>The container's cgroups path as create resolved it (linux.cgroupsPath or the default): what events and
     /// update act on, without reading config.json again. Empty in a record of an older berth.</summary>
     public string CgroupsPath { get; init; } = "";
@@ -104,6 +107,8 @@ public sealed class ContainerRecord
             w.WriteEndObject();
             if (SharesMountNamespace)
                 w.WriteBoolean("sharesMountNamespace", true);
+            if (ImageStore is not null)
+                w.WriteString("imageStore", ImageStore);
             if (CgroupsPath.Length > 0)
                 w.WriteString("cgroupsPath", CgroupsPath);
             if (LateHooks is not null)
@@ -161,6 +166,7 @@ public sealed class ContainerRecord
             PidStartTime = root.GetProperty("pidStartTime").GetUInt64(),
             Created = root.GetProperty("created").GetDateTimeOffset(),
             SharesMountNamespace = root.TryGetProperty("sharesMountNamespace", out var shares) && shares.GetBoolean(),
+            ImageStore = root.TryGetProperty("imageStore", out var imageStore) ? Text(imageStore) : null,
             CgroupsPath = root.TryGetProperty("cgroupsPath", out var cgroupsPath) ? Text(cgroupsPath) : "",
             LateHooks = root.TryGetProperty("hooks", out var hooks) ? ReadHooks(hooks) : null,
             ExecBase = RawObject(root, "exec"),

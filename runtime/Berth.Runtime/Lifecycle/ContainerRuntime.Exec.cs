@@ -152,7 +152,7 @@ public sealed partial class ContainerRuntime
         if (record.ExecBase.Length == 0)
             throw new BerthException($"container \"{options.Id}\" was created by an older berth, whose record lacks what exec needs: delete it and create it again");
         var config = JsonNode.Parse(record.ExecBase) as JsonObject ?? throw new BerthException($"the record of container \"{options.Id}\" is damaged (exec)");
-        config["root"] = new JsonObject { ["path"] = record.Rootfs };
+        config["root"] = new JsonObject { ["path"] = Text(record.Rootfs) };
 
         JsonObject process;
         if (options.ProcessJson is not null)
@@ -170,12 +170,15 @@ public sealed partial class ContainerRuntime
         {
             if (options.Args.Count == 0)
                 throw new BerthException($"name the program to run (berth exec ID PROGRAM [ARGS…]) or pass --process FILE", 2);
-            process = config["process"]?.DeepClone() as JsonObject ?? new JsonObject { ["cwd"] = "/" };
+            process = config["process"]?.DeepClone() as JsonObject ?? new JsonObject { ["cwd"] = Text("/") };
             ApplyFlags(process, options);
         }
         config["process"] = process;
 
-        byte[] json = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, JsonText.Options()))
+            config.WriteTo(writer);
+        byte[] json = buffer.WrittenSpan.ToArray();
         var diagnostics = new List<Berth.Spec.SchemaDiagnostic>();
         var spec = Berth.Spec.SpecRules.Validate(json, diagnostics); // schema + prose rules
         var errors = diagnostics.Where(d => d.Severity == Berth.Spec.SchemaSeverity.Error).ToList();
@@ -195,12 +198,12 @@ public sealed partial class ContainerRuntime
     {
         var args = new JsonArray();
         foreach (string a in options.Args)
-            args.Add((JsonNode)JsonValue.Create(a));
+            args.Add(Text(a));
         process["args"] = args;
-        process["terminal"] = JsonValue.Create(options.Tty);
+        process["terminal"] = Literal(options.Tty);
         process.Remove("consoleSize");
         if (options.Cwd is not null)
-            process["cwd"] = JsonValue.Create(options.Cwd);
+            process["cwd"] = Text(options.Cwd);
         if (options.Env.Count > 0)
         {
             var env = (process["env"] as JsonArray)?.Select(e => (string?)e ?? "").ToList() ?? [];
@@ -218,7 +221,7 @@ public sealed partial class ContainerRuntime
             }
             var array = new JsonArray();
             foreach (string e in env)
-                array.Add((JsonNode)JsonValue.Create(e));
+                array.Add(Text(e));
             process["env"] = array;
         }
         if (options.User is not null)
@@ -230,8 +233,8 @@ public sealed partial class ContainerRuntime
             if (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
                 throw new BerthException($"--user must be UID[:GID] (numbers), not \"{options.User}\"", 2);
             var user = process["user"] as JsonObject ?? new JsonObject();
-            user["uid"] = JsonValue.Create(uid);
-            user["gid"] = JsonValue.Create(gid);
+            user["uid"] = Number(uid);
+            user["gid"] = Number(gid);
             process["user"] = user;
         }
         if (options.Caps.Count > 0)
@@ -249,22 +252,37 @@ public sealed partial class ContainerRuntime
                 {
                     string name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
                     if (names.Add(name))
-                        list.Add((JsonNode)JsonValue.Create(name));
+                        list.Add(Text(name));
                 }
                 caps[set] = list;
             }
             process["capabilities"] = caps;
         }
         if (options.NoNewPrivs)
-            process["noNewPrivileges"] = JsonValue.Create(true);
+            process["noNewPrivileges"] = Literal(true);
         if (options.AdditionalGids.Count > 0)
         {
-            var user = process["user"] as JsonObject ?? new JsonObject { ["uid"] = 0, ["gid"] = 0 };
+            var user = process["user"] as JsonObject ?? new JsonObject { ["uid"] = Number(0), ["gid"] = Number(0) };
             var gids = user["additionalGids"] as JsonArray ?? new JsonArray();
             foreach (uint gid in options.AdditionalGids)
-                gids.Add((JsonNode)JsonValue.Create(gid));
+                gids.Add(Number(gid));
             user["additionalGids"] = gids;
             process["user"] = user;
         }
     }
+
+    // The exec'd process's values are made from their JSON text, not with JsonValue.Create: a created value carries
+    // the serializer's converter, whose first use sets up the serializer's metadata (a measured part of every exec);
+    // a parsed one writes itself out as the element it is.
+    private static JsonNode Text(string value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, JsonText.Options()))
+            writer.WriteStringValue(value);
+        return JsonNode.Parse(buffer.WrittenSpan)!;
+    }
+
+    private static JsonNode Literal(bool value) => JsonNode.Parse(value ? "true"u8 : "false"u8)!;
+
+    private static JsonNode Number(uint value) => JsonNode.Parse(System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture)))!;
 }

@@ -39,11 +39,12 @@ public static unsafe class FsVerity
         }
     }
 
-    /// <summary>Enables fs-verity (SHA-256, 4 KiB blocks) on <paramref name="file"/>, which must not be open for writing.</summary>
+    /// <summary>Enables fs-verity (SHA-256, 4 KiB blocks) on <paramref name="file"/>, which must not be open for writing.
+    /// A file that has it already is left as it is: a layer's hard links are one file under several names.</summary>
     public static void Enable(string file)
     {
         int error = TryEnable(file);
-        if (error != 0)
+        if (error != 0 && error != Native.EEXIST)
             throw new ImageException($"cannot enable fs-verity on {file}: {Native.Describe(error)}");
     }
 

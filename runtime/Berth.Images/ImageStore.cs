@@ -6,8 +6,13 @@ namespace Berth.Images;
 public sealed record ImageRecord(Digest Digest, IReadOnlyList<string> Tags, Digest ConfigDigest, IReadOnlyList<LayerRecord> Layers, DateTimeOffset Imported);
 
 /// <summary>One layer of an image: the blob digest the manifest names, its uncompressed digest (diff_id, which keys
-/// the store), and the read-only directory overlayfs stacks (<see cref="Path"/>).</summary>
-public sealed record LayerRecord(Digest Digest, Digest DiffId, string MediaType, long Size, string Path, Digest TreeDigest);
+/// the store), the read-only directory overlayfs stacks (<see cref="Path"/>), and the recorded fs-verity digest of its
+/// manifest (<see cref="VerityManifest"/>) when import enabled fs-verity on it.</summary>
+public sealed record LayerRecord(Digest Digest, Digest DiffId, string MediaType, long Size, string Path, Digest TreeDigest, string? Verity);
+
+/// <summary>A stored layer as create stacks it: its diff_id, its directory, and its manifest's recorded fs-verity
+/// digest (null when import did not enable fs-verity on it).</summary>
+public sealed record LayerLocation(Digest DiffId, string Path, string? Verity);
 
 /// <summary>
 /// The content store (issue 13): images imported from OCI layouts, each layer unpacked once into a directory keyed by
@@ -17,6 +22,7 @@ public sealed record LayerRecord(Digest Digest, Digest DiffId, string MediaType,
 /// blobs/sha256/HEX         manifests, configs and nested indexes as imported (0400)
 /// layers/HEX/rootfs        a layer's files, overlayfs form (whiteouts as 0/0 devices, opaque attributes)
 /// layers/HEX/files         the layer's tree-digest records (TreeDigest), which Verify compares against
+/// layers/HEX/verity        where the kernel has fs-verity: its files' fs-verity digests (VerityManifest), itself verity
 /// tmp/                     layers being unpacked; renamed into layers/ only once every check passed
 /// lock                     flock'd by whoever changes the store
 /// </code>
@@ -168,15 +174,15 @@ public sealed class ImageStore
         return content;
     }
 
-    /// <summary>The unpacked directory of the layer <paramref name="digest"/> (a diff_id, or a layer blob digest some
-    /// stored manifest names), or null when the store does not have it.</summary>
-    public string? LayerPath(Digest digest)
+    /// <summary>The layer <paramref name="digest"/> names (a diff_id, or a layer blob digest some stored manifest
+    /// names), or null when the store does not have it.</summary>
+    public LayerLocation? FindLayer(Digest digest)
     {
         var index = StoreIndex.Load(IndexPath);
         string hex = index.Layers.ContainsKey(digest.Hex)
             ? digest.Hex
             : index.Images.SelectMany(i => i.Layers).FirstOrDefault(l => l.Digest == digest.ToString()) is { } layer ? Digest.Parse(layer.DiffId, "diffId").Hex : "";
-        return hex.Length > 0 && index.Layers.ContainsKey(hex) ? RootfsOf(hex) : null;
+        return hex.Length > 0 && index.Layers.TryGetValue(hex, out var stored) ? new LayerLocation(Digest.Parse(Digest.Prefix + hex, "diffId"), RootfsOf(hex), stored.Verity) : null;
     }
 
     /// <summary>
@@ -219,8 +225,9 @@ public sealed class ImageStore
     }
 
     /// <summary>
-    /// Re-hashes every stored blob and every unpacked layer against the records made at import. Returns one sentence
-    /// per problem, naming the blob or the file that changed; an empty list when everything matches.
+    /// Re-hashes every stored blob and every unpacked layer against the records made at import, and where import
+    /// enabled fs-verity measures the layer's manifest against images.json and each file against the manifest.
+    /// Returns one sentence per problem, naming the blob or the file that changed; an empty list when everything matches.
     /// </summary>
     public IReadOnlyList<string> Verify()
     {
@@ -248,9 +255,10 @@ public sealed class ImageStore
         string filesPath = Path.Combine(LayerDirectory, hex, "files");
         if (!Directory.Exists(RootfsOf(hex)) || !File.Exists(filesPath))
             return [$"the layer {name} is missing from the store ({Path.Combine(LayerDirectory, hex)})."];
+        List<string> problems = layer.Verity is { } verity ? VerityManifest.Check(Digest.Parse(name, "diffId"), RootfsOf(hex), verity, FsVerity.Measure) : [];
         byte[] stored = File.ReadAllBytes(filesPath);
         if (Digest.Of(stored).ToString() != layer.Tree || !stored.AsSpan().StartsWith(TreeDigest.Header))
-            return [$"the file list of the layer {name} ({filesPath}) has changed."];
+            return [.. problems, $"the file list of the layer {name} ({filesPath}) has changed."];
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(TreeDigest.Header);
@@ -261,7 +269,6 @@ public sealed class ImageStore
             hash.AppendData(record.Bytes);
             now.Add(record);
         }, OpaqueCollector(opaque));
-        var problems = new List<string>();
         foreach (string directory in layer.Opaque.Except(opaque))
             problems.Add($"the layer {name}: {directory} is no longer marked opaque ({LayerUnpacker.OpaqueAttribute} was removed).");
         foreach (string directory in opaque.Except(layer.Opaque))
@@ -328,7 +335,7 @@ public sealed class ImageStore
             string filesPath = Path.Combine(directory, "files");
             File.WriteAllBytes(filesPath, list);
             File.SetUnixFileMode(filesPath, UnixFileMode.UserRead);
-            bool verity = EnableVerity(rootfs, list);
+            string? verity = EnableVerity(rootfs, list);
             index.Layers[diffId.Hex] = new StoredLayer { Tree = Digest.Of(list).ToString(), Opaque = opaque, Verity = verity };
             return directory;
         }
@@ -363,15 +370,16 @@ public sealed class ImageStore
             opaque.Add(path);
     };
 
-    /// <summary>Turns fs-verity on for every regular file of a new layer where the kernel and file system can.</summary>
-    private static bool EnableVerity(string rootfs, byte[] list)
+    /// <summary>Where the kernel and file system can: fs-verity on for every regular file of a new layer, and the
+    /// layer's manifest of their digests written and sealed; returns the manifest's digest (null where they cannot).</summary>
+    private static string? EnableVerity(string rootfs, byte[] list)
     {
         if (!FsVerity.Supported(rootfs, out _))
-            return false;
-        foreach (var record in TreeRecord.Parse(list.AsSpan(TreeDigest.Header.Length)))
-            if (record.Bytes.AsSpan(record.Path.Length + 1).StartsWith("f\0"u8))
-                FsVerity.Enable(Path.Combine(rootfs, record.PathText));
-        return true;
+            return null;
+        var files = TreeRecord.Parse(list.AsSpan(TreeDigest.Header.Length))
+            .Where(record => record.Bytes.AsSpan(record.Path.Length + 1).StartsWith("f\0"u8))
+            .Select(record => record.PathText);
+        return VerityManifest.Seal(rootfs, files, FsVerity.Enable, FsVerity.Measure);
     }
 
     private ImageRecord ToRecord(StoredImage image, StoreIndex index) => new(
@@ -382,7 +390,7 @@ public sealed class ImageStore
         {
             var diffId = Digest.Parse(l.DiffId, "diffId");
             var tree = index.Layers.TryGetValue(diffId.Hex, out var stored) ? Digest.Parse(stored.Tree, "tree") : diffId;
-            return new LayerRecord(Digest.Parse(l.Digest, "digest"), diffId, l.MediaType, l.Size, RootfsOf(diffId.Hex), tree);
+            return new LayerRecord(Digest.Parse(l.Digest, "digest"), diffId, l.MediaType, l.Size, RootfsOf(diffId.Hex), tree, stored?.Verity);
         }).ToList(),
         image.Imported);
 

@@ -50,7 +50,8 @@ internal sealed class StoreIndex
                     {
                         Tree = Text(layer.Value, "tree"),
                         Opaque = Strings(layer.Value, "opaque"),
-                        Verity = layer.Value.TryGetProperty("verity", out var verity) && verity.ValueKind == JsonValueKind.True,
+                        // A string: the manifest's digest. Stores from before the manifest wrote true or false here.
+                        Verity = layer.Value.TryGetProperty("verity", out var verity) && verity.ValueKind == JsonValueKind.String ? verity.GetString() : null,
                     };
             return index;
         }
@@ -104,8 +105,12 @@ internal sealed class StoredLayer
     /// <summary>The directories marked opaque for overlayfs (not covered by the tree digest, so recorded apart).</summary>
     public List<string> Opaque { get; set; } = [];
 
-    /// <summary>Whether fs-verity was enabled on its files at import.</summary>
-    public bool Verity { get; set; }
+    /// <summary>
+    /// The fs-verity digest of the layer's manifest (<see cref="VerityManifest"/>), "sha256:…", when import enabled
+    /// fs-verity on its files; absent otherwise. Create measures the manifest and compares.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Verity { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

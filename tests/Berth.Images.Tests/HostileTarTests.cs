@@ -6,15 +6,23 @@ namespace Berth.Images.Tests;
 /// <summary>Layers written to escape: every one is refused (or contained) and nothing lands outside the layer.</summary>
 public class HostileTarTests
 {
-    private sealed record Entry(TarEntryType Type, string Name, string? Content = null, string? Link = null, UnixFileMode Mode = (UnixFileMode)0b110_100_100, int Uid = 0, int Gid = 0);
+    internal sealed record Entry(TarEntryType Type, string Name, string? Content = null, string? Link = null, UnixFileMode Mode = (UnixFileMode)0b110_100_100, int Uid = 0, int Gid = 0);
 
-    private static MemoryStream Tar(params Entry[] entries)
+    internal static MemoryStream Tar(params Entry[] entries) => Tar(TarEntryFormat.Pax, entries);
+
+    /// <summary>A tar of the entries in pax or GNU format (GNU's headers can carry a newline in a name; .NET's reader
+    /// refuses one in a pax record).</summary>
+    internal static MemoryStream Tar(TarEntryFormat format, params Entry[] entries)
     {
         var stream = new MemoryStream();
-        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
+        using (var writer = new TarWriter(stream, format, leaveOpen: true))
             foreach (var e in entries)
             {
-                var entry = new PaxTarEntry(e.Type, e.Name) { Mode = e.Mode, Uid = e.Uid, Gid = e.Gid, ModificationTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero) };
+                TarEntry entry = format == TarEntryFormat.Gnu ? new GnuTarEntry(e.Type, e.Name) : new PaxTarEntry(e.Type, e.Name);
+                entry.Mode = e.Mode;
+                entry.Uid = e.Uid;
+                entry.Gid = e.Gid;
+                entry.ModificationTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
                 if (e.Link is not null)
                     entry.LinkName = e.Link;
                 if (e.Content is not null)

@@ -316,6 +316,32 @@ public class RootImageTests
     }
 
     [SkippableFact]
+    public void A_layer_whose_fs_verity_manifest_does_not_measure_as_recorded_is_refused_leaving_nothing()
+    {
+        var images = Images();
+        // A store of the test's own (the fixture's must stay as imported), with images.json recording a digest for the
+        // middle layer's manifest that it cannot have: on this kernel (no fs-verity) there is no manifest to measure;
+        // where there is one, it measures to its real digest. Either way create measures it and refuses.
+        string store = Path.Combine(Harness.WorkDir, Harness.NewId("verity-store"));
+        var image = new ImageStore(store).Import(images.Layout);
+        var layer = image.Layers[1].DiffId;
+        string forged = "sha256:" + new string('e', 64);
+        string indexPath = Path.Combine(store, "images.json");
+        var index = JsonNode.Parse(File.ReadAllText(indexPath))!;
+        index["layers"]![layer.Hex]!["verity"] = forged;
+        File.WriteAllText(indexPath, index.ToJsonString());
+
+        string id = Harness.NewId("img-verity");
+        var r = Harness.Exec(Harness.Berth, ["--root", Harness.StateRoot, "--store", store, "run", "--bundle", Harness.Bundle(WithArgs(ImageConfig(image.Digest.ToString()), "true")), id]);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains($"root.image: the fs-verity manifest of the layer {layer} ", r.Stderr);
+        Assert.Contains(forged, r.Stderr);
+        Assert.Contains("run berth image verify", r.Stderr);
+        Harness.AssertNothingLeft(id);
+        Assert.Contains(new ImageStore(store).Verify(), p => p.Contains(forged, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public void A_create_that_fails_after_the_layers_are_mounted_leaves_no_mount_and_no_layer()
     {
         var images = Images();

@@ -2,8 +2,9 @@ using Berth.Cli.Parsing;
 
 namespace Berth.Cli.Commands;
 
-/// <summary>`berth image verify`: re-hashes every stored blob and layer file against what import recorded
-/// (<see cref="Berth.Images.ImageStore.Verify"/>); prints each problem, exit 1 when there is one.</summary>
+/// <summary>`berth image verify`: re-hashes every stored blob and layer file against what import recorded, and measures
+/// the fs-verity manifest and files of each layer import sealed (<see cref="Berth.Images.ImageStore.Verify"/>); prints
+/// each problem, exit 1 when there is one.</summary>
 public static class ImageVerifyCommand
 {
     public static readonly CommandDefinition Definition = new("image verify", "",

@@ -54,7 +54,8 @@ internal sealed class RootLayers
     /// <summary>
     /// Where the root comes from, checked before anything is made: the directory exists (and has the tree digest
     /// root.digest names), or the store has every layer and berth may mount them (a kernel without overlayfs is
-    /// named when the mount fails: asking first costs every start).
+    /// named when the mount fails: asking first costs every start), and each layer import sealed with fs-verity still
+    /// has the manifest images.json records (<see cref="CheckVerity"/>).
     /// </summary>
     public static RootLayers Resolve(Berth.Spec.Spec spec, string bundle, string stateRoot, string? storeRoot)
     {
@@ -73,11 +74,11 @@ internal sealed class RootLayers
         if (RootlessContext.IsRootless)
             throw new BerthException($"{field}: a rootless berth cannot stack the image's layers: mounting overlayfs on the host needs CAP_SYS_ADMIN there; run berth as root, or unpack the image into a directory and give root.path");
         var store = ImageStores.Open(storeRoot, field);
-        List<string> layers;
+        List<LayerLocation> layers;
         try
         {
             layers = root.Image is { } image
-                ? (ImageStores.Find(store, image) ?? throw new BerthException($"root.image: the store {store.Root} has no image {image}; import it first (berth image import)")).Layers.Select(l => l.Path).ToList()
+                ? (ImageStores.Find(store, image) ?? throw new BerthException($"root.image: the store {store.Root} has no image {image}; import it first (berth image import)")).Layers.Select(l => new LayerLocation(l.DiffId, l.Path, l.Verity)).ToList()
                 : root.Layers!.Select((digest, i) => LayerOf(store, digest, i)).ToList();
         }
         catch (ImageException e)
@@ -86,13 +87,27 @@ internal sealed class RootLayers
         }
         if (layers.Count == 0)
             throw new BerthException($"{field}: the image has no layers, so there is no root file system to stack");
+        CheckVerity(field, layers, FsVerity.Measure);
         // A layer missing from the store is named when berth opens it to stack it (Exec/Lowering): asking first costs every start.
-        return new RootLayers(Path.Combine(stateRoot, MountPoint), layers, field, root.Readonly == true) { StoreRoot = store.Root };
+        return new RootLayers(Path.Combine(stateRoot, MountPoint), layers.ConvertAll(l => l.Path), field, root.Readonly == true) { StoreRoot = store.Root };
     }
 
-    private static string LayerOf(ImageStore store, string digest, int index) =>
-        store.LayerPath(Images.Digest.Parse(digest, $"root.layers[{index}]"))
+    private static LayerLocation LayerOf(ImageStore store, string digest, int index) =>
+        store.FindLayer(Images.Digest.Parse(digest, $"root.layers[{index}]"))
             ?? throw new BerthException($"root.layers[{index}]: the store {store.Root} has no layer {digest}; import an image that has it first (berth image import)");
+
+    /// <summary>
+    /// Each layer import sealed with fs-verity: its manifest measured once (one ioctl, no content read) and compared
+    /// with images.json, so a listing changed since import is refused before anything is made. A layer without a
+    /// recorded digest costs nothing here: no syscall. The kernel then checks every read of each file against that
+    /// file's own Merkle tree; a file swapped for another verity file is what <c>berth image verify</c> finds.
+    /// </summary>
+    internal static void CheckVerity(string field, IReadOnlyList<LayerLocation> layers, Func<string, string?> measure)
+    {
+        foreach (var layer in layers)
+            if (layer.Verity is { } recorded && VerityManifest.Mismatch(layer.DiffId, layer.Path, recorded, measure) is { } mismatch)
+                throw new BerthException($"{field}: {mismatch}; refusing to stack a layer changed since import: run berth image verify");
+    }
 
     /// <summary>root.digest: the tree digest of the directory, computed now, must be the one the config names.</summary>
     private static void CheckTree(string rootfs, string expected)

@@ -27,29 +27,6 @@ public class IsolationTests
         Assert.Equal("1", lines[7]); // pid 1 in its own pid namespace
     }
 
-    /// <summary>
-    /// `run` and `create` as root have a helper make a network namespace while the runtime starts (native/early.c) and
-    /// the container joins it instead of making one: it must be exactly what a new one is — not the host's, only a
-    /// loopback that is down — whichever way it was made (BERTH_NO_EARLY_NETWORK=1 makes it in the clone).
-    /// </summary>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_new_network_namespace_is_a_fresh_one_whether_made_ahead_or_in_the_clone(bool inClone)
-    {
-        var config = Harness.BaseConfig("sh", "-c", "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags");
-        string bundle = Harness.Bundle(config);
-        string id = Harness.NewId("netns-new");
-        var r = Harness.Exec("env", [.. inClone ? new[] { "BERTH_NO_EARLY_NETWORK=1" } : [], Harness.Berth, "--root", Harness.StateRoot, "run", "--bundle", bundle, id]);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.NotEqual(HostNs("net"), lines[0]);
-        Assert.Equal("lo", lines[1]); // the only interface
-        Assert.Equal("down", lines[2]);
-        Assert.Equal("0x8", lines[3]); // IFF_LOOPBACK, not IFF_UP
-        Harness.AssertNothingLeft(id);
-    }
-
     [Fact]
     public void A_namespace_given_by_path_is_joined()
     {

@@ -20,7 +20,7 @@ internal unsafe struct NativeSpawn
     public int CloneFlags;
     public int ParentDeathSignal;
     public int OpCount;
-    public int NetFd;
+    public int CloseFd;
     public int CgroupFd;
     public int PreserveFds;
     public int DumpableUntilGo;
@@ -42,8 +42,6 @@ internal struct NativeReport
     public const int HookExited = 0x10000, HookSignaled = 0x20000, HookTimeout = 0x30000;
     /// <summary>The setup child's exit status when it could not write a report to berth.</summary>
     public const int ExitNoReport = 125;
-    /// <summary>BERTH_INDEX_EARLY_NETWORK: a FAILED report of the join of the network namespace made ahead.</summary>
-    public const int EarlyNetworkIndex = -2;
 
     /// <summary>Failures that are not errno values (berth_exec.h BERTH_ERR_*).</summary>
     public const int OutsideRoot = 0x40001, NotNullDevice = 0x40002, NotDevice = 0x40003, NotProcfs = 0x40004, Stage = 0x40005, NotRegular = 0x40006;
@@ -68,9 +66,6 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Helper, EntryPoint = "berth_stack_layers")]
     internal static partial int StackLayers(byte** layers, int count, int writable, out int step);
-
-    [LibraryImport(Helper, EntryPoint = "berth_early_network")]
-    internal static partial int EarlyNetwork(out int error);
 
     [LibraryImport(Helper, EntryPoint = "berth_layout")]
     internal static partial int Layout(int which);

@@ -135,8 +135,6 @@ public sealed unsafe class SpawnSession : IDisposable
                 case NativeReport.Failed:
                     Spawner.KillAndReap(_containerPid);
                     _childReaped = true;
-                    if (report.Index == NativeReport.EarlyNetworkIndex)
-                        return End(new SetupFailed($"join the new network namespace berth made ahead (linux.namespaces): {SetupErrors.Describe(null, report.Errno)}"));
                     if (report.Index < 0 || report.Index >= Plan.Operations.Count)
                         return End(new SetupFailed($"open the host's /proc for the container process: {SetupErrors.Describe(null, report.Errno)}"));
                     var op = Plan.Operations[report.Index];

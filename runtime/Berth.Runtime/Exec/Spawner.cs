@@ -27,29 +27,10 @@ public sealed record SpawnRequest(ContainerPlan Plan)
 /// </summary>
 public static unsafe class Spawner
 {
-    /// <summary>
-    /// The network namespace berth's early thread made while the runtime started (native/early.c), when this clone
-    /// would make a new one outside any user namespace: the child joins it instead of making its own, the kernel's
-    /// costliest namespace made on the other core. For any other plan it is closed, and goes away unused.
-    /// </summary>
-    private static int EarlyNetworkFor(ContainerPlan plan)
-    {
-        int fd = NativeMethods.EarlyNetwork(out _);
-        if (fd < 0)
-            return -1;
-        if ((plan.CloneFlags & CLONE_NEWNET) != 0 && (plan.CloneFlags & CLONE_NEWUSER) == 0)
-            return fd;
-        Sys.Close(fd);
-        return -1;
-    }
-
     public static SpawnSession Start(SpawnRequest request)
     {
         var plan = request.Plan;
         var joinFds = new List<int>();
-        int network = EarlyNetworkFor(plan);
-        if (network >= 0)
-            joinFds.Add(network);
         var (parentFd, childFd) = Sys.SocketPair();
         int pid;
         bool bornOutside = false;
@@ -62,10 +43,10 @@ public static unsafe class Spawner
 
             var spawn = new NativeSpawn
             {
-                CloneFlags = network >= 0 ? plan.CloneFlags & ~CLONE_NEWNET : plan.CloneFlags,
+                CloneFlags = plan.CloneFlags,
                 OpCount = plan.Operations.Count,
                 Ops = ops,
-                NetFd = network,
+                CloseFd = -1,
                 CgroupFd = request.CgroupFd,
                 PreserveFds = plan.PreserveFds,
                 // Rootless: berth writes the id maps of a child in a new user namespace, which it may only while the

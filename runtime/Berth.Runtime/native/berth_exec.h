@@ -100,7 +100,7 @@ struct berth_spawn {
     int32_t clone_flags;
     int32_t parent_death_signal;
     int32_t op_count;
-    int32_t net_fd;             /* a network namespace made ahead (early.c) to join instead of a new one; -1: none */
+    int32_t close_fd;           /* unused; kept for the layout */
     int32_t cgroup_fd;          /* a cgroup2 directory to create the child in (clone3 CLONE_INTO_CGROUP); -1 for none */
     int32_t preserve_fds;       /* fds 3 .. 3+preserve_fds-1 pass to the container; every other fd is closed at once */
     int32_t dumpable_until_go;  /* rootless: berth writes the child's id maps, which needs it dumpable until then */
@@ -115,9 +115,6 @@ enum berth_report_kind {
     BERTH_REPORT_SYNC = 4,
     BERTH_REPORT_FD = 5,
 };
-
-/* The index of a FAILED report for the join of the network namespace made ahead (before any operation). */
-#define BERTH_INDEX_EARLY_NETWORK (-2)
 
 /* The setup child's exit status when it could not write a report to berth. */
 #define BERTH_EXIT_NO_REPORT 125
@@ -151,8 +148,6 @@ int berth_run_captured(const char *path, char *const argv[], int *out_fd);
 /* sizeof(struct berth_op) and sizeof(struct berth_spawn), for the managed side's layout check. */
 int berth_layout(int which);
 int berth_bind_source(const char *path, int recursive, uint64_t set, uint64_t clear, uint64_t rec_set, uint64_t rec_clear);
-/* early.c: the network namespace made while the runtime started; -1 (and *error) when there is none. */
-int berth_early_network(int *error);
 /* layers.c: the stored layers (topmost first) stacked into a detached mount; -errno and *step on failure. */
 int berth_stack_layers(const char *const *layers, int count, int writable, int *step);
 #endif

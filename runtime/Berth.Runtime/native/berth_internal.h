@@ -11,7 +11,6 @@
 int write_full(int fd, const void *buf, size_t len);
 int read_full(int fd, void *buf, size_t len);
 int send_with_fd(int sock, const void *data, size_t len, int fd);
-ssize_t recv_with_fd(int sock, void *data, size_t len, int *received_fd);
 void report(int fd, int32_t kind, int32_t index, int32_t err, int32_t pid);
 
 /* hooks.c */

@@ -80,12 +80,11 @@ void report(int fd, int32_t kind, int32_t index, int32_t err, int32_t pid)
         _exit(BERTH_EXIT_NO_REPORT);
 }
 
-/* Receives one message of at most `len` bytes and the fd it may carry (*received_fd, else -1): the bytes received,
- * 0 at the end of the channel, -1 with errno on an error. */
-ssize_t recv_with_fd(int sock, void *data, size_t len, int *received_fd)
+/* Reads one report; a report may carry an fd (the pty master), returned in *received_fd (else -1). */
+int berth_read_report(int fd, struct berth_report *r, int *received_fd)
 {
     *received_fd = -1;
-    struct iovec iov = { data, len };
+    struct iovec iov = { r, sizeof *r };
     char control[CMSG_SPACE(sizeof(int))];
     struct msghdr msg = { 0 };
     msg.msg_iov = &iov;
@@ -94,21 +93,13 @@ ssize_t recv_with_fd(int sock, void *data, size_t len, int *received_fd)
     msg.msg_controllen = sizeof control;
     ssize_t n;
     do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    if (n >= 0)
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                memcpy(received_fd, CMSG_DATA(c), sizeof(int));
-    return n;
-}
-
-/* Reads one report; a report may carry an fd (the pty master), returned in *received_fd (else -1). */
-int berth_read_report(int fd, struct berth_report *r, int *received_fd)
-{
-    ssize_t n = recv_with_fd(fd, r, sizeof *r, received_fd);
     if (n < 0)
         return -errno;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            memcpy(received_fd, CMSG_DATA(c), sizeof(int));
     if (n == 0)
         return -EPIPE;
     /* A stream socket may split the record: read the rest plainly (no fd travels in the tail). */

@@ -169,24 +169,11 @@ static int child_main(void *arg)
     int kept = 0;
     keep[kept++] = fd;
     keep[kept++] = stage_fd;
-    if (sp->net_fd >= 0)
-        keep[kept++] = sp->net_fd;
     for (int i = 0; i < sp->op_count && kept < (int)(sizeof keep / sizeof keep[0]); i++)
         if (sp->ops[i].kind == BERTH_OP_SETNS || sp->ops[i].kind == BERTH_OP_ATTACH_LAYERS
             || (sp->ops[i].kind == BERTH_OP_BIND && !(sp->ops[i].flags & BERTH_SOURCE_SLOT) && sp->ops[i].a >= 0))
             keep[kept++] = (int)sp->ops[i].a;
     close_all_but(3 + sp->preserve_fds, keep, kept);
-    /* The new network namespace berth made ahead, in place of one this clone would have made (same owner: no user
-       namespace is involved when berth offers it). Not kept for the container. */
-    if (sp->net_fd >= 0) {
-        int rc = setns(sp->net_fd, CLONE_NEWNET);
-        int err = errno;
-        close(sp->net_fd);
-        if (rc < 0) {
-            report(fd, BERTH_REPORT_FAILED, BERTH_INDEX_EARLY_NETWORK, err, 0);
-            _exit(126);
-        }
-    }
 
     /* Tied to berth until ready. If berth died before this took effect, the read of "go" below sees the channel
        closed and the child ends there (getppid() cannot tell: in a new pid namespace it is 0). */

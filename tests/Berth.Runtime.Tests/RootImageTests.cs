@@ -287,6 +287,29 @@ public class RootImageTests
         Harness.AssertNothingLeft(id);
     }
 
+    /// <summary>The shared mount point of stacked roots is opened without following links: a link planted in its place
+    /// (pointing at a directory standing for the host) makes create fail naming it, and nothing lands on the target.</summary>
+    [SkippableFact]
+    public void A_link_planted_as_the_mount_point_of_stacked_roots_is_refused_and_its_target_untouched()
+    {
+        var images = Images();
+        string stateRoot = Path.Combine(Harness.WorkDir, Harness.NewId("planted-root"));
+        string target = Path.Combine(Harness.WorkDir, Harness.NewId("planted-target"));
+        Directory.CreateDirectory(stateRoot);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "canary"), "host\n");
+        File.CreateSymbolicLink(Path.Combine(stateRoot, "@layers"), target);
+        string id = Harness.NewId("img-planted");
+        var r = Harness.Exec(Harness.Berth, ["--root", stateRoot, .. images.StoreArguments, "run", "--bundle",
+            Harness.Bundle(WithArgs(ImageConfig(images.Image.Digest.ToString()), "echo written > /canary")), id]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"root.image: the mount point of stacked roots {Path.Combine(stateRoot, "@layers")} is not a directory", r.Stderr);
+        Assert.Equal("host\n", File.ReadAllText(Path.Combine(target, "canary")));
+        Assert.Equal(["canary"], Directory.GetFileSystemEntries(target).Select(Path.GetFileName));
+        Assert.DoesNotContain(target, File.ReadAllText("/proc/self/mountinfo"));
+        Harness.AssertNothingLeft(id, stateRoot);
+    }
+
     [SkippableFact]
     public void A_rootless_berth_refuses_an_image_root_saying_why_and_leaving_nothing()
     {

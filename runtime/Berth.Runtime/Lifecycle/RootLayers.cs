@@ -134,6 +134,9 @@ internal sealed class RootLayers
         int err = Sys.Mkdir(Rootfs, 0b111_101_101);
         if (err != 0 && err != EEXIST)
             throw new BerthException($"{_field}: make the mount point {Rootfs} for the container's layers: {Linux.Describe(err)}");
+        // What is there already must be the directory itself: the child opens it without following a link anyway.
+        if (err == EEXIST && Sys.TypeAt(AT_FDCWD, Rootfs) != (int)S_IFDIR)
+            throw new BerthException($"{_field}: the mount point of stacked roots {Rootfs} is not a directory (a link or another file was put there): remove it, and berth makes it again");
     }
 }
 

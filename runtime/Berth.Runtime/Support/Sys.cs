@@ -473,6 +473,22 @@ internal static unsafe partial class Sys
         }
     }
 
+    /// <summary>Waits until the fd is readable (POLLIN), an error or hang-up included; false when the timeout passes.</summary>
+    public static bool WaitReadable(int fd, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var p = new pollfd { fd = fd, events = POLLIN };
+        while (true)
+        {
+            long left = Math.Max(0, deadline - Environment.TickCount64);
+            int rc = poll(&p, 1, (int)Math.Min(left, int.MaxValue));
+            if (rc > 0)
+                return true;
+            if (rc == 0 || errno != EINTR)
+                return false;
+        }
+    }
+
     public static (int Parent, int Child) SocketPair()
     {
         int* fds = stackalloc int[2];

@@ -244,6 +244,23 @@ public class RootImageTests
         Harness.AssertNothingLeft(id);
     }
 
+    /// <summary>The container's writable layer is memory, charged to the container's memory cgroup: a write to its root
+    /// beyond linux.resources.memory.limit ends in the OOM killer, not in the host's memory (README, "Trusted roots").</summary>
+    [SkippableFact]
+    public void Writes_to_a_stacked_root_count_against_the_containers_memory_limit()
+    {
+        var images = Images();
+        Skip.If(HostSupport.ControllerVersion("memory") is null, "this host has no memory controller");
+        var config = WithArgs(ImageConfig(images.Image.Digest.ToString()), "dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null; echo status=$?");
+        config["linux"]!["resources"] = new JsonObject { ["memory"] = new JsonObject { ["limit"] = 32L * 1024 * 1024 } };
+        string id = Harness.NewId("img-memory");
+        var r = Berth(images, "run", "--bundle", Harness.Bundle(config), id);
+        // dd is killed (SIGKILL: 128 + 9) once the layer's pages reach the limit; the container's shell goes on.
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("status=137\n", r.Stdout);
+        Harness.AssertNothingLeft(id);
+    }
+
     [SkippableFact]
     public void Root_layers_stacks_the_named_layers_bottom_first()
     {

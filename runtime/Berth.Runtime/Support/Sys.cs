@@ -24,29 +24,6 @@ internal static unsafe partial class Sys
             return openat(dirfd, p, flags | O_CLOEXEC, (mode_t)mode);
     }
 
-    /// <summary>openat(2) of a name given as its bytes, NUL-terminated (a name read from a directory, which need not
-    /// be UTF-8), close-on-exec; -1 with errno set.</summary>
-    public static int OpenAt(int dirfd, byte[] terminatedName, int flags)
-    {
-        fixed (byte* p = terminatedName)
-            return openat(dirfd, p, flags | O_CLOEXEC, 0);
-    }
-
-    /// <summary>unlinkat(2) of a name given as its bytes, NUL-terminated; 0 or the errno.</summary>
-    public static int UnlinkAt(int dirfd, byte[] terminatedName, int flags)
-    {
-        fixed (byte* p = terminatedName)
-            return unlinkat(dirfd, p, flags) == 0 ? 0 : errno;
-    }
-
-    /// <summary>renameat(2) of names given as their bytes, NUL-terminated; 0 or the errno.</summary>
-    public static int RenameAt(int fromDir, byte[] from, int toDir, byte[] to)
-    {
-        fixed (byte* f = from)
-        fixed (byte* t = to)
-            return Berth.Runtime.Exec.NativeMethods.RenameAt(fromDir, f, toDir, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
-
     /// <summary>Detaches the mount at <paramref name="target"/> (umount2 with MNT_DETACH), usually a /proc/self/fd
     /// path of a descriptor opened without following links; 0 or the errno (EINVAL: not a mount point).</summary>
     public static int DetachMount(string target)

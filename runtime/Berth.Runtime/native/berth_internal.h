@@ -18,6 +18,9 @@ pid_t raw_fork(void);
 int run_hook(const char *path, char *const argv[], char *const envp[], const void *input, size_t len, int timeout_ms, int staged,
              int output_fd);
 
+/* paths.c: close(2) of a descriptor that may be -1, errno kept. */
+void close_keep_errno(int fd);
+
 /* layers.c */
 int attach_layers(const struct berth_op *op);
 

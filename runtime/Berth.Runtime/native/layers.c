@@ -15,15 +15,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-static void close_quietly(int fd)
-{
-    if (fd >= 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-}
-
 static int set_fd(int ctx, const char *key, int fd)
 {
     return (int)syscall(SYS_fsconfig, ctx, FSCONFIG_SET_FD, key, NULL, fd);
@@ -41,7 +32,7 @@ static int writable_layer(int *mnt_out, int *upper, int *work)
     if (syscall(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "mode", "0700", 0) == 0
         && syscall(SYS_fsconfig, ctx, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
         mnt = (int)syscall(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, 0);
-    close_quietly(ctx);
+    close_keep_errno(ctx);
     if (mnt < 0)
         return -1;
     *mnt_out = mnt;
@@ -89,7 +80,7 @@ int berth_stack_layers(const char *const *layers, int count, int writable, int *
     for (int i = 0; i < count; i++) {
         int layer = open(layers[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int rc = layer < 0 ? -1 : set_fd(ctx, "lowerdir+", layer);
-        close_quietly(layer);
+        close_keep_errno(layer);
         if (rc < 0) {
             *step = i;
             goto out;
@@ -103,10 +94,10 @@ int berth_stack_layers(const char *const *layers, int count, int writable, int *
         mnt = (int)syscall(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, 0);
 out:;
     int err = mnt < 0 ? errno : 0;
-    close_quietly(ctx);
-    close_quietly(upper);
-    close_quietly(work);
-    close_quietly(tmpfs); /* overlayfs holds its own private clone of it now */
+    close_keep_errno(ctx);
+    close_keep_errno(upper);
+    close_keep_errno(work);
+    close_keep_errno(tmpfs); /* overlayfs holds its own private clone of it now */
     return mnt < 0 ? -err : mnt;
 }
 
@@ -118,7 +109,7 @@ int attach_layers(const struct berth_op *op)
     if (target < 0)
         return -1;
     int rc = (int)syscall(SYS_move_mount, (int)op->a, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    close_quietly(target);
-    close_quietly((int)op->a);
+    close_keep_errno(target);
+    close_keep_errno((int)op->a);
     return rc;
 }

@@ -38,7 +38,8 @@ static char handoff_path[PATH_MAX + 1];
 static size_t handoff_len;
 static int handoff_nosym;
 
-static void close_keep_errno(int fd)
+/* close(2) of a descriptor that may be -1, errno kept for the caller's report (shared: berth_internal.h). */
+void close_keep_errno(int fd)
 {
     int saved = errno;
     if (fd >= 0)

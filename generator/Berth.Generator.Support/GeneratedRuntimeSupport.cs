@@ -267,6 +267,16 @@ public static class SchemaJson
     /// <summary>Matches an anchored simple pattern (as .NET's Regex would: <c>$</c> also matches before a final newline).</summary>
     public static bool MatchSimple(string s, PatternAtom[] atoms, bool anchoredEnd) => MatchFrom(s, 0, atoms, 0, anchoredEnd);
 
+    /// <summary>Matches a pattern compiled to one table per alternative of its groups: a string matches the pattern
+    /// exactly when it matches one of them.</summary>
+    public static bool MatchAnySimple(string s, PatternAtom[][] alternatives, bool anchoredEnd)
+    {
+        foreach (PatternAtom[] atoms in alternatives)
+            if (MatchFrom(s, 0, atoms, 0, anchoredEnd))
+                return true;
+        return false;
+    }
+
     private static bool MatchFrom(string s, int position, PatternAtom[] atoms, int k, bool anchoredEnd)
     {
         if (k == atoms.Length) return !anchoredEnd || position == s.Length || (position == s.Length - 1 && s[position] == '\n');

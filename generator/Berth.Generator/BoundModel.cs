@@ -19,8 +19,12 @@ namespace Berth.Generator
     /// <summary>One step of a pattern compiled to a table: a character class (ranges) repeated Min..Max times.</summary>
     internal sealed record BoundPatternAtom(string Ranges, int Min, int Max);
 
-    /// <summary>A schema pattern: a table when <see cref="SimplePattern"/> compiles it, else left to Regex.</summary>
-    internal sealed record BoundPattern(string Source, bool IsSimple, EquatableArray<BoundPatternAtom> Atoms, bool AnchoredEnd);
+    /// <summary>One sequence of a compiled pattern.</summary>
+    internal sealed record BoundPatternSequence(EquatableArray<BoundPatternAtom> Atoms);
+
+    /// <summary>A schema pattern: tables when <see cref="SimplePattern"/> compiles it (one per alternative its groups
+    /// stand for; a string matches when one of them does), else left to Regex.</summary>
+    internal sealed record BoundPattern(string Source, bool IsSimple, EquatableArray<BoundPatternSequence> Alternatives, bool AnchoredEnd);
 
     /// <summary>Integer bounds that fit the reader's 64-bit value, so a number is checked without its text.</summary>
     internal sealed record BoundIntegerRange(bool MinNegative, ulong MinMagnitude, bool MaxNegative, ulong MaxMagnitude);

@@ -275,15 +275,27 @@ namespace Berth.Generator
                     "internal static readonly global::System.Text.RegularExpressions.Regex " + field + " = new global::System.Text.RegularExpressions.Regex(" +
                         Naming.Literal(pattern.Source) + ", global::System.Text.RegularExpressions.RegexOptions.None);",
                 }) + ".IsMatch(" + value + ")";
+            if (pattern.Alternatives.Count > 1)
+            {
+                string alternativesField = _statics.Field(s.Namespace, "simplePatterns", pattern.Source, field => new[]
+                {
+                    "/// <summary>Pattern " + Naming.Xml(pattern.Source) + ", one table per alternative of its groups</summary>",
+                    "internal static readonly PatternAtom[][] " + field + " = { " +
+                        string.Join(", ", pattern.Alternatives.Select(a => "new PatternAtom[] { " + Atoms(a) + " }")) + " };",
+                });
+                return SJ + ".MatchAnySimple(" + value + ", " + alternativesField + ", " + (pattern.AnchoredEnd ? "true" : "false") + ")";
+            }
             string atomsField = _statics.Field(s.Namespace, "simplePattern", pattern.Source, field => new[]
             {
                 "/// <summary>Pattern " + Naming.Xml(pattern.Source) + "</summary>",
-                "internal static readonly PatternAtom[] " + field + " = { " + string.Join(", ", pattern.Atoms.Select(a =>
-                    "new PatternAtom(" + Naming.Literal(a.Ranges) + ", " + a.Min.ToString(CultureInfo.InvariantCulture) + ", " +
-                    (a.Max == int.MaxValue ? "int.MaxValue" : a.Max.ToString(CultureInfo.InvariantCulture)) + ")")) + " };",
+                "internal static readonly PatternAtom[] " + field + " = { " + Atoms(pattern.Alternatives[0]) + " };",
             });
             return SJ + ".MatchSimple(" + value + ", " + atomsField + ", " + (pattern.AnchoredEnd ? "true" : "false") + ")";
         }
+
+        private static string Atoms(BoundPatternSequence sequence) => string.Join(", ", sequence.Atoms.Select(a =>
+            "new PatternAtom(" + Naming.Literal(a.Ranges) + ", " + a.Min.ToString(CultureInfo.InvariantCulture) + ", " +
+            (a.Max == int.MaxValue ? "int.MaxValue" : a.Max.ToString(CultureInfo.InvariantCulture)) + ")"));
 
         /// <summary>The switch over the token type that checks the node's own keywords; builds the model when <paramref name="model"/> is set.</summary>
         private void EmitOwn(IndentedWriter w, BoundSchema s, BoundShape? model, string rd)

@@ -219,10 +219,34 @@ public class SimplePatternTests
     }
 
     [Theory]
-    [InlineData("^1\\.[0-3]\\.(0|[1-9][0-9]*)$")]
+    [InlineData("^1\\.[0-3]\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$", 8)]
+    [InlineData("^1\\.[0-3]\\.(0|[1-9][0-9]*)$", 2)]
+    [InlineData("^(?:ab|a)(c|)d?$", 4)]
+    [InlineData("^x(y(z|w)?)?", 4)]
+    [InlineData("^(a|b)(c|d)(e|f)$", 8)]
+    public void Patterns_with_groups_compile_to_alternatives_that_match_like_Regex(string pattern, int alternatives)
+    {
+        Assert.True(SimplePattern.TryCompileAlternatives(pattern, out List<List<SimplePattern.Atom>> sequences, out bool anchoredEnd));
+        Assert.Equal(alternatives, sequences.Count);
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+        var tables = sequences.Select(s => s.Select(a => new Berth.Spec.PatternAtom(a.Ranges, a.Min, a.Max)).ToArray()).ToArray();
+        string[] inputs = ["", "1.0.0", "1.3.0", "1.4.0", "1.3.01", "1.3.10", "1.3.0-rc.1", "1.3.0-", "1.3.0+build.5", "1.3.0-rc1+b",
+            "1.3.0+b-c", "1.3.0\n", "1.3.0-rc\n", "1.3.0-rc\n\n", "1.3", "2.0.0", "1.1.0-dev", "1.3.0 ", "abcd", "abd", "acd", "ac",
+            "ab", "a", "abcc", "x", "xy", "xyz", "xyw", "xyzw", "xz", "ace", "bdf", "acf\n", "abc"];
+        foreach (string input in inputs)
+            Assert.True(regex.IsMatch(input) == Berth.Spec.SchemaJson.MatchAnySimple(input, tables, anchoredEnd), $"{pattern} on {input.Replace("\n", "\\n")}");
+    }
+
+    [Theory]
+    [InlineData("^(ab)+$")]
+    [InlineData("^(a|b)*$")]
+    [InlineData("^a|b$")]
+    [InlineData("^(a$")]
+    [InlineData("^(?=a)a$")]
+    [InlineData("^(a|b)(c|d)(e|f)(g|h)(i|j)(k|l)$")]
     [InlineData("[a-z]+")]
     [InlineData("^\\d+$")]
     [InlineData("^.*$")]
     [InlineData("^[^a]$")]
-    public void Other_patterns_are_left_to_Regex(string pattern) => Assert.False(SimplePattern.TryCompile(pattern, out _, out _));
+    public void Other_patterns_are_left_to_Regex(string pattern) => Assert.False(SimplePattern.TryCompileAlternatives(pattern, out _, out _));
 }

@@ -64,6 +64,66 @@ public class ContainerRecordTests
         Assert.Empty(read.Resources);
     }
 
+    [Fact]
+    public void Every_member_survives_the_round_trip_and_unknown_members_are_skipped()
+    {
+        var spec = Spec("""
+            {"ociVersion": "1.3.0", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"},
+             "hooks": {"poststop": [{"path": "/bin/echo", "args": ["echo", "bye"], "timeout": 3}]}}
+            """);
+        var record = new ContainerRecord
+        {
+            Id = "c1", Bundle = "/b", Rootfs = "/b/r", OciVersion = "1.2.0", Pid = 42, PidStartTime = 123456789012,
+            Created = new DateTimeOffset(2026, 12, 7, 1, 2, 3, TimeSpan.Zero), SharesMountNamespace = true,
+            ImageStore = "/var/lib/berth/images", CgroupsPath = "/berth/c1", LateHooks = ContainerRecord.LateHooksOf(spec),
+            Annotations = { ["a"] = "1", ["b.c/d"] = "x \"y\"" },
+            CreatedCgroups = { "/sys/fs/cgroup/pids/berth/c1" },
+            Cgroups = { "/sys/fs/cgroup/pids/berth/c1", "/sys/fs/cgroup/memory/berth/c1" },
+            Sources = { new("/b/config.json", "sha256:00"), new("/etc/host.yaml", "sha256:11") },
+        };
+        // A later berth may add members: this one reads past them, objects and arrays included.
+        var node = JsonNode.Parse(record.ToJson())!.AsObject();
+        node.Insert(0, "future", JsonNode.Parse("""{"x": [1, {"y": null}], "z": "w"}"""));
+        node.Add("later", JsonNode.Parse("[true, false]"));
+        var read = ContainerRecord.FromJson(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()));
+
+        Assert.Equal(("c1", "/b", "/b/r", "1.2.0", 42, 123456789012UL), (read.Id, read.Bundle, read.Rootfs, read.OciVersion, read.Pid, read.PidStartTime));
+        Assert.Equal(record.Created, read.Created);
+        Assert.True(read.SharesMountNamespace);
+        Assert.Equal(("/var/lib/berth/images", "/berth/c1"), (read.ImageStore, read.CgroupsPath));
+        Assert.Equal(record.Annotations, read.Annotations);
+        Assert.Equal(record.CreatedCgroups, read.CreatedCgroups);
+        Assert.Equal(record.Cgroups, read.Cgroups);
+        Assert.Equal(record.Sources, read.Sources);
+        var hook = Assert.Single(read.LateHooks!.Poststop!);
+        Assert.Equal("/bin/echo", hook.Path);
+        Assert.Equal(3, (int?)hook.Timeout);
+        Assert.Equal(["echo", "bye"], hook.Args!);
+        Assert.Equal(record.ToJson(), read.ToJson());
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("[]", "not an object")]
+    [InlineData("{\"id\": \"c1\"", "truncated")]
+    [InlineData("{\"id\": \"c1\", \"bundle\": \"/b\"}", "required members missing")]
+    [InlineData("{\"id\": 7}", "a number where a string belongs")]
+    [InlineData("{\"id\": null}", "null where a string belongs")]
+    [InlineData("{\"pid\": \"7\"}", "a string where a number belongs")]
+    [InlineData("{\"pid\": 99999999999}", "a pid out of range")]
+    [InlineData("{\"annotations\": {\"a\": 1}}", "an annotation that is not a string")]
+    [InlineData("{\"cgroups\": [\"/a\", 1]}", "a cgroup that is not a string")]
+    [InlineData("{\"cgroups\": {}}", "an object where the list belongs")]
+    [InlineData("{\"sources\": [\"/a\"]}", "a source that is not an object")]
+    [InlineData("{\"sources\": [{\"path\": \"/a\"}]}", "a source without its digest")]
+    [InlineData("{\"exec\": []}", "an exec base that is not an object")]
+    [InlineData("{\"hooks\": {\"poststop\": [{\"args\": []}]}}", "a hook without its path")]
+    public void A_damaged_state_file_throws_what_IsUnreadable_names(string json, string why)
+    {
+        var e = Record.Exception(() => ContainerRecord.FromJson(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.True(e is not null && ContainerRecord.IsUnreadable(e), $"{why}: {e?.GetType().Name ?? "no exception"}");
+    }
+
     [Theory]
     [InlineData("created", true)]
     [InlineData("paused", true)]

@@ -38,24 +38,56 @@ public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? 
     /// </summary>
     public static CgroupJoining ForExec(Berth.Spec.Spec spec, CgroupLayout layout, IReadOnlyList<string> dirs)
     {
-        bool userNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == LinuxNamespaceType.User) == true;
-        if (userNamespace || !dirs.All(Sys.Exists))
+        if (HasUserNamespace(spec))
             return new CgroupJoining([], null, ParentJoins: true);
         string? v2Mount = layout.V2Mount?.TrimEnd('/');
-        string? v2 = v2Mount is null ? null : dirs.FirstOrDefault(d => d == v2Mount || d.StartsWith(v2Mount + "/", StringComparison.Ordinal));
-        return new CgroupJoining(dirs.Where(d => d != v2).Select(d => Path.Combine(d, "tasks")).ToList(), v2, ParentJoins: false);
+        string? v2 = null;
+        var tasks = new List<string>(dirs.Count);
+        foreach (string dir in dirs)
+        {
+            if (!Sys.Exists(dir))
+                return new CgroupJoining([], null, ParentJoins: true);
+            if (v2 is null && v2Mount is not null && (dir == v2Mount || dir.StartsWith(v2Mount + "/", StringComparison.Ordinal)))
+                v2 = dir;
+            else if (dir != v2)
+                tasks.Add(Path.Combine(dir, "tasks"));
+        }
+        return new CgroupJoining(tasks, v2, ParentJoins: false);
     }
 
     public static CgroupJoining For(Berth.Spec.Spec spec, CgroupLayout layout, string cgroupsPath)
     {
-        var namespaces = spec.Linux?.Namespaces ?? [];
-        bool userNamespace = namespaces.Any(n => n.Type == LinuxNamespaceType.User);
-        bool joinsPid = namespaces.Any(n => n.Type == LinuxNamespaceType.Pid && !string.IsNullOrEmpty(n.Path));
-        if (userNamespace || joinsPid)
+        if (HasUserNamespace(spec) || JoinsPidNamespace(spec))
             return new CgroupJoining([], null, ParentJoins: true);
         string relative = cgroupsPath.TrimStart('/');
-        var tasks = layout.V1Mounts.Values.Distinct().Select(mount => Path.Combine(mount, relative, "tasks")).ToList();
+        // Plain loops, not LINQ: its operators over interfaces are generic virtual methods, which Native AOT resolves
+        // through its type loader at the first call (~0.1 ms, perf).
+        var tasks = new List<string>(layout.V1Mounts.Count);
+        foreach (string mount in layout.V1Mounts.Values)
+        {
+            string file = Path.Combine(mount, relative, "tasks");
+            if (!tasks.Contains(file))
+                tasks.Add(file);
+        }
         string? v2 = layout.V2Mount is null ? null : Path.Combine(layout.V2Mount, relative);
         return new CgroupJoining(tasks, v2, ParentJoins: false);
+    }
+
+    private static bool HasUserNamespace(Berth.Spec.Spec spec)
+    {
+        if (spec.Linux?.Namespaces is { } namespaces)
+            foreach (var ns in namespaces)
+                if (ns.Type == LinuxNamespaceType.User)
+                    return true;
+        return false;
+    }
+
+    private static bool JoinsPidNamespace(Berth.Spec.Spec spec)
+    {
+        if (spec.Linux?.Namespaces is { } namespaces)
+            foreach (var ns in namespaces)
+                if (ns.Type == LinuxNamespaceType.Pid && !string.IsNullOrEmpty(ns.Path))
+                    return true;
+        return false;
     }
 }

@@ -303,7 +303,7 @@ public sealed class PlanCompiler
         return (flags, joins);
     }
 
-    private static string Wire(LinuxNamespaceType type) => type.ToString().ToLowerInvariant();
+    private static string Wire(LinuxNamespaceType type) => type.ToWireName();
 
     private void OomScoreAdj()
     {

@@ -36,24 +36,29 @@ public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? 
     /// grace period either. A joined user namespace, or a directory that is not there (its error is the parent's,
     /// naming the cgroup.procs file, as runc's), leaves the joining to berth.
     /// </summary>
-    public static CgroupJoining ForExec(Berth.Spec.Spec spec, CgroupLayout layout, IReadOnlyList<string> dirs)
+    public static CgroupJoining ForExec(Berth.Spec.Spec spec, IReadOnlyList<string> dirs)
     {
         if (HasUserNamespace(spec))
             return new CgroupJoining([], null, ParentJoins: true);
-        string? v2Mount = layout.V2Mount?.TrimEnd('/');
+        // Each directory says itself whether it is on cgroup2 (one statfs each, which also finds a missing one):
+        // cheaper than reading the host's mount table for the layout.
         string? v2 = null;
         var tasks = new List<string>(dirs.Count);
         foreach (string dir in dirs)
         {
-            if (!Sys.Exists(dir))
+            long? type = Sys.FileSystemType(dir);
+            if (type is null)
                 return new CgroupJoining([], null, ParentJoins: true);
-            if (v2 is null && v2Mount is not null && (dir == v2Mount || dir.StartsWith(v2Mount + "/", StringComparison.Ordinal)))
+            if (type == Cgroup2Magic && v2 is null)
                 v2 = dir;
             else if (dir != v2)
                 tasks.Add(Path.Combine(dir, "tasks"));
         }
         return new CgroupJoining(tasks, v2, ParentJoins: false);
     }
+
+    /// <summary>CGROUP2_SUPER_MAGIC, statfs's f_type of a cgroup2 file system.</summary>
+    private const long Cgroup2Magic = 0x63677270;
 
     public static CgroupJoining For(Berth.Spec.Spec spec, CgroupLayout layout, string cgroupsPath)
     {

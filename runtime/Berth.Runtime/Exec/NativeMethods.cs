@@ -58,6 +58,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true)]
     internal static partial int RenameAt(int fromDir, byte* from, int toDir, byte* to);
 
+    /// <summary>statfs(2) into a buffer of at least 120 bytes (x86-64's struct statfs); its first field is f_type.</summary>
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
+    internal static partial int StatFs(byte* path, long* buffer);
+
     [LibraryImport(Helper, EntryPoint = "berth_spawn")]
     internal static partial int Spawn(NativeSpawn* spawn, int syncChildFd, out int pid);
 

@@ -72,12 +72,15 @@ public sealed partial class ContainerRuntime
             // As runc: a created container (its process waiting for start) takes an exec too; only a stopped one does not.
             if (status != ContainerStatus.Running && status != ContainerStatus.Paused && status != ContainerStatus.Created)
                 throw new BerthException($"container \"{options.Id}\": cannot exec in a {Describe(status)} container");
-            var cgroups = Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
+            // The host's cgroup layout (its mount table, read and parsed) only when --cgroup names a controller.
+            var cgroups = options.Cgroups.Count == 0
+                ? record.Cgroups
+                : Cgroups.CgroupManager.SubCgroups(Cgroups.CgroupLayout.Host, record.Cgroups, options.Cgroups);
 
             var spec = ExecSpec(options, record, out terminal, say.Warn);
             if (terminal && options.ConsoleSocket is null && options.Detach)
                 throw new BerthException($"a terminal with --detach needs --console-socket to hand the terminal to");
-            var joining = Cgroups.CgroupJoining.ForExec(spec, Cgroups.CgroupLayout.Host, cgroups);
+            var joining = Cgroups.CgroupJoining.ForExec(spec, cgroups);
             var plan = PlanCompiler.CompileExec(new PlanRequest(spec, record.Bundle, options.Id)
             {
                 PreserveFds = options.PreserveFds,

@@ -425,6 +425,15 @@ internal static unsafe partial class Sys
     }
 
     /// <summary>lstat without following a final symlink; false when the path does not exist (or cannot be seen).</summary>
+    /// <summary>The magic number of the file system <paramref name="path"/> is on (statfs f_type), or null when the
+    /// path is not there.</summary>
+    public static long? FileSystemType(string path)
+    {
+        long* buffer = stackalloc long[16];
+        fixed (byte* p = Utf8(path))
+            return Exec.NativeMethods.StatFs(p, buffer) == 0 ? buffer[0] : null;
+    }
+
     public static bool Exists(string path)
     {
         stat st;

@@ -78,7 +78,8 @@ public class ContainerRecordTests
             ImageStore = "/var/lib/berth/images", CgroupsPath = "/berth/c1", LateHooks = ContainerRecord.LateHooksOf(spec),
             Annotations = { ["a"] = "1", ["b.c/d"] = "x \"y\"" },
             CreatedCgroups = { "/sys/fs/cgroup/pids/berth/c1" },
-            Cgroups = { "/sys/fs/cgroup/pids/berth/c1", "/sys/fs/cgroup/memory/berth/c1" },
+            Cgroups = { "/sys/fs/cgroup/pids/berth/c1", "/sys/fs/cgroup/freezer/berth/c1", "/sys/fs/cgroup/unified/berth/c1" },
+            FreezerCgroup = "/sys/fs/cgroup/freezer/berth/c1", Cgroup2 = "/sys/fs/cgroup/unified/berth/c1",
             Sources = { new("/b/config.json", "sha256:00"), new("/etc/host.yaml", "sha256:11") },
         };
         // A later berth may add members: this one reads past them, objects and arrays included.
@@ -94,12 +95,28 @@ public class ContainerRecordTests
         Assert.Equal(record.Annotations, read.Annotations);
         Assert.Equal(record.CreatedCgroups, read.CreatedCgroups);
         Assert.Equal(record.Cgroups, read.Cgroups);
+        Assert.Equal(["/sys/fs/cgroup/freezer/berth/c1", "/sys/fs/cgroup/unified/berth/c1"], read.FreezableCgroups);
+        Assert.Equal(["/sys/fs/cgroup/unified/berth/c1"], read.KillableCgroups);
         Assert.Equal(record.Sources, read.Sources);
         var hook = Assert.Single(read.LateHooks!.Poststop!);
         Assert.Equal("/bin/echo", hook.Path);
         Assert.Equal(3, (int?)hook.Timeout);
         Assert.Equal(["echo", "bye"], hook.Args!);
         Assert.Equal(record.ToJson(), read.ToJson());
+    }
+
+    [Fact]
+    public void Which_cgroups_can_freeze_or_kill_is_every_one_in_an_older_record_and_none_where_the_host_had_none()
+    {
+        var older = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/r", Cgroups = { "/a/c1", "/b/c1" } };
+        var read = ContainerRecord.FromJson(older.ToJson());
+        Assert.Null(read.FreezerCgroup);
+        Assert.Equal(older.Cgroups, read.FreezableCgroups);
+        Assert.Equal(older.Cgroups, read.KillableCgroups);
+        var v1WithoutFreezer = new ContainerRecord { Id = "c1", Bundle = "/b", Rootfs = "/b/r", Cgroups = { "/a/c1" }, FreezerCgroup = "", Cgroup2 = "" };
+        read = ContainerRecord.FromJson(v1WithoutFreezer.ToJson());
+        Assert.Empty(read.FreezableCgroups);
+        Assert.Empty(read.KillableCgroups);
     }
 
     [Theory]

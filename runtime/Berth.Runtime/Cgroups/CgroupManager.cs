@@ -217,12 +217,14 @@ public sealed class CgroupManager(CgroupLayout layout)
     /// race with fork); otherwise, and for every other signal, the cgroup is frozen while the signal is sent to each
     /// process, so that none forks a child that escapes the loop, then thawed (unless it was paused before).
     /// </summary>
-    public static void KillAll(IReadOnlyList<string> dirs, int signal)
+    /// <param name="killable">The directories that may have cgroup.kill; <paramref name="freezable"/>: those that may
+    /// have a freezer (all of <paramref name="dirs"/> when the caller does not know).</param>
+    public static void KillAll(IReadOnlyList<string> dirs, int signal, IReadOnlyList<string>? killable = null, IReadOnlyList<string>? freezable = null)
     {
         if (signal == 9)
         {
             bool killed = false;
-            foreach (string dir in dirs)
+            foreach (string dir in killable ?? dirs)
             {
                 if (Sys.WriteSmall(Path.Combine(dir, "cgroup.kill"), "1"u8, O_WRONLY) == 0)
                     killed = true;
@@ -230,7 +232,7 @@ public sealed class CgroupManager(CgroupLayout layout)
             if (killed)
                 return;
         }
-        var freezer = Freezer.Select(dirs);
+        var freezer = Freezer.Select(freezable ?? dirs);
         bool thaw = false;
         try
         {

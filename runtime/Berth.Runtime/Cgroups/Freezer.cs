@@ -35,6 +35,21 @@ public static class Freezer
         return dirs.Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
     }
 
+    /// <summary>The container's v1 freezer directory and its cgroup2 directory among <paramref name="dirs"/> ("" for
+    /// none), as the layout says: the only ones later commands ask about pausing and cgroup.kill.</summary>
+    public static (string Freezer, string Cgroup2) Roles(CgroupLayout layout, IReadOnlyList<string> dirs) =>
+        (layout.V1Mounts.TryGetValue("freezer", out string? freezer) ? Below(freezer, dirs) : "",
+         layout.V2Mount is { } v2 ? Below(v2, dirs) : "");
+
+    private static string Below(string mount, IReadOnlyList<string> dirs)
+    {
+        string root = mount.TrimEnd('/');
+        foreach (string dir in dirs)
+            if (dir == root || dir.StartsWith(root + "/", StringComparison.Ordinal))
+                return dir;
+        return "";
+    }
+
     /// <summary>Freezes or thaws the container; false when it has no freezer at all.</summary>
     public static bool FreezeAll(IEnumerable<string> dirs, bool frozen)
     {

@@ -109,6 +109,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             record.Cgroups.AddRange(all);
             record.CreatedCgroups.Clear();
             record.CreatedCgroups.AddRange(created);
+            (record.FreezerCgroup, record.Cgroup2) = Freezer.Roles(layout, all);
             dir.WriteNew(StateStore.ConfigFile, options.Config.Json);
             foreach (var (name, content) in options.Config.ExtraFiles)
                 dir.WriteNew(name, content);
@@ -417,7 +418,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         if (all)
         {
             Debug?.Invoke($"kill: signal {signal} to every process in the cgroups of container \"{id}\" ({Describe(status)}): {string.Join(", ", record.Cgroups)}");
-            CgroupManager.KillAll(record.Cgroups, signal);
+            CgroupManager.KillAll(record.Cgroups, signal, record.KillableCgroups, record.FreezableCgroups);
         }
         else
         {
@@ -428,7 +429,7 @@ public sealed partial class ContainerRuntime(StateStore store)
                 throw NotRunning(id, signal, ContainerStatus.Stopped);
         }
         if (signal == 9 && status == ContainerStatus.Paused)
-            Freezer.FreezeAll(record.Cgroups, false);
+            Freezer.FreezeAll(record.FreezableCgroups, false);
     }
 
     private static BerthException NotRunning(string id, int signal, ContainerStatus status) =>
@@ -469,10 +470,10 @@ public sealed partial class ContainerRuntime(StateStore store)
     /// <summary>Kills every process of the container and waits until the init process is gone.</summary>
     private static void Stop(ContainerRecord record)
     {
-        foreach (string cgroup in record.Cgroups)
+        foreach (string cgroup in record.FreezableCgroups)
             if (Freezer.IsFrozen(cgroup))
                 Freezer.Freeze(cgroup, false);
-        CgroupManager.KillAll(record.Cgroups, 9);
+        CgroupManager.KillAll(record.Cgroups, 9, record.KillableCgroups, record.FreezableCgroups);
         ProcessHandle.Signal(record, 9);
         ProcessHandle.WaitGone(record, TimeSpan.FromSeconds(10));
     }
@@ -508,7 +509,7 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"container \"{id}\" is {Describe(status)}, not running");
         if (!pause && status != ContainerStatus.Paused)
             throw new BerthException($"container \"{id}\" is {Describe(status)}, not paused");
-        if (!Freezer.FreezeAll(record.Cgroups, pause))
+        if (!Freezer.FreezeAll(record.FreezableCgroups, pause))
             throw new BerthException($"no freezer controller for container \"{id}\"");
     }
 

@@ -198,7 +198,7 @@ public sealed class ContainerDirectory : IDisposable
             return ContainerStatus.Stopped;
         if (Has(StateStore.FifoFile))
             return ContainerStatus.Created;
-        foreach (string cgroup in record.Cgroups)
+        foreach (string cgroup in record.FreezableCgroups)
             if (Cgroups.Freezer.IsFrozen(cgroup))
                 return ContainerStatus.Paused;
         return ContainerStatus.Running;

@@ -18,6 +18,22 @@ public sealed class ContainerRecord
     public List<string> CreatedCgroups { get; init; } = new();
     /// <summary>Every cgroup directory the container is in, for pause, resume and kill --all.</summary>
     public List<string> Cgroups { get; init; } = new();
+    /// <summary>The v1 freezer hierarchy's directory among <see cref="Cgroups"/>, "" when there is none; null in a record
+    /// of an older berth, which did not say (then every directory is asked).</summary>
+    public string? FreezerCgroup { get; set; }
+    /// <summary>The cgroup2 directory among <see cref="Cgroups"/>, "" when there is none; null in an older record.</summary>
+    public string? Cgroup2 { get; set; }
+
+    /// <summary>The directories that can hold a freezer (v1 freezer.state, cgroup2 cgroup.freeze): only these two are
+    /// asked whether the container is paused, not every hierarchy (two failed opens each).</summary>
+    public IReadOnlyList<string> FreezableCgroups =>
+        FreezerCgroup is null || Cgroup2 is null ? Cgroups : Present(FreezerCgroup, Cgroup2);
+
+    /// <summary>The directories that can have cgroup.kill (cgroup2's).</summary>
+    public IReadOnlyList<string> KillableCgroups => FreezerCgroup is null || Cgroup2 is null ? Cgroups : Present(Cgroup2);
+
+    private static string[] Present(params string[] dirs) => Array.FindAll(dirs, d => d.Length > 0);
+
     /// <summary>The container shares berth's mount namespace (its config lists no "mount"): the mounts it was given
     /// are below <see cref="Rootfs"/> in berth's own, and delete detaches them.</summary>
     public bool SharesMountNamespace { get; init; }
@@ -111,6 +127,10 @@ public sealed class ContainerRecord
                 w.WriteString("imageStore", ImageStore);
             if (CgroupsPath.Length > 0)
                 w.WriteString("cgroupsPath", CgroupsPath);
+            if (FreezerCgroup is not null)
+                w.WriteString("freezerCgroup", FreezerCgroup);
+            if (Cgroup2 is not null)
+                w.WriteString("cgroup2", Cgroup2);
             if (LateHooks is not null)
             {
                 w.WritePropertyName("hooks");
@@ -159,7 +179,7 @@ public sealed class ContainerRecord
         var reader = new Utf8JsonReader(json);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             throw new FormatException("state.json is not a JSON object");
-        string? id = null, bundle = null, rootfs = null, ociVersion = null, imageStore = null;
+        string? id = null, bundle = null, rootfs = null, ociVersion = null, imageStore = null, freezerCgroup = null, cgroup2 = null;
         string cgroupsPath = "";
         int? pid = null;
         ulong? pidStartTime = null;
@@ -182,6 +202,8 @@ public sealed class ContainerRecord
             else if (reader.ValueTextEquals("sharesMountNamespace"u8)) sharesMountNamespace = Value(ref reader).GetBoolean();
             else if (reader.ValueTextEquals("imageStore"u8)) imageStore = Text(ref reader);
             else if (reader.ValueTextEquals("cgroupsPath"u8)) cgroupsPath = Text(ref reader);
+            else if (reader.ValueTextEquals("freezerCgroup"u8)) freezerCgroup = Text(ref reader);
+            else if (reader.ValueTextEquals("cgroup2"u8)) cgroup2 = Text(ref reader);
             else if (reader.ValueTextEquals("hooks"u8)) hooks = ReadHooks(ref reader);
             else if (reader.ValueTextEquals("exec"u8)) execBase = RawObject(ref reader, json, "exec");
             else if (reader.ValueTextEquals("resources"u8)) resources = RawObject(ref reader, json, "resources");
@@ -232,6 +254,8 @@ public sealed class ContainerRecord
             SharesMountNamespace = sharesMountNamespace,
             ImageStore = imageStore,
             CgroupsPath = cgroupsPath,
+            FreezerCgroup = freezerCgroup,
+            Cgroup2 = cgroup2,
             LateHooks = hooks,
             ExecBase = execBase,
             Resources = resources,

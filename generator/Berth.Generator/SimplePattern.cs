@@ -157,14 +157,27 @@ namespace Berth.Generator
                     if (close < 0) return false;
                     string body = pattern.Substring(i + 1, close - i - 1);
                     string[] parts = body.Split(',');
-                    if (parts.Length > 2 || !int.TryParse(parts[0], out atom.Min)) return false;
+                    // Only ASCII digits make a quantifier ({ 2}, {+2} are literal text to .NET): left to Regex.
+                    if (parts.Length > 2 || !Digits(parts[0], out atom.Min)) return false;
                     if (parts.Length == 1) atom.Max = atom.Min;
                     else if (parts[1].Length == 0) atom.Max = int.MaxValue;
-                    else if (!int.TryParse(parts[1], out atom.Max) || atom.Max < atom.Min) return false;
+                    else if (!Digits(parts[1], out atom.Max) || atom.Max < atom.Min) return false;
                     i = close + 1;
                 }
                 // Lazy and possessive quantifiers are left to Regex.
                 if (i < pattern.Length && (pattern[i] == '?' || pattern[i] == '+') && (q == '*' || q == '+' || q == '?' || q == '{')) return false;
+            }
+            return true;
+        }
+
+        private static bool Digits(string text, out int value)
+        {
+            value = 0;
+            if (text.Length == 0 || text.Length > 9) return false;
+            foreach (char c in text)
+            {
+                if (c < '0' || c > '9') return false;
+                value = value * 10 + (c - '0');
             }
             return true;
         }

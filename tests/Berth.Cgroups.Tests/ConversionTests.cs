@@ -56,6 +56,37 @@ public class ConversionTests
         Assert.Throws<BerthException>(() => CgroupManager.ResolvePath("/", "abc"));
     }
 
+    [Theory]
+    [InlineData("hybrid", "/sys/fs/cgroup/freezer/berth/c1", "/sys/fs/cgroup/unified/berth/c1")]
+    [InlineData("v2 with a name=systemd hierarchy inside it", "", "/sys/fs/cgroup/berth/c1")]
+    [InlineData("v1 without cgroup2", "/sys/fs/cgroup/freezer/berth/c1", "")]
+    public void The_recorded_freezer_and_cgroup2_directories_are_those_of_the_deepest_mount_above_each(string host, string freezer, string cgroup2)
+    {
+        string[] mountinfo = host switch
+        {
+            "hybrid" =>
+            [
+                "32 31 0:29 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
+                "33 31 0:30 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer",
+                "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd",
+                "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
+            ],
+            "v1 without cgroup2" =>
+            [
+                "32 31 0:29 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
+                "33 31 0:30 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer",
+            ],
+            _ =>
+            [
+                "31 23 0:28 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw",
+                "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,none,name=systemd",
+            ],
+        };
+        var layout = CgroupLayout.Detect(mountinfo);
+        var dirs = layout.DirectoriesFor("/berth/c1").ToList();
+        Assert.Equal((freezer, cgroup2), Freezer.Roles(layout, dirs));
+    }
+
     [Fact]
     public void Layout_of_a_hybrid_host_from_mountinfo()
     {

@@ -424,7 +424,6 @@ internal static unsafe partial class Sys
             return Exec.NativeMethods.RenameAt(fromDir, f, toDir, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    /// <summary>lstat without following a final symlink; false when the path does not exist (or cannot be seen).</summary>
     /// <summary>The magic number of the file system <paramref name="path"/> is on (statfs f_type), or null when the
     /// path is not there.</summary>
     public static long? FileSystemType(string path)
@@ -434,6 +433,7 @@ internal static unsafe partial class Sys
             return Exec.NativeMethods.StatFs(p, buffer) == 0 ? buffer[0] : null;
     }
 
+    /// <summary>lstat without following a final symlink; false when the path does not exist (or cannot be seen).</summary>
     public static bool Exists(string path)
     {
         stat st;

@@ -24,7 +24,11 @@ namespace Berth.Generator
 
     /// <summary>A schema pattern: tables when <see cref="SimplePattern"/> compiles it (one per alternative its groups
     /// stand for; a string matches when one of them does), else left to Regex.</summary>
-    internal sealed record BoundPattern(string Source, bool IsSimple, EquatableArray<BoundPatternSequence> Alternatives, bool AnchoredEnd);
+    internal sealed record BoundPattern(string Source, EquatableArray<BoundPatternSequence> Alternatives, bool AnchoredEnd)
+    {
+        /// <summary>Compiled to tables (a simple pattern has at least one sequence, if an empty one).</summary>
+        public bool IsSimple => Alternatives.Count > 0;
+    }
 
     /// <summary>Integer bounds that fit the reader's 64-bit value, so a number is checked without its text.</summary>
     internal sealed record BoundIntegerRange(bool MinNegative, ulong MinMagnitude, bool MaxNegative, ulong MaxMagnitude);

@@ -633,7 +633,7 @@ namespace Berth.Generator
         private static BoundPattern Pattern(string pattern)
         {
             if (!SimplePattern.TryCompileAlternatives(pattern, out List<List<SimplePattern.Atom>> alternatives, out bool anchoredEnd))
-                return new BoundPattern(pattern, false, EquatableArray<BoundPatternSequence>.Empty, false);
+                return new BoundPattern(pattern, EquatableArray<BoundPatternSequence>.Empty, false);
             var sequences = new List<BoundPatternSequence>();
             foreach (List<SimplePattern.Atom> atoms in alternatives)
             {
@@ -641,7 +641,7 @@ namespace Berth.Generator
                 foreach (SimplePattern.Atom a in atoms) table.Add(new BoundPatternAtom(a.Ranges, a.Min, a.Max));
                 sequences.Add(new BoundPatternSequence(new EquatableArray<BoundPatternAtom>(table.ToArray())));
             }
-            return new BoundPattern(pattern, true, new EquatableArray<BoundPatternSequence>(sequences.ToArray()), anchoredEnd);
+            return new BoundPattern(pattern, new EquatableArray<BoundPatternSequence>(sequences.ToArray()), anchoredEnd);
         }
 
         /// <summary>Integers with integer bounds compare on the 64-bit value the reader gives (the common case), exact text comparison otherwise.</summary>

@@ -21,16 +21,6 @@ namespace Berth.Generator
             public int Max;
         }
 
-        /// <summary>A pattern of one sequence (no group): its atoms.</summary>
-        public static bool TryCompile(string pattern, out List<Atom> atoms, out bool anchoredEnd)
-        {
-            atoms = new List<Atom>();
-            if (!TryCompileAlternatives(pattern, out List<List<Atom>> alternatives, out anchoredEnd) || alternatives.Count != 1)
-                return false;
-            atoms = alternatives[0];
-            return true;
-        }
-
         /// <summary>
         /// A pattern whose groups hold alternatives of sequences, each group once or optional (<c>(0|[1-9][0-9]*)</c>,
         /// <c>(-[a-z]+)?</c>): the sequences it stands for, one per choice. An anchored pattern matches a string exactly

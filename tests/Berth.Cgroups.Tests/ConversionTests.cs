@@ -85,6 +85,9 @@ public class ConversionTests
         var layout = CgroupLayout.Detect(mountinfo);
         var dirs = layout.DirectoriesFor("/berth/c1").ToList();
         Assert.Equal((freezer, cgroup2), Freezer.Roles(layout, dirs));
+        // Every directory belongs to the hierarchy of the deepest mount above it, which pause's selection uses too.
+        Assert.All(dirs, d => Assert.Equal(Path.GetDirectoryName(Path.GetDirectoryName(d)), layout.MountOf(d)));
+        Assert.Equal(freezer.Length > 0 ? [freezer] : new List<string>(), Freezer.Select(layout, dirs));
     }
 
     [Fact]

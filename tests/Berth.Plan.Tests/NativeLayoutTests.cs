@@ -27,7 +27,7 @@ public class NativeLayoutTests
             lines.Add($"P(\"sizeof {s}\", sizeof(struct {s}));");
         foreach (string f in new[] { "kind", "flags", "a", "b", "c", "d", "s1", "s2", "s3", "s4", "v1", "v2", "v3", "p" })
             lines.Add($"P(\"berth_op.{f}\", offsetof(struct berth_op, {f}));");
-        foreach (string f in new[] { "clone_flags", "parent_death_signal", "op_count", "close_fd", "cgroup_fd", "preserve_fds", "dumpable_until_go", "force_walk", "ops" })
+        foreach (string f in new[] { "clone_flags", "parent_death_signal", "op_count", "cgroup_fd", "preserve_fds", "dumpable_until_go", "force_walk", "ops" })
             lines.Add($"P(\"berth_spawn.{f}\", offsetof(struct berth_spawn, {f}));");
         foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(header, @"\b(BERTH_(?:OP|PATH|ERR|SOURCE|EEXIST|BIND|REPORT|HOOK)_[A-Z0-9_]+)\b"))
             if (!lines.Contains($"P(\"{m.Value}\", {m.Value});"))
@@ -54,7 +54,7 @@ public class NativeLayoutTests
         Assert.Equal(native["sizeof berth_report"], Marshal.SizeOf<NativeReport>());
         foreach (var (cName, field) in new[] { ("kind", "Kind"), ("flags", "Flags"), ("a", "A"), ("b", "B"), ("c", "C"), ("d", "D"), ("s1", "S1"), ("s2", "S2"), ("s3", "S3"), ("s4", "S4"), ("v1", "V1"), ("v2", "V2"), ("v3", "V3"), ("p", "P") })
             Assert.True(native[$"berth_op.{cName}"] == (long)Marshal.OffsetOf<NativeOp>(field), $"berth_op.{cName}");
-        foreach (var (cName, field) in new[] { ("clone_flags", "CloneFlags"), ("parent_death_signal", "ParentDeathSignal"), ("op_count", "OpCount"), ("close_fd", "CloseFd"), ("cgroup_fd", "CgroupFd"), ("preserve_fds", "PreserveFds"), ("dumpable_until_go", "DumpableUntilGo"), ("force_walk", "ForceWalk"), ("ops", "Ops") })
+        foreach (var (cName, field) in new[] { ("clone_flags", "CloneFlags"), ("parent_death_signal", "ParentDeathSignal"), ("op_count", "OpCount"), ("cgroup_fd", "CgroupFd"), ("preserve_fds", "PreserveFds"), ("dumpable_until_go", "DumpableUntilGo"), ("force_walk", "ForceWalk"), ("ops", "Ops") })
             Assert.True(native[$"berth_spawn.{cName}"] == (long)Marshal.OffsetOf<NativeSpawn>(field), $"berth_spawn.{cName}");
     }
 

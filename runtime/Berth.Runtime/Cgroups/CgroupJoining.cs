@@ -78,20 +78,16 @@ public sealed record CgroupJoining(IReadOnlyList<string> SelfJoinTasks, string? 
         return new CgroupJoining(tasks, v2, ParentJoins: false);
     }
 
-    private static bool HasUserNamespace(Berth.Spec.Spec spec)
-    {
-        if (spec.Linux?.Namespaces is { } namespaces)
-            foreach (var ns in namespaces)
-                if (ns.Type == LinuxNamespaceType.User)
-                    return true;
-        return false;
-    }
+    private static bool HasUserNamespace(Berth.Spec.Spec spec) => AnyNamespace(spec, ns => ns.Type == LinuxNamespaceType.User);
 
-    private static bool JoinsPidNamespace(Berth.Spec.Spec spec)
+    private static bool JoinsPidNamespace(Berth.Spec.Spec spec) =>
+        AnyNamespace(spec, ns => ns.Type == LinuxNamespaceType.Pid && !string.IsNullOrEmpty(ns.Path));
+
+    private static bool AnyNamespace(Berth.Spec.Spec spec, Func<LinuxNamespace, bool> match)
     {
         if (spec.Linux?.Namespaces is { } namespaces)
             foreach (var ns in namespaces)
-                if (ns.Type == LinuxNamespaceType.Pid && !string.IsNullOrEmpty(ns.Path))
+                if (match(ns))
                     return true;
         return false;
     }

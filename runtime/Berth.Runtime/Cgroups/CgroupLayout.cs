@@ -89,6 +89,26 @@ public sealed record CgroupLayout(CgroupMode Mode, IReadOnlyDictionary<string, s
         return paths;
     }
 
+    /// <summary>The hierarchy <paramref name="dir"/> is in: the deepest of this layout's mount points at or above it
+    /// (a v1 hierarchy may be mounted inside the cgroup2 mount, as name=systemd is on v2 hosts that run an old systemd
+    /// in containers), or null when none is.</summary>
+    public string? MountOf(string dir)
+    {
+        string? best = null;
+        foreach (string mount in V1Mounts.Values)
+            if (Holds(mount, dir) && (best is null || mount.Length > best.Length))
+                best = mount;
+        if (V2Mount is { } v2 && Holds(v2, dir) && (best is null || v2.Length > best.Length))
+            best = v2;
+        return best;
+    }
+
+    private static bool Holds(string mount, string dir)
+    {
+        string root = mount.TrimEnd('/');
+        return dir == root || dir.StartsWith(root + "/", StringComparison.Ordinal);
+    }
+
     /// <summary>The mount point of the hierarchy that holds <paramref name="controller"/> (a v1 hierarchy, or
     /// "name=…"), or null.</summary>
     public string? HierarchyOf(string controller)

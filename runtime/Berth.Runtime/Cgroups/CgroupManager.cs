@@ -154,7 +154,7 @@ public sealed class CgroupManager(CgroupLayout layout)
             foreach (string controller in parts[0].Split(','))
             {
                 string? mount = layout.HierarchyOf(controller);
-                int at = mount is null ? -1 : result.FindIndex(d => d == mount || d.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal));
+                int at = mount is null ? -1 : result.FindIndex(d => layout.MountOf(d) == mount);
                 if (at < 0)
                     throw new BerthException($"--cgroup {spec}: unknown controller \"{controller}\": the container has no cgroup of it here");
                 if (chosen.TryGetValue(at, out string? other) && other != parts[1])

@@ -31,21 +31,18 @@ public static class Freezer
     {
         if (!layout.V1Mounts.TryGetValue("freezer", out string? mount))
             return Select(dirs);
-        string prefix = mount.TrimEnd('/') + "/";
-        return dirs.Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        return dirs.Where(d => layout.MountOf(d) == mount).ToList();
     }
 
     /// <summary>The container's v1 freezer directory and its cgroup2 directory among <paramref name="dirs"/> ("" for
-    /// none), as the layout says: the only ones later commands ask about pausing and cgroup.kill. Each directory
-    /// belongs to the deepest mount point above it (a v1 hierarchy may be mounted inside the cgroup2 mount, as the
-    /// name=systemd one is on v2 hosts that run an old systemd in containers).</summary>
+    /// none), as the layout says: the only ones later commands ask about pausing and cgroup.kill.</summary>
     public static (string Freezer, string Cgroup2) Roles(CgroupLayout layout, IReadOnlyList<string> dirs)
     {
         layout.V1Mounts.TryGetValue("freezer", out string? freezerMount);
         string freezer = "", cgroup2 = "";
         foreach (string dir in dirs)
         {
-            string? mount = MountOf(layout, dir);
+            string? mount = layout.MountOf(dir);
             if (mount is null)
                 continue;
             if (cgroup2.Length == 0 && mount == layout.V2Mount)
@@ -54,23 +51,6 @@ public static class Freezer
                 freezer = dir;
         }
         return (freezer, cgroup2);
-    }
-
-    private static string? MountOf(CgroupLayout layout, string dir)
-    {
-        string? best = null;
-        foreach (string mount in layout.V1Mounts.Values)
-            if (Below(mount, dir) && (best is null || mount.Length > best.Length))
-                best = mount;
-        if (layout.V2Mount is { } v2 && Below(v2, dir) && (best is null || v2.Length > best.Length))
-            best = v2;
-        return best;
-    }
-
-    private static bool Below(string mount, string dir)
-    {
-        string root = mount.TrimEnd('/');
-        return dir == root || dir.StartsWith(root + "/", StringComparison.Ordinal);
     }
 
     /// <summary>Freezes or thaws the container; false when it has no freezer at all.</summary>

@@ -20,7 +20,6 @@ internal unsafe struct NativeSpawn
     public int CloneFlags;
     public int ParentDeathSignal;
     public int OpCount;
-    public int CloseFd;
     public int CgroupFd;
     public int PreserveFds;
     public int DumpableUntilGo;

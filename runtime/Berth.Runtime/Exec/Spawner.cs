@@ -46,7 +46,6 @@ public static unsafe class Spawner
                 CloneFlags = plan.CloneFlags,
                 OpCount = plan.Operations.Count,
                 Ops = ops,
-                CloseFd = -1,
                 CgroupFd = request.CgroupFd,
                 PreserveFds = plan.PreserveFds,
                 // Rootless: berth writes the id maps of a child in a new user namespace, which it may only while the

@@ -100,7 +100,6 @@ struct berth_spawn {
     int32_t clone_flags;
     int32_t parent_death_signal;
     int32_t op_count;
-    int32_t close_fd;           /* unused; kept for the layout */
     int32_t cgroup_fd;          /* a cgroup2 directory to create the child in (clone3 CLONE_INTO_CGROUP); -1 for none */
     int32_t preserve_fds;       /* fds 3 .. 3+preserve_fds-1 pass to the container; every other fd is closed at once */
     int32_t dumpable_until_go;  /* rootless: berth writes the child's id maps, which needs it dumpable until then */

@@ -90,6 +90,62 @@ public class HookTests
         Harness.AssertNothingLeft(id);
     }
 
+    /// <summary>
+    /// A container whose startContainer hook (in the container, after start lets the process go, before its
+    /// execve) holds until /shared/go exists, giving up after 5 s and leaving /shared/gave-up.
+    /// </summary>
+    private static (JsonObject Config, string Shared) HeldAtStartContainer()
+    {
+        string shared = Directory.CreateTempSubdirectory("berth-hooks").FullName;
+        var config = Harness.BaseConfig("sh", "-c", "echo ran > /shared/ran; sleep 60");
+        config["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/shared", ["type"] = "bind", ["source"] = shared, ["options"] = new JsonArray("bind") });
+        config["hooks"] = new JsonObject
+        {
+            ["startContainer"] = new JsonArray(Hook("/bin/sh", "sh", "-c",
+                "i=0; while [ ! -e /shared/go ]; do i=$((i+1)); [ $i -gt 100 ] && { : > /shared/gave-up; exit 0; }; sleep 0.05; done; echo startContainer >> /shared/log")),
+        };
+        return (config, shared);
+    }
+
+    [Fact]
+    public void Without_poststart_hooks_start_returns_without_waiting_for_the_programs_execve()
+    {
+        // As crun: nothing is ordered after the execve, so start does not wait for it (runc does: README).
+        var (config, shared) = HeldAtStartContainer();
+        string id = Harness.NewId("nowait");
+        Assert.Equal(0, Harness.Run("create", "--bundle", Harness.Bundle(config), id).ExitCode);
+        var start = Harness.Run("start", id);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        // The hook is still holding the process before its execve: start came back before the hook could give up.
+        Assert.False(File.Exists(Path.Combine(shared, "gave-up")), "start waited for the startContainer hook");
+        Assert.False(File.Exists(Path.Combine(shared, "ran")));
+        Assert.Equal("running", (string?)JsonNode.Parse(Harness.Run("state", id).Stdout)!["status"]);
+        File.WriteAllText(Path.Combine(shared, "go"), "");
+        for (int i = 0; i < 200 && !File.Exists(Path.Combine(shared, "ran")); i++)
+            Thread.Sleep(50);
+        Assert.True(File.Exists(Path.Combine(shared, "ran")), "the program did not run once the hook let it go");
+        Assert.Equal(["startContainer"], File.ReadAllLines(Path.Combine(shared, "log")));
+        Assert.Equal(0, Harness.Run("delete", "--force", id).ExitCode);
+        Harness.AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void With_poststart_hooks_start_waits_for_the_programs_execve_first()
+    {
+        // The spec orders poststart after the program is executed: start waits for the process's execve, so the
+        // startContainer hook (before it) has finished — here by giving up — when poststart runs.
+        var (config, shared) = HeldAtStartContainer();
+        config["hooks"]!["poststart"] = new JsonArray(Hook("/bin/sh", "sh", "-c", $"echo poststart >> {shared}/log"));
+        string id = Harness.NewId("wait");
+        Assert.Equal(0, Harness.Run("create", "--bundle", Harness.Bundle(config), id).ExitCode);
+        var start = Harness.Run("start", id);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.True(File.Exists(Path.Combine(shared, "gave-up")), "poststart ran before the startContainer hook ended");
+        Assert.Equal(["poststart"], File.ReadAllLines(Path.Combine(shared, "log")));
+        Assert.Equal(0, Harness.Run("delete", "--force", id).ExitCode);
+        Harness.AssertNothingLeft(id);
+    }
+
     [Theory]
     [InlineData("createRuntime", "exited with status 3")]
     [InlineData("createContainer", "exited with status 3")]

@@ -47,18 +47,19 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
             EnableV2Controllers(cgroupsPath, v2Controllers, plan.Writes.First(w => w.Version == CgroupVersion.V2 && w.Controller.Length > 0).Field);
         var writes = OrderMemoryLimits(plan.Writes, cgroupsPath).ToList();
         CgroupWrite? deferred = null;
+        using var open = new OpenCgroupFile();
         for (int i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
             bool mayWait = write.RetryAfterNextWhenInvalid && i + 1 < writes.Count;
-            if (!Write(write, DirectoryOf(write.Version, write.Controller, cgroupsPath), mayWait))
+            if (!Write(write, DirectoryOf(write.Version, write.Controller, cgroupsPath), mayWait, open))
             {
                 deferred = write;
                 continue;
             }
             if (deferred is not null)
             {
-                Write(deferred, DirectoryOf(deferred.Version, deferred.Controller, cgroupsPath), false);
+                Write(deferred, DirectoryOf(deferred.Version, deferred.Controller, cgroupsPath), false, open);
                 deferred = null;
             }
         }
@@ -130,19 +131,47 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
         return -1;
     }
 
+    /// <summary>
+    /// The file the last write went to, kept open for the next: each write to a cgroup file is taken on its own, so
+    /// a run of rules to one file (v1 devices.allow: one rule a write, ten or more a container) needs one open.
+    /// </summary>
+    private sealed class OpenCgroupFile : IDisposable
+    {
+        private string? _path;
+        private int _fd = -1;
+
+        public int Open(string path)
+        {
+            if (_fd >= 0 && path == _path)
+                return _fd;
+            Dispose();
+            int fd = Sys.Open(path, O_WRONLY | O_TRUNC);
+            if (fd >= 0)
+                (_path, _fd) = (path, fd);
+            return fd;
+        }
+
+        public void Dispose()
+        {
+            if (_fd >= 0)
+                Sys.Close(_fd);
+            (_path, _fd) = (null, -1);
+        }
+    }
+
     /// <summary>Writes one value; false (nothing written) only when <paramref name="mayWait"/> and the kernel said
     /// EINVAL, for the caller to try again after the next write.</summary>
-    private static bool Write(CgroupWrite write, string dir, bool mayWait)
+    private static bool Write(CgroupWrite write, string dir, bool mayWait, OpenCgroupFile open)
     {
         string file = write.File, value = write.Value;
         string path = Path.Combine(dir, file);
         // Open first and ask questions on ENOENT: the common case costs one open, not a stat per file.
-        int fd = Sys.Open(path, O_WRONLY | O_TRUNC);
+        int fd = open.Open(path);
         int openError = fd < 0 ? Sys.Errno : 0;
         if (fd < 0 && openError == ENOENT && write.Fallback is { } fallback)
         {
             (file, value, path) = (fallback.File, fallback.Value, Path.Combine(dir, fallback.File));
-            fd = Sys.Open(path, O_WRONLY | O_TRUNC);
+            fd = open.Open(path);
             openError = fd < 0 ? Sys.Errno : 0;
         }
         if (fd < 0 && openError == ENOENT && write.IfPresent)
@@ -157,7 +186,6 @@ public abstract class CgroupDriver(CgroupLayout layout) : ICgroupDriver
         }
         if (fd < 0)
             throw BerthException.Errno($"{write.Field}: open {path}", openError);
-        using var closer = new FdCloser(fd);
         if (write.UsageFile is { } usageFile && long.TryParse(value, out long newLimit))
         {
             string? usageText = Sys.ReadSmall(Path.Combine(dir, usageFile), out _);

@@ -103,28 +103,36 @@ public sealed class CgroupManager(CgroupLayout layout)
         if (relative.Length == 0)
             return;
         string level = mount.TrimEnd('/');
+        // Each level's values, once known, are the next level's parent values: every file is read once.
+        string? cpus = null, mems = null;
         foreach (string part in relative.Split('/'))
         {
+            string parent = level;
             level += "/" + part;
-            InheritCpuset(level);
+            cpus = InheritCpuset(parent, level, "cpuset.cpus", cpus);
+            mems = InheritCpuset(parent, level, "cpuset.mems", mems);
         }
     }
 
-    /// <summary>v1 cpuset starts empty in a new group; a process cannot join until cpus and mems are set.</summary>
-    private static void InheritCpuset(string dir)
+    /// <summary>
+    /// v1 cpuset starts empty in a new group; a process cannot join until cpus and mems are set. Returns the
+    /// level's value afterwards (null when its file could not be read).
+    /// </summary>
+    private static string? InheritCpuset(string parent, string dir, string file, string? parentValue)
     {
-        foreach (string file in new[] { "cpuset.cpus", "cpuset.mems" })
+        string path = Path.Combine(dir, file);
+        string? current = Sys.ReadSmall(path, out _)?.Trim();
+        if (current is null || current.Length > 0)
+            return current;
+        if (parentValue is null)
         {
-            string path = Path.Combine(dir, file);
-            string? current = Sys.ReadSmall(path, out _);
-            if (current is null || current.Trim().Length > 0)
-                continue;
-            string parentPath = Path.Combine(Path.GetDirectoryName(dir)!, file);
-            string parentValue = (Sys.ReadSmall(parentPath, out int readError) ?? throw BerthException.Errno($"read {parentPath}", readError)).Trim();
-            int err = Sys.WriteSmall(path, parentValue, O_WRONLY);
-            if (err != 0)
-                throw BerthException.Errno($"write \"{parentValue}\" to {path}", err);
+            string parentPath = Path.Combine(parent, file);
+            parentValue = (Sys.ReadSmall(parentPath, out int readError) ?? throw BerthException.Errno($"read {parentPath}", readError)).Trim();
         }
+        int err = Sys.WriteSmall(path, parentValue, O_WRONLY);
+        if (err != 0)
+            throw BerthException.Errno($"write \"{parentValue}\" to {path}", err);
+        return parentValue;
     }
 
     /// <summary>

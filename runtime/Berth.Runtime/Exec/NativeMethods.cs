@@ -112,6 +112,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     internal static partial long Syscall4(long number, long a, long b, long c, long d);
 
+    /// <summary>capget(2) with the version 3 header: two 32-bit words each of effective, permitted, inheritable.</summary>
+    [LibraryImport("libc", EntryPoint = "capget", SetLastError = true)]
+    internal static partial int Capget(uint* header, uint* data);
+
+    internal const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
     [LibraryImport("libc", EntryPoint = "prlimit", SetLastError = true)]
     internal static partial int Prlimit(int pid, int resource, ulong* newLimit, ulong* oldLimit);
 

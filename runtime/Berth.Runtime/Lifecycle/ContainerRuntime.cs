@@ -285,6 +285,9 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"cannot start container \"{id}\": it is {Describe(status)}, not created");
         // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
         // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
+        // Waiting for that is needed only when poststart hooks must follow the program's execve (as the spec says);
+        // without them start returns once the process is let go, as crun's does (runc always waits: README).
+        bool awaitExecve = record.LateHooks?.Poststart is { Count: > 0 };
         int watch = dir.OpenFile(StateStore.FifoFile, O_RDONLY | O_NONBLOCK);
         if (watch < 0)
             throw BerthException.Errno($"open exec fifo of \"{id}\"", errno);
@@ -306,14 +309,17 @@ public sealed partial class ContainerRuntime(StateStore store)
             {
                 Sys.Close(fd);
             }
-            Sys.WaitForHangup(watch);
+            if (awaitExecve)
+                Sys.WaitForHangup(watch);
         }
         finally
         {
             Sys.Close(watch);
         }
         dir.Unlink(StateStore.FifoFile);
-        Debug?.Invoke($"start: container \"{id}\": process {record.Pid} went on to execute its program");
+        Debug?.Invoke(awaitExecve
+            ? $"start: container \"{id}\": process {record.Pid} went on to execute its program"
+            : $"start: container \"{id}\": process {record.Pid} was let go to execute its program");
         PoststartHooks(record);
     }
 

@@ -22,12 +22,15 @@ public static unsafe class HostFactsReader
         return Exec.NativeMethods.Prlimit(0, resource, null, current) == 0 ? current[1] : null;
     }
 
+    /// <summary>Whether berth's effective set holds the capability: one capget, not a parse of /proc/self/status.</summary>
     private static bool HasCapability(int number)
     {
-        foreach (string line in (Sys.ReadSmall("/proc/self/status", out _) ?? "").Split('\n'))
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-                return ((Convert.ToUInt64(line[7..].Trim(), 16) >> number) & 1) != 0;
-        return false;
+        uint* header = stackalloc uint[2] { Exec.NativeMethods.LINUX_CAPABILITY_VERSION_3, 0 };
+        // Two {effective, permitted, inheritable} triples of 32-bit words: capabilities 0-31, then 32-63.
+        uint* data = stackalloc uint[6];
+        if (Exec.NativeMethods.Capget(header, data) != 0)
+            return false;
+        return ((data[3 * (number / 32)] >> (number % 32)) & 1) != 0;
     }
 
     private static int LastCapability()

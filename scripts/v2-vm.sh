@@ -24,7 +24,8 @@ mkdir -p "$root"/{bin,usr/bin,proc,sys,dev,run,tmp,newroot}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"; done
 binaries=(artifacts/bin/berth "$(command -v crun)" "$(command -v runc)")
-for lib in $(ldd "${binaries[@]}" | grep -o '/lib[^ ]*' | sort -u); do
+# (berth is static: ldd has nothing to say about it but "not a dynamic executable")
+for lib in $(ldd "${binaries[@]}" 2>/dev/null | grep -o '/lib[^ ]*' | sort -u); do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done

@@ -286,7 +286,7 @@ public sealed partial class ContainerRuntime(StateStore store)
         // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
         // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
         // Waiting for that is needed only when poststart hooks must follow the program's execve (as the spec says);
-        // without them start returns once the process is let go, as crun's does (runc always waits: README).
+        // without them start returns once the process is let go, as crun does (runc always waits: README).
         bool awaitExecve = record.LateHooks?.Poststart is { Count: > 0 };
         int watch = dir.OpenFile(StateStore.FifoFile, O_RDONLY | O_NONBLOCK);
         if (watch < 0)

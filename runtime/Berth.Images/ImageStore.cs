@@ -44,13 +44,22 @@ public sealed class ImageStore
         Root = Path.GetFullPath(root ?? DefaultRoot());
         // Made 0700 when berth makes it; an existing directory keeps its mode (a --store naming a shared directory
         // must not have it changed under others).
-        if (!Directory.Exists(Root))
+        try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
-            Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!Directory.Exists(Root))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Root)!);
+                Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            foreach (string directory in new[] { BlobDirectory, LayerDirectory, TemporaryDirectory })
+                Directory.CreateDirectory(directory);
         }
-        foreach (string directory in new[] { BlobDirectory, LayerDirectory, TemporaryDirectory })
-            Directory.CreateDirectory(directory);
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // The framework's own text is a resource key in this build (UseSystemResourceKeys): say it in words.
+            string why = e is UnauthorizedAccessException ? "permission denied" : "an I/O error";
+            throw new ImageException($"cannot make the image store {Root}: {why} (pass --store, or set XDG_DATA_HOME or HOME)", e);
+        }
     }
 
     /// <summary>/var/lib/berth/store as root; else $XDG_DATA_HOME/berth/store, or ~/.local/share/berth/store.</summary>
@@ -60,7 +69,15 @@ public sealed class ImageStore
             return "/var/lib/berth/store";
         string? data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         if (string.IsNullOrEmpty(data) || !Path.IsPathRooted(data))
-            data = Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        {
+            string? home = Environment.GetEnvironmentVariable("HOME");
+            if (string.IsNullOrEmpty(home) || !Path.IsPathRooted(home))
+                home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify);
+            // Never a store relative to the working directory: a home that cannot be found is an error.
+            if (!Path.IsPathRooted(home))
+                throw new ImageException("the image store has no default place: neither HOME nor the password database gives an absolute home directory; set HOME or XDG_DATA_HOME, or pass --store");
+            data = Path.Combine(home, ".local", "share");
+        }
         return Path.Combine(data, "berth", "store");
     }
 

@@ -153,7 +153,8 @@ int run_op(const struct berth_op *op, int *slots)
             errno = EPIPE;
             return -1;
         }
-        /* Left open (close-on-exec): `start` waits for the fifo to hang up, which tells it execve happened. */
+        /* Left open (close-on-exec): when poststart hooks must follow, `start` waits for the fifo to hang up,
+         * which tells it the process has left berth's image (its execve of the stage). */
         return 0;
     }
     case BERTH_OP_CHECK_EXEC: {

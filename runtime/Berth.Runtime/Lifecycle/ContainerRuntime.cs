@@ -285,9 +285,10 @@ public sealed partial class ContainerRuntime(StateStore store)
             throw new BerthException($"cannot start container \"{id}\": it is {Describe(status)}, not created");
         // Watch the fifo before writing: it hangs up once the container's process has no writer left, which is
         // when its copy (opened close-on-exec) is gone, i.e. when the program has been executed (or setup died).
-        // Waiting for that is needed only when poststart hooks must follow the program's execve (as the spec says);
-        // without them start returns once the process is let go, as crun does (runc always waits: README).
-        bool awaitExecve = record.LateHooks?.Poststart is { Count: > 0 };
+        // Waiting for that is needed only when poststart hooks must follow the program's execve (as the spec says) or
+        // startContainer hooks run before it (runc's start returns after them); otherwise start returns once the
+        // process is let go, as crun does (runc always waits: README).
+        bool awaitExecve = record.LateHooks is { Poststart.Count: > 0 } or { StartContainer.Count: > 0 };
         int watch = dir.OpenFile(StateStore.FifoFile, O_RDONLY | O_NONBLOCK);
         if (watch < 0)
             throw BerthException.Errno($"open exec fifo of \"{id}\"", errno);

@@ -303,10 +303,14 @@ public sealed class ContainerRecord
     private static string Required(string? value, string name) =>
         value ?? throw new KeyNotFoundException($"state.json has no \"{name}\"");
 
-    /// <summary>The late hooks of the config that ran, <see cref="LateHooks"/>, from the copy berth itself wrote.</summary>
+    /// <summary>
+    /// The hooks later commands need, <see cref="LateHooks"/>, from the copy berth itself wrote: poststart and
+    /// poststop, which start and delete run, and startContainer, which the container's process runs but start waits
+    /// for (as runc's start returns only after them).
+    /// </summary>
     public static Berth.Spec.Hooks? LateHooksOf(Berth.Spec.Spec spec) =>
-        spec.Hooks is { Poststart.Count: > 0 } or { Poststop.Count: > 0 }
-            ? new Berth.Spec.Hooks { Poststart = spec.Hooks.Poststart, Poststop = spec.Hooks.Poststop }
+        spec.Hooks is { Poststart.Count: > 0 } or { Poststop.Count: > 0 } or { StartContainer.Count: > 0 }
+            ? new Berth.Spec.Hooks { Poststart = spec.Hooks.Poststart, Poststop = spec.Hooks.Poststop, StartContainer = spec.Hooks.StartContainer }
             : null;
 
     private static Berth.Spec.Hooks ReadHooks(ref Utf8JsonReader reader)
